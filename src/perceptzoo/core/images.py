@@ -1,0 +1,65 @@
+"""Image grids and 2D scatter plots as PNG files, with Pillow alone (no torchvision)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from perceptzoo.core.runs import atomic_write
+
+
+def to_uint8(x: torch.Tensor, num_levels: int | None, value_range=(0.0, 1.0)) -> np.ndarray:
+    """Map data-space values to 0..255: integer levels by num_levels, else by value_range."""
+    x = x.detach().float().cpu()
+    if num_levels is not None:
+        x = x / max(num_levels - 1, 1)
+    else:
+        low, high = value_range
+        x = (x - low) / (high - low)
+    return (x.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+
+
+def make_grid(images: np.ndarray, nrow: int | None = None, pad: int = 1) -> np.ndarray:
+    """(N, C, H, W) uint8 -> one (H', W', C) uint8 image, `nrow` images per row."""
+    n, c, h, w = images.shape
+    nrow = nrow or math.ceil(math.sqrt(n))
+    ncol = math.ceil(n / nrow)
+    grid = np.zeros((ncol * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        grid[top : top + h, left : left + w] = images[i].transpose(1, 2, 0)
+    return grid
+
+
+def save_grid(images: np.ndarray, path: str | Path, scale: int = 4, nrow: int | None = None):
+    """Save (N, C, H, W) uint8 images as one PNG grid, upscaled `scale` times."""
+    grid = make_grid(images, nrow)
+    mode = "L" if grid.shape[2] == 1 else "RGB"
+    img = Image.fromarray(grid[:, :, 0] if mode == "L" else grid, mode)
+    img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
+
+
+def save_scatter(points: torch.Tensor, path: str | Path, size: int = 400, lim: float = 4.0):
+    """Save 2D points (N, 2) as a PNG scatter plot over [-lim, lim]^2."""
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    xy = ((points.detach().float().cpu().numpy() + lim) / (2 * lim) * size).clip(0, size - 1)
+    for x, y in xy:
+        draw.point((float(x), float(size - 1 - y)), fill=(30, 60, 160))
+    atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
+
+
+def save_samples(samples: torch.Tensor, path: str | Path, info) -> None:
+    """Write model samples in data space as a grid (images) or a scatter plot (2D points)."""
+    if samples.dim() == 2 and samples.shape[1] == 2:
+        save_scatter(samples, path)
+        return
+    if samples.dim() == 2:
+        samples = samples.reshape(-1, *info.data_shape)
+    save_grid(to_uint8(samples, info.num_levels, info.value_range), path)

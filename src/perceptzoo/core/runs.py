@@ -1,0 +1,143 @@
+"""Run folders: everything one training run leaves behind, written atomically.
+
+    runs/made-digits/
+      config.json         model name, model config, dataset, train config: rebuilds the model
+      model.safetensors   the weights to sample and evaluate with (EMA weights if EMA is on)
+      checkpoint.pt       model, optimizer, scheduler, EMA, RNG states and step, for --resume
+      metrics.jsonl       one JSON object per log / eval event, each with its step
+      samples.png         a grid of samples at the end of training
+
+Every file is written to a temporary file in the same folder and renamed into place, so an
+interrupted write never leaves a half-written checkpoint or loses the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+from perceptzoo.core.errors import UserError
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+SAMPLES = "samples.png"
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
+    """Call `write(tmp_path)`, then rename the result onto `path` (same folder, so atomic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+
+    atomic_write(path, write)
+
+
+class RunDir:
+    """A run folder on disk. `RunDir(path)` opens one; nothing is read until asked."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    # -- config ---------------------------------------------------------------------------
+    def write_config(self, config: dict[str, Any]) -> None:
+        write_json(self.path / CONFIG, config)
+
+    def read_config(self) -> dict[str, Any]:
+        file = self.path / CONFIG
+        if not self.path.is_dir():
+            raise UserError(f"run folder {self.path} does not exist; pass a folder made by "
+                            "`perceptzoo train`")
+        if not file.exists():
+            raise UserError(f"{self.path} is not a run folder (no {CONFIG}); pass a folder made "
+                            "by `perceptzoo train`")
+        try:
+            config = json.loads(file.read_text())
+        except json.JSONDecodeError as err:
+            raise UserError(f"{file} is corrupt ({err}); retrain or restore the file") from None
+        if not isinstance(config, dict) or "model" not in config:
+            raise UserError(f"{file} does not describe a model; retrain or restore the file")
+        return config
+
+    # -- weights --------------------------------------------------------------------------
+    def save_weights(self, model: nn.Module) -> None:
+        atomic_write(self.path / WEIGHTS, lambda tmp: save_model(model, tmp))
+
+    def load_weights(self, model: nn.Module) -> nn.Module:
+        file = self.path / WEIGHTS
+        if not file.exists():
+            raise UserError(f"{self.path} has no {WEIGHTS}: the run did not finish; "
+                            f"continue it with `perceptzoo train --resume {self.path}`")
+        try:
+            load_model(model, str(file))
+        except Exception as err:
+            raise UserError(f"{file} is corrupt or does not match config.json ({err}); "
+                            "retrain the run") from None
+        return model
+
+    # -- training checkpoint --------------------------------------------------------------
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        atomic_write(self.path / CHECKPOINT, lambda tmp: torch.save(state, tmp))
+
+    def has_checkpoint(self) -> bool:
+        return (self.path / CHECKPOINT).exists()
+
+    def load_checkpoint(self) -> dict[str, Any]:
+        file = self.path / CHECKPOINT
+        if not file.exists():
+            raise UserError(f"{self.path} has no {CHECKPOINT} to resume from; start a new run")
+        try:
+            return torch.load(file, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise UserError(f"{file} is corrupt ({err}); start a new run") from None
+
+    # -- metrics log ----------------------------------------------------------------------
+    def append_metrics(self, record: dict[str, Any]) -> None:
+        with open(self.path / METRICS, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        file = self.path / METRICS
+        if not file.exists():
+            return []
+        records = []
+        for line in file.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut short by a kill: drop it
+                continue
+        return records
+
+    def truncate_metrics(self, step: int) -> None:
+        """Drop records after `step` (logged by a run that died after its last checkpoint)."""
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in kept)
+
+        atomic_write(self.path / METRICS, write)

@@ -1,0 +1,304 @@
+"""One readable training loop for every `Trainable` model.
+
+Per step: draw a batch (a seeded permutation per epoch, so the order is a function of the step
+and resuming needs no loader state), `model.loss(batch)`, backward, clip the gradient norm,
+AdamW step, LR schedule step, EMA update. A model with `train_step(batch, optimizers)` (GANs)
+does its own update and the Trainer only schedules, logs and checkpoints around it.
+
+Every `log_every` steps the loss is appended to `metrics.jsonl`; every `eval_every` steps the
+validation loss (and NLL for density models) is; every `checkpoint_every` steps a checkpoint
+with model, optimizer, scheduler, EMA, the torch RNG state and the step is written atomically.
+`resume` reloads all of it, so on CPU a resumed run's losses equal the uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from perceptzoo.core import registry
+from perceptzoo.core.config import from_dict, parse_overrides, to_dict
+from perceptzoo.core.ema import EMA
+from perceptzoo.core.errors import UserError
+from perceptzoo.core.images import save_samples
+from perceptzoo.core.runs import SAMPLES, RunDir
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000
+    """number of optimizer steps (ignored if `epochs` is set)"""
+    epochs: int | None = None
+    """train for this many passes over the training split instead of `steps`"""
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float | None = 1.0
+    """clip the global gradient norm to this value; None turns clipping off"""
+    schedule: str = "cosine"
+    """learning-rate schedule after warm-up: constant | cosine | linear (to zero)"""
+    warmup_steps: int = 0
+    ema_decay: float | None = None
+    """keep an exponential moving average of the weights with this decay (e.g. 0.999)"""
+    log_every: int = 10
+    eval_every: int = 500
+    eval_examples: int = 2000
+    checkpoint_every: int = 500
+    num_samples: int = 64
+    seed: int = 0
+    device: str = "auto"
+    """auto (cuda if available) | cpu | cuda"""
+    progress: bool = True
+
+
+def _lr_lambda(cfg: TrainConfig, total: int):
+    def factor(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        progress = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+        if cfg.schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        if cfg.schedule == "linear":
+            return max(0.0, 1 - progress)
+        return 1.0
+
+    if cfg.schedule not in ("constant", "cosine", "linear"):
+        raise UserError(f"unknown schedule {cfg.schedule!r}; use constant, cosine or linear")
+    return factor
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError("device cuda was asked for but no GPU is visible; use --set device=cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    """Fit `model` on `train_set`, writing everything to `run`. `fit()` runs to the end."""
+
+    def __init__(self, model: nn.Module, train_set, valid_set, cfg: TrainConfig, run: RunDir):
+        self.model, self.train_set, self.valid_set, self.cfg, self.run = (
+            model, train_set, valid_set, cfg, run,
+        )
+        if len(train_set) < cfg.batch_size:
+            raise UserError(f"batch size {cfg.batch_size} exceeds the {len(train_set)} training "
+                            "examples; pass a smaller --batch-size")
+        self.device = resolve_device(cfg.device)
+        self.model.to(self.device)
+        self.steps_per_epoch = len(train_set) // cfg.batch_size
+        self.total_steps = cfg.epochs * self.steps_per_epoch if cfg.epochs else cfg.steps
+        if hasattr(model, "configure_optimizers"):
+            self.optimizers = model.configure_optimizers(cfg)
+        else:
+            self.optimizers = [
+                torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+            ]
+        if not isinstance(self.optimizers, (list, tuple)):
+            self.optimizers = [self.optimizers]
+        self.schedulers = [
+            torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, self.total_steps))
+            for opt in self.optimizers
+        ]
+        self.ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
+        self.step = 0
+
+    # -- data order: a pure function of (seed, step) ------------------------------------
+    def batch_at(self, step: int):
+        epoch, within = divmod(step, self.steps_per_epoch)
+        g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
+        perm = torch.randperm(len(self.train_set), generator=g)
+        index = perm[within * self.cfg.batch_size : (within + 1) * self.cfg.batch_size]
+        x, y = self.train_set[index]
+        return x.to(self.device), None if y is None else y.to(self.device)
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizers": [o.state_dict() for o in self.optimizers],
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "torch_rng": torch.get_rng_state(),
+        }
+        if torch.cuda.is_available():
+            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        for o, s in zip(self.optimizers, state["optimizers"]):
+            o.load_state_dict(s)
+        for sch, s in zip(self.schedulers, state["schedulers"]):
+            sch.load_state_dict(s)
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
+        self.step = int(state["step"])
+
+    def checkpoint(self) -> None:
+        self.run.save_checkpoint(self.state_dict())
+
+    # -- the loop ---------------------------------------------------------------------------
+    def train_one_step(self, batch) -> dict[str, float]:
+        self.model.train()
+        if hasattr(self.model, "train_step"):
+            return self.model.train_step(batch, self.optimizers)
+        out = self.model.loss(batch)
+        if not torch.isfinite(out.loss):
+            raise RuntimeError(f"loss is {out.loss.item()} at step {self.step}; lower --lr")
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        metrics = {"loss": out.loss.item(), **out.metrics}
+        if self.cfg.grad_clip is not None:
+            norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+            metrics["grad_norm"] = float(norm)
+        for opt in self.optimizers:
+            opt.step()
+        return metrics
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Mean loss (and NLL for density models) on up to `eval_examples` validation examples."""
+        from perceptzoo.metrics.evaluate import mean_over_batches
+
+        if self.valid_set is None:
+            return {}
+        with self.ema_weights():
+            self.model.eval()
+            n = min(len(self.valid_set), self.cfg.eval_examples)
+            x, y = self.valid_set[torch.arange(n)]
+            return {
+                f"valid_{k}": v
+                for k, v in mean_over_batches(self.model, x, y, self.cfg.batch_size, self.device)
+                .items()
+            }
+
+    def ema_weights(self):
+        trainer = self
+
+        class _Swap:
+            def __enter__(self):
+                if trainer.ema is not None:
+                    trainer.ema.swap()
+
+            def __exit__(self, *exc):
+                if trainer.ema is not None:
+                    trainer.ema.swap()
+
+        return _Swap()
+
+    def fit(self) -> dict[str, float]:
+        cfg = self.cfg
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not cfg.progress,
+                   desc=self.run.path.name, dynamic_ncols=True)
+        start, last_eval = time.time(), {}
+        while self.step < self.total_steps:
+            metrics = self.train_one_step(self.batch_at(self.step))
+            for sch in self.schedulers:
+                sch.step()
+            if self.ema is not None:
+                self.ema.update()
+            self.step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
+            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                lr = self.schedulers[0].get_last_lr()[0]
+                self.run.append_metrics({"step": self.step, "lr": lr, **metrics})
+            if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
+                last_eval = self.evaluate()
+                if last_eval:
+                    self.run.append_metrics({"step": self.step, **last_eval})
+            if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                self.checkpoint()
+        bar.close()
+        with self.ema_weights():
+            self.model.eval()
+            self.run.save_weights(self.model)
+            self.write_samples()
+        return {"train_time_s": time.time() - start, **last_eval}
+
+    def write_samples(self) -> None:
+        if not hasattr(self.model, "sample") or self.cfg.num_samples <= 0:
+            return
+        g = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
+        with torch.no_grad():
+            samples = self.model.sample(self.cfg.num_samples, generator=g)
+        save_samples(samples.cpu(), self.run.path / SAMPLES, self.train_set.info)
+
+
+# -- runs: the entry points the CLI and the Python API share -------------------------------
+def train(
+    name: str,
+    *,
+    dataset: str | None = None,
+    out: str | Path | None = None,
+    train_config: TrainConfig | None = None,
+    model_overrides: dict[str, Any] | list[str] | None = None,
+    data_dir: str | Path | None = None,
+) -> Path:
+    """Train model `name` on `dataset` (its default if None) into a new run folder."""
+    from perceptzoo import data
+
+    spec = registry.get_spec(name)
+    dataset = dataset or spec.default_dataset
+    cfg = train_config or TrainConfig()
+    info = data.info(dataset)
+    model_cfg = registry.make_config(
+        name, info, **(model_overrides if isinstance(model_overrides, dict) else parse_overrides(model_overrides or []))
+    )
+    out = Path(out) if out else Path("runs") / f"{name}-{dataset.replace(':', '_')}"
+    if (out / "config.json").exists():
+        raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
+    run = RunDir(out)
+    run.write_config({
+        "model": name,
+        "model_config": to_dict(model_cfg),
+        "dataset": dataset,
+        "data_dir": None if data_dir is None else str(data_dir),
+        "train": to_dict(cfg),
+    })
+    return _fit(run, name, model_cfg, dataset, cfg, data_dir, resume=False)
+
+
+def resume(run_dir: str | Path) -> Path:
+    """Continue an interrupted run from its last checkpoint."""
+    run = RunDir(run_dir)
+    config = run.read_config()
+    spec = registry.get_spec(config["model"])
+    model_cfg = from_dict(spec.config_class, config["model_config"])
+    cfg = from_dict(TrainConfig, config["train"])
+    return _fit(run, config["model"], model_cfg, config["dataset"], cfg, config.get("data_dir"),
+                resume=True)
+
+
+def _fit(run: RunDir, name, model_cfg, dataset, cfg: TrainConfig, data_dir, *, resume: bool):
+    from perceptzoo import data
+
+    torch.manual_seed(cfg.seed)
+    train_set = data.load(dataset, "train", data_dir)
+    valid_set = data.load(dataset, "valid", data_dir)
+    model = registry.build_from_config(name, model_cfg)
+    if hasattr(model, "check_data"):
+        model.check_data(train_set.info)
+    trainer = Trainer(model, train_set, valid_set, cfg, run)
+    if resume:
+        trainer.load_state_dict(run.load_checkpoint())
+        run.truncate_metrics(trainer.step)
+    elif hasattr(model, "initialize"):  # data-dependent initialisation (e.g. ActNorm)
+        model.initialize(trainer.batch_at(0))
+    trainer.fit()
+    return run.path

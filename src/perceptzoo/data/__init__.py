@@ -1,0 +1,72 @@
+"""Every dataset behind one API.
+
+    >>> from perceptzoo import data
+    >>> train = data.load("digits", "train")
+    >>> train.x.shape, train.x.dtype, train.info.num_levels
+    (torch.Size([1257, 1, 8, 8]), torch.uint8, 17)
+
+`load(name, split)` returns an `ArrayDataset`: `x` (a tensor, examples first), `y` (integer
+labels or None) and `info` (a `DatasetInfo`: per-example shape, value range, number of levels,
+number of classes, split sizes). Discrete data keeps its integer levels 0..L-1 (uint8); models
+turn them into what they need. Continuous data (the 2D toys) is float32.
+
+Datasets: `digits` (scikit-learn's bundled 8x8, the embedded default, no network), `mnist`,
+`fashion_mnist`, `binarized_mnist` (read from a local folder, downloaded and checksummed only
+when absent; see `perceptzoo.data.mnist`), and `toy2d:<name>` for the 2D toys (`toy2d` alone is
+`toy2d:8gaussians`; see `perceptzoo.data.toy2d`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from perceptzoo.core.errors import UserError
+from perceptzoo.data import digits, mnist, toy2d
+from perceptzoo.data.base import SPLITS, ArrayDataset, DatasetInfo, data_dir
+
+_LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
+    "digits": lambda split, root: digits.load(split),
+    "mnist": lambda split, root: mnist.load("mnist", split, root),
+    "fashion_mnist": lambda split, root: mnist.load("fashion_mnist", split, root),
+    "binarized_mnist": lambda split, root: mnist.load("binarized_mnist", split, root),
+}
+
+
+def list_datasets() -> list[str]:
+    """Names `load` accepts (each toy is `toy2d:<name>`)."""
+    return sorted(_LOADERS) + [f"toy2d:{n}" for n in toy2d.NAMES]
+
+
+def _resolve(name: str) -> str:
+    if name == "toy2d":
+        return "toy2d:8gaussians"
+    return name
+
+
+def load(name: str, split: str = "train", data_dir: str | Path | None = None) -> ArrayDataset:
+    """One split of a dataset. `data_dir` overrides the `PERCEPTZOO_DATA` setting."""
+    name = _resolve(name)
+    if split not in SPLITS:
+        raise UserError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    root = Path(data_dir) if data_dir is not None else None
+    if name.startswith("toy2d:"):
+        return toy2d.load(name.split(":", 1)[1], split)
+    if name not in _LOADERS:
+        raise UserError(f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}")
+    return _LOADERS[name](split, root)
+
+
+def info(name: str, data_dir: str | Path | None = None) -> DatasetInfo:
+    """Shape, levels, classes and split sizes of a dataset, without loading its pixels."""
+    name = _resolve(name)
+    if name == "digits":
+        return digits.INFO
+    if name in mnist.INFOS:
+        return mnist.INFOS[name]
+    if name.startswith("toy2d:"):
+        return toy2d.info(name.split(":", 1)[1])
+    raise UserError(f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}")
+
+
+__all__ = ["ArrayDataset", "DatasetInfo", "SPLITS", "data_dir", "info", "list_datasets", "load"]

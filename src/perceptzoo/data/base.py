@@ -1,0 +1,65 @@
+"""The dataset record every loader returns, and where local data lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a model needs to know about a dataset.
+
+    data_shape: per-example shape, channels first for images, e.g. (1, 28, 28) or (2,).
+    num_levels: discrete data takes the integer values 0..num_levels-1; None if continuous.
+    value_range: (low, high) of the stored values.
+    num_classes: number of labels, None if unlabelled.
+    split_sizes: examples in train / valid / test.
+    """
+
+    name: str
+    data_shape: tuple[int, ...]
+    num_levels: int | None
+    value_range: tuple[float, float]
+    num_classes: int | None
+    split_sizes: dict[str, int] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def num_dims(self) -> int:
+        n = 1
+        for s in self.data_shape:
+            n *= s
+        return n
+
+
+@dataclass
+class ArrayDataset:
+    """One split held in memory: `x[i]` is an example, `y[i]` its label (or `y` is None)."""
+
+    x: torch.Tensor
+    y: torch.Tensor | None
+    info: DatasetInfo
+    split: str
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __getitem__(self, index):
+        return self.x[index], None if self.y is None else self.y[index]
+
+
+def data_dir(override: str | Path | None = None) -> Path:
+    """The local data folder: `override`, else `$PERCEPTZOO_DATA`, else the user cache."""
+    if override is not None:
+        return Path(override).expanduser()
+    env = os.environ.get("PERCEPTZOO_DATA")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "perceptzoo" / "data"

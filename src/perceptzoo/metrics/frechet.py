@@ -1,0 +1,55 @@
+"""Frechet distance and precision/recall between two sets of features.
+
+Frechet distance (Heusel et al. 2017, the FID formula) between Gaussians fitted to the features:
+
+    FD = |mu_1 - mu_2|^2 + tr(S_1 + S_2 - 2 (S_1^{1/2} S_2 S_1^{1/2})^{1/2}),
+
+computed with symmetric eigendecompositions in float64 (no scipy sqrtm). Here the features come
+from the project's small per-dataset classifiers (`perceptzoo.metrics.classifier`), not
+Inception, so values are comparable within this project only.
+
+Precision and recall (Kynkaanniemi et al. 2019): the k-NN manifold of a set is the union of balls
+around each point with radius its distance to the k-th nearest neighbour in the set; precision
+is the fraction of generated points inside the real manifold, recall the fraction of real points
+inside the generated manifold (k = 3 as in the paper).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
+    vals, vecs = torch.linalg.eigh(a)
+    return (vecs * vals.clamp_min(0).sqrt()) @ vecs.T
+
+
+def frechet_distance(feat_1: torch.Tensor, feat_2: torch.Tensor) -> float:
+    """FD between feature sets (n, d) and (m, d)."""
+    a, b = feat_1.double(), feat_2.double()
+    mu_1, mu_2 = a.mean(0), b.mean(0)
+    s_1, s_2 = torch.cov(a.T), torch.cov(b.T)
+    root_1 = _sqrtm_psd(s_1)
+    cross = _sqrtm_psd(root_1 @ s_2 @ root_1)
+    return float((mu_1 - mu_2).pow(2).sum() + torch.trace(s_1 + s_2 - 2 * cross))
+
+
+def _knn_radii(feat: torch.Tensor, k: int) -> torch.Tensor:
+    d = torch.cdist(feat, feat)
+    return d.kthvalue(k + 1, dim=1).values  # +1: the point itself is at distance 0
+
+
+def _coverage(points: torch.Tensor, support: torch.Tensor, radii: torch.Tensor) -> float:
+    inside = torch.zeros(len(points), dtype=torch.bool)
+    for start in range(0, len(points), 1024):
+        d = torch.cdist(points[start : start + 1024], support)
+        inside[start : start + 1024] = (d <= radii[None]).any(1)
+    return float(inside.float().mean())
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+    """(precision, recall) of generated features `fake` against `real` (k-NN manifolds)."""
+    real, fake = real.double(), fake.double()
+    precision = _coverage(fake, real, _knn_radii(real, k))
+    recall = _coverage(real, fake, _knn_radii(fake, k))
+    return precision, recall
