@@ -24,9 +24,9 @@ from perceptzoo.core.errors import UserError
 from perceptzoo.core.runs import RunDir
 from perceptzoo.core.trainer import TrainConfig, resume, train
 
-# Families register their models on import; core imports none of them.
-from perceptzoo import autoregressive  # noqa: E402,F401  isort: skip
-from perceptzoo.autoregressive import made  # noqa: E402,F401  isort: skip
+# Families register their models on import (each family's __init__ imports its modules);
+# core imports none of them.
+from perceptzoo import autoregressive, diffusion, flows, implicit, rl  # noqa: E402,F401  isort: skip
 
 __version__ = "0.1.0"
 
@@ -51,11 +51,18 @@ def build(name: str, **config: Any) -> nn.Module:
     return registry.build_from_config(name, cfg)
 
 
-def load(run_dir: str | Path) -> nn.Module:
-    """The trained model of a run folder (in eval mode), rebuilt from its config.json."""
+def load(run_dir: str | Path) -> Any:
+    """The trained model of a run folder (in eval mode), rebuilt from its config.json.
+
+    Families with their own run format (RL agents, implicit fields) load through their
+    `runs` module (see `perceptzoo.core.registry.family_runs`).
+    """
     run = RunDir(run_dir)
     config = run.read_config()
     spec = registry.get_spec(config["model"])
+    family_runs = registry.family_runs(spec)
+    if family_runs is not None:
+        return family_runs.load(run.path)
     try:
         cfg = from_dict(spec.config_class, config.get("model_config", {}))
     except UserError as err:

@@ -92,12 +92,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(args) -> int:
     from perceptzoo import data
+    from perceptzoo.core import registry
     from perceptzoo.core.config import apply_overrides, parse_overrides
     from perceptzoo.core.errors import UserError
     from perceptzoo.core.runs import RunDir
     from perceptzoo.core.trainer import TrainConfig, resume, train
     from perceptzoo.metrics.evaluate import evaluate
 
+    if args.name and not args.resume:
+        spec = registry.get_spec(args.name)
+        family_runs = registry.family_runs(spec)
+        if family_runs is not None:
+            run_path = family_runs.train(
+                args.name, dataset=args.dataset, out=args.out, steps=args.steps, seed=args.seed,
+                overrides=parse_overrides(args.overrides), data_dir=args.data_dir)
+            metrics = family_runs.evaluate(run_path, split="test", num_samples=args.eval_samples)
+            print(json.dumps({"run": str(run_path), **metrics}))
+            return 0
     if args.resume:
         run_path = resume(args.resume)
     else:
@@ -131,10 +142,16 @@ def _train(args) -> int:
 def _sample(args) -> int:
     import perceptzoo
     from perceptzoo import data
+    from perceptzoo.core import registry
     from perceptzoo.core.errors import UserError
     from perceptzoo.core.images import save_samples
     from perceptzoo.core.runs import RunDir
 
+    family_runs = registry.family_runs(registry.get_spec(RunDir(args.run).read_config()["model"]))
+    if family_runs is not None:
+        print(family_runs.sample(args.run, num_samples=args.num_samples, out=args.out,
+                                 seed=args.seed))
+        return 0
     model = perceptzoo.load(args.run)
     if not hasattr(model, "sample"):
         raise UserError(f"model in {args.run} cannot sample")
@@ -149,10 +166,16 @@ def _sample(args) -> int:
 
 def _eval(args) -> int:
     import perceptzoo
+    from perceptzoo.core import registry
     from perceptzoo.core.runs import RunDir
     from perceptzoo.metrics.evaluate import evaluate
 
     config = RunDir(args.run).read_config()
+    family_runs = registry.family_runs(registry.get_spec(config["model"]))
+    if family_runs is not None:
+        print(json.dumps(family_runs.evaluate(args.run, split=args.split,
+                                              num_samples=args.num_samples)))
+        return 0
     model = perceptzoo.load(args.run)
     metrics = evaluate(model, config["dataset"], args.split,
                        data_dir=args.data_dir or config.get("data_dir"),

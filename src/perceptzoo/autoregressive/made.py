@@ -178,7 +178,9 @@ class MADE(nn.Module):
         """With several masks: the NLL (nats) of the first mask alone, beside the ensemble's."""
         if self.cfg.num_masks == 1:
             return {}
-        nll = torch.cat([-self.log_prob(x[i : i + 1000], num_masks=1) for i in range(0, len(x), 1000)])
+        nll = torch.cat(
+            [-self.log_prob(x[i : i + 1000], num_masks=1) for i in range(0, len(x), 1000)]
+        )
         return {"nll_nats_1mask": float(nll.mean())}
 
     @torch.no_grad()

@@ -62,6 +62,28 @@ def list_specs() -> list[ModelSpec]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+def family_runs(spec: ModelSpec):
+    """The family's own `runs` module if it has one, else None.
+
+    Families whose models are not fitted by the Trainer on a `data` dataset (RL agents learn
+    in environments; implicit fields fit meshes) provide `perceptzoo.<family>.runs` with
+
+        train(name, *, dataset, out, steps, seed, overrides: dict, data_dir) -> Path
+        evaluate(run_dir, *, split, num_samples) -> dict[str, float]
+        sample(run_dir, *, num_samples, out, seed) -> str     # what was written
+        load(run_dir) -> the trained model or agent
+
+    and the CLI and `perceptzoo.load` hand those families' runs to it.
+    """
+    import importlib
+    import importlib.util
+
+    name = f"perceptzoo.{spec.family}.runs"
+    if spec.family and importlib.util.find_spec(name) is not None:
+        return importlib.import_module(name)
+    return None
+
+
 def make_config(name: str, data_info: Any = None, **overrides: Any) -> Any:
     """The config for `name`: defaults, then fields from the dataset, then `overrides`."""
     spec = get_spec(name)

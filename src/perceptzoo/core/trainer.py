@@ -257,9 +257,9 @@ def train(
     dataset = dataset or spec.default_dataset
     cfg = train_config or TrainConfig()
     info = data.info(dataset)
-    model_cfg = registry.make_config(
-        name, info, **(model_overrides if isinstance(model_overrides, dict) else parse_overrides(model_overrides or []))
-    )
+    if not isinstance(model_overrides, dict):
+        model_overrides = parse_overrides(model_overrides or [])
+    model_cfg = registry.make_config(name, info, **model_overrides)
     out = Path(out) if out else Path("runs") / f"{name}-{dataset.replace(':', '_')}"
     if (out / "config.json").exists():
         raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")

@@ -192,7 +192,9 @@ def load(name: str, split: str, root: Path | None = None, **download_kwargs) -> 
     try:
         arrays = _read(name, str(path))
     except Exception as err:
-        raise UserError(f"{path} is not a readable {name} file ({err}); delete it to re-download")
+        raise UserError(
+            f"{path} is not a readable {name} file ({err}); delete it to re-download"
+        ) from None
     info = INFOS[name]
     if name == "binarized_mnist":
         x = np.unpackbits(arrays[split], axis=1)[:, :784].reshape(-1, 1, 28, 28)

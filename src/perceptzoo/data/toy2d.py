@@ -61,7 +61,8 @@ def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch
         x = means[k] + std * torch.randn(n, 2, generator=g, dtype=torch.float64)
     elif name == "checkerboard":
         # pick one of the 8 black squares uniformly, then a uniform point inside it
-        cells = torch.tensor([(i, j) for i in range(-2, 2) for j in range(-2, 2) if (i + j) % 2 == 0])
+        squares = [(i, j) for i in range(-2, 2) for j in range(-2, 2) if (i + j) % 2 == 0]
+        cells = torch.tensor(squares)
         k = torch.randint(len(cells), (n,), generator=g)
         x = cells[k].double() + torch.rand(n, 2, generator=g, dtype=torch.float64)
     elif name == "rings":

@@ -1,0 +1,77 @@
+"""Shared by every benchmark script: where data is, and how a result file is written.
+
+    from common import write_result, data_dir, Timer
+    with Timer() as t:
+        ...train and evaluate...
+    write_result("made", "binarized_mnist", "1mask", config={...},
+                 metrics={"test_nll_nats": 88.9}, published={"test_nll_nats": 88.40,
+                 "source": "Germain et al. 2015, Table 2"}, wall_time_s=t.seconds)
+
+Result files follow DESIGN.md: benchmarks/results/<model>-<dataset>[-<variant>].json; then run
+`perceptzoo report` to regenerate BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+WORK = REPO / "benchmarks" / "work"  # run folders of benchmark trainings (git-ignored)
+
+
+def data_dir() -> Path:
+    """Real data: $PERCEPTZOO_DATA, else ../shared/data beside the repo."""
+    env = os.environ.get("PERCEPTZOO_DATA")
+    path = Path(env) if env else REPO.parent / "shared" / "data"
+    os.environ["PERCEPTZOO_DATA"] = str(path)
+    return path
+
+
+def device_description() -> str:
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    threads = torch.get_num_threads()
+    return f"cpu, {threads} thread(s) of {os.cpu_count()} cores ({platform.machine()})"
+
+
+def commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                                       text=True).strip()
+    except Exception:
+        return "unknown"
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.time()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.time() - self.start
+
+
+def write_result(model: str, dataset: str, variant: str | None, *, config: dict, metrics: dict,
+                 published: dict | None = None, wall_time_s: float, notes: str = "") -> Path:
+    name = f"{model}-{dataset.replace(':', '_')}" + (f"-{variant}" if variant else "")
+    record = {
+        "model": model, "dataset": dataset, "variant": variant or "",
+        "config": config, "metrics": metrics, "published": published or {},
+        "wall_time_s": round(wall_time_s, 1), "device": device_description(),
+        "commit": commit(), "date": datetime.date.today().isoformat(),
+    }
+    if notes:
+        record["notes"] = notes
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path

@@ -1,0 +1,1 @@
+"""Diffusion models: a fixed noising process and a learned denoiser that reverses it."""

@@ -1,0 +1,1 @@
+"""Normalizing flows: exact log-likelihood through invertible maps with tractable Jacobians."""

@@ -1,0 +1,1 @@
+"""Neural implicit 3D representations: signed distance and occupancy fields, rendering, meshes."""

@@ -1,0 +1,1 @@
+"""Reinforcement learning: tabular planning, deep value and policy methods, imitation."""
