@@ -120,5 +120,6 @@ def log_prob(name: str, x: torch.Tensor) -> torch.Tensor | None:
 
 
 def load(name: str, split: str) -> ArrayDataset:
+    _check(name)
     g = torch.Generator().manual_seed(1000 * (NAMES.index(name) + 1) + _SPLIT_SEEDS[split])
     return ArrayDataset(sample(name, SIZES[split], g), None, info(name), split)

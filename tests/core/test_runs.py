@@ -1,0 +1,58 @@
+"""Run folders: atomic writes, round trips, and clear errors for missing or corrupt runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import perceptzoo
+from perceptzoo.core.errors import UserError
+from perceptzoo.core.runs import RunDir, atomic_write
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "checkpoint.pt"
+    target.write_text("old")
+
+    def broken(tmp):
+        with open(tmp, "w") as f:
+            f.write("half")
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, broken)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temp file left
+
+
+def test_weights_round_trip_through_load(tmp_path):
+    model = perceptzoo.build("made", data_shape=(1, 2, 3), num_levels=2, hidden_sizes=(8,),
+                             num_masks=2, order_agnostic=True)
+    model.set_mask(1)
+    run = RunDir(tmp_path)
+    run.write_config({"model": "made", "model_config": {
+        "data_shape": [1, 2, 3], "num_levels": 2, "hidden_sizes": [8], "num_masks": 2,
+        "order_agnostic": True}, "dataset": "digits"})
+    run.save_weights(model)
+    loaded = perceptzoo.load(tmp_path)
+    x = torch.randint(0, 2, (5, 1, 2, 3))
+    torch.testing.assert_close(loaded.log_prob(x), model.eval().log_prob(x))
+    assert int(loaded.mask_index) == 1
+
+
+def test_missing_and_corrupt_runs_raise_user_errors(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        perceptzoo.load(tmp_path / "nope")
+    with pytest.raises(UserError, match="not a run folder"):
+        perceptzoo.load(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(UserError, match="corrupt"):
+        perceptzoo.load(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model": "made", "model_config": {}}))
+    with pytest.raises(UserError, match="did not finish"):
+        perceptzoo.load(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(UserError, match="corrupt"):
+        perceptzoo.load(tmp_path)
