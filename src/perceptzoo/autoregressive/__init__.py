@@ -1,3 +1,20 @@
-"""Autoregressive models: p(x) = prod_i p(x_i | x_<i), exact likelihoods from masked networks."""
+"""Autoregressive models: p(x) = prod_i p(x_i | x_<i), exact likelihoods from masked networks.
 
-from perceptzoo.autoregressive import made  # noqa: F401  (registers "made")
+tabular, fvsbn, nade, made, pixelcnn, gated_pixelcnn, pixelrnn, wavenet, transformer; their
+shared output distributions and samplers are in `common.py`.
+"""
+
+from perceptzoo.autoregressive import made  # noqa: F401, I001  (registers "made")
+from perceptzoo.autoregressive import (  # noqa: F401  (each registers its model)
+    datasets,
+    fvsbn,
+    gated_pixelcnn,
+    nade,
+    pixelcnn,
+    pixelrnn,
+    tabular,
+    transformer,
+    wavenet,
+)
+
+datasets.install()

@@ -1,0 +1,128 @@
+"""What the autoregressive models share: output distributions and reproducible sampling.
+
+Every model of this family factorises p(x) = prod_i p(x_i | x_<i) over the dimensions of x in a
+fixed order and computes all conditionals' parameters at once from the (teacher-forced) data:
+`model.conditionals(x)` takes x of shape (B, *data_shape) in level units (integers 0..L-1, or a
+float tensor so that tests can differentiate w.r.t. the inputs) and returns (B, D, P): P
+numbers per dimension d (flattened C, H, W index), which depend only on the inputs before d
+in `model.order` (a (D,) LongTensor of flat indices in generation order).
+
+An `OutputHead` turns P numbers into a distribution over the L levels of one dimension:
+
+- `bernoulli` (L = 2, P = 1): one logit.
+- `categorical` (P = L): a softmax over the levels ("256-way softmax" for 8-bit data).
+- `logistic_mixture` (P = 3K): a discretized mixture of K logistics (Salimans et al. 2017,
+  PixelCNN++, eq. 2): levels are mapped to [-1, 1], each bin gets
+  sigma((x + 1/(L-1) - mu)/s) - sigma((x - 1/(L-1) - mu)/s), the end bins take the tails, so
+  the L probabilities sum to one exactly.
+
+Sampling draws one uniform number u per example and dimension from the caller's generator and
+inverts the CDF of the conditional (`sample_from_params`); two samplers that see the same
+conditionals therefore make the same draws, which is how the cached samplers are tested
+against the naive D-pass ones.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from perceptzoo.core.errors import UserError
+
+HEADS = ("auto", "bernoulli", "categorical", "logistic_mixture")
+
+
+class OutputHead:
+    """The distribution of one dimension given its P parameters. Not a module: no weights."""
+
+    def __init__(self, kind: str, num_levels: int, num_mixtures: int = 5):
+        if kind not in HEADS:
+            raise UserError(f"unknown output {kind!r}; use one of {', '.join(HEADS)}")
+        if kind == "auto":
+            kind = "bernoulli" if num_levels == 2 else "categorical"
+        if kind == "bernoulli" and num_levels != 2:
+            raise UserError(f"a Bernoulli output needs binary data, not {num_levels} levels; "
+                            "use --set output=categorical or output=logistic_mixture")
+        self.kind, self.num_levels, self.num_mixtures = kind, num_levels, num_mixtures
+        self.num_params = {"bernoulli": 1, "categorical": num_levels,
+                           "logistic_mixture": 3 * num_mixtures}[kind]
+
+    # -- log-probabilities of all levels: (..., P) -> (..., L) ----------------------------
+    def level_log_probs(self, params: torch.Tensor) -> torch.Tensor:
+        if self.kind == "bernoulli":
+            logit = params[..., 0]
+            return torch.stack([F.logsigmoid(-logit), F.logsigmoid(logit)], -1)
+        if self.kind == "categorical":
+            return F.log_softmax(params, -1)
+        return self._logistic_mixture_log_probs(params)
+
+    def _logistic_mixture_log_probs(self, params: torch.Tensor) -> torch.Tensor:
+        K, L = self.num_mixtures, self.num_levels
+        logit_pi, mu, log_s = params.unflatten(-1, (3, K)).unbind(-2)  # each (..., K)
+        log_s = log_s.clamp(min=-7.0)
+        centres = torch.linspace(-1.0, 1.0, L, dtype=params.dtype, device=params.device)
+        half = 1.0 / (L - 1)
+        # (..., K, L): standardised bin edges
+        inv_s = torch.exp(-log_s)[..., None]
+        upper = (centres + half - mu[..., None]) * inv_s
+        lower = (centres - half - mu[..., None]) * inv_s
+        # log(sigma(upper) - sigma(lower)) computed stably; end bins take the tails
+        log_cdf_upper = F.logsigmoid(upper)
+        log_sf_lower = F.logsigmoid(-lower)
+        mid = _log_sigmoid_diff(upper, lower)
+        log_bin = torch.cat([log_cdf_upper[..., :1], mid[..., 1:-1], log_sf_lower[..., -1:]], -1)
+        return torch.logsumexp(F.log_softmax(logit_pi, -1)[..., None] + log_bin, -2)
+
+    def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """params (..., P), x (...) integer levels -> log p(x) (...), nats."""
+        if self.kind == "bernoulli":
+            return -F.binary_cross_entropy_with_logits(params[..., 0], x.to(params.dtype),
+                                                       reduction="none")
+        lp = self.level_log_probs(params)
+        return lp.gather(-1, x.long().unsqueeze(-1)).squeeze(-1)
+
+    def sample(self, params: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Invert the CDF: params (B, P), u (B,) uniform in [0, 1) -> levels (B,) long."""
+        probs = self.level_log_probs(params).exp()
+        cdf = probs.cumsum(-1)
+        level = (cdf < u[:, None] * cdf[:, -1:]).sum(-1)
+        return level.clamp(max=self.num_levels - 1)
+
+
+def _log_sigmoid_diff(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """log(sigma(a) - sigma(b)) for a > b, without cancellation.
+
+    sigma(a) - sigma(b) = sigma(a) sigma(-b) (1 - exp(b - a)).
+    """
+    return F.logsigmoid(a) + F.logsigmoid(-b) + torch.log1p(-torch.exp(b - a).clamp(max=1 - 1e-12))
+
+
+def uniforms(batch: int, generator: torch.Generator | None, device) -> torch.Tensor:
+    """One U[0,1) draw per example, from `generator` (on its device), moved to `device`."""
+    gdev = generator.device if generator is not None else "cpu"
+    return torch.rand(batch, generator=generator, device=gdev, dtype=torch.float64).to(device)
+
+
+def pixel_order(data_shape: tuple[int, ...]) -> torch.Tensor:
+    """Raster order over pixels, channels (R, G, B) innermost: flat (C, H, W) indices, (D,)."""
+    if len(data_shape) != 3:
+        return torch.arange(math.prod(data_shape))
+    C, H, W = data_shape
+    return (torch.arange(C)[None, :] * H * W + torch.arange(H * W)[:, None]).reshape(-1)
+
+
+def nll_metrics(nll: torch.Tensor, num_dims: int) -> dict[str, float]:
+    return {"nll_nats": nll.item(), "bits_per_dim": nll.item() / (num_dims * math.log(2))}
+
+
+def check_discrete(model_name: str, info, cfg) -> None:
+    """Refuse continuous data and data that does not match the built shape/levels."""
+    if info.num_levels is None:
+        raise UserError(f"{model_name} models discrete data; {info.name} is continuous "
+                        "(use a flow for it)")
+    if info.num_levels != cfg.num_levels or tuple(info.data_shape) != tuple(cfg.data_shape):
+        raise UserError(f"this {model_name} was built for {tuple(cfg.data_shape)} with "
+                        f"{cfg.num_levels} levels, not {info.name}; rebuild it with "
+                        f"dataset={info.name!r}")
