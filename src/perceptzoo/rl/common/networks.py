@@ -1,0 +1,114 @@
+"""Networks the deep agents share: observation encoders (MLP or conv) and policy heads.
+
+- `encode_obs(obs, space)`: a batch of Gymnasium observations as a float tensor
+  (Discrete -> one-hot (B, n); Box -> (B, *shape)).
+- `make_encoder(space, hidden)`: an MLP for vectors, a conv net for images (C, H, W) -- the
+  "state encoder" of DQN proper (Mnih et al. 2015: 8x8/4, 4x4/2, 3x3/1 convolutions for
+  Atari-sized frames; 3x3 stride-1 convolutions for small grids).
+- `PolicyNet`: pi(a|s) as a `torch.distributions` object: Categorical(logits) for Discrete
+  actions, a diagonal Gaussian N(mu(s), sigma^2) with a learned state-independent log sigma for
+  Box actions (Williams 1992; the Gaussian policy of REINFORCE and actor-critic).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.distributions import Categorical, Distribution, Independent, Normal
+
+
+def obs_size(space: spaces.Space) -> int:
+    if isinstance(space, spaces.Discrete):
+        return int(space.n)
+    return int(np.prod(space.shape))
+
+
+def encode_obs(obs: Any, space: spaces.Space) -> torch.Tensor:
+    """(B, ...) observations -> float tensor; Discrete ids become one-hot (B, n)."""
+    if isinstance(space, spaces.Discrete):
+        ids = torch.as_tensor(np.asarray(obs), dtype=torch.long).reshape(-1)
+        return nn.functional.one_hot(ids - int(space.start), int(space.n)).float()
+    return torch.as_tensor(np.asarray(obs), dtype=torch.float32).reshape(-1, *space.shape)
+
+
+def mlp(sizes: list[int], activation: type[nn.Module] = nn.Tanh,
+        out_gain: float = 1.0) -> nn.Sequential:
+    """Linear layers of `sizes` with `activation` between them (orthogonal init)."""
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        linear = nn.Linear(sizes[i], sizes[i + 1])
+        last = i == len(sizes) - 2
+        nn.init.orthogonal_(linear.weight, out_gain if last else math.sqrt(2))
+        nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if not last:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class ConvEncoder(nn.Module):
+    """Images (B, C, H, W) in [0, 1] -> features (B, out_dim)."""
+
+    def __init__(self, in_shape: tuple[int, ...], out_dim: int = 128):
+        super().__init__()
+        c, h, w = in_shape
+        if min(h, w) >= 36:  # Nature DQN torso for frames
+            convs = [nn.Conv2d(c, 32, 8, 4), nn.ReLU(), nn.Conv2d(32, 64, 4, 2), nn.ReLU(),
+                     nn.Conv2d(64, 64, 3, 1), nn.ReLU()]
+        else:  # small grids: keep the resolution, every cell matters
+            convs = [nn.Conv2d(c, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 1, 1), nn.ReLU()]
+        self.convs = nn.Sequential(*convs, nn.Flatten())
+        with torch.no_grad():
+            flat = self.convs(torch.zeros(1, c, h, w)).shape[1]
+        self.head = nn.Sequential(nn.Linear(flat, out_dim), nn.ReLU())
+        self.out_dim = out_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.convs(x))  # (B, out_dim)
+
+
+def make_encoder(space: spaces.Space, hidden: tuple[int, ...],
+                 activation: type[nn.Module] = nn.Tanh) -> tuple[nn.Module, int]:
+    """(encoder, feature size): conv for (C, H, W) boxes, an MLP of `hidden` otherwise."""
+    if isinstance(space, spaces.Box) and len(space.shape) == 3:
+        encoder = ConvEncoder(space.shape, hidden[-1] if hidden else 128)
+        return encoder, encoder.out_dim
+    if not hidden:
+        return nn.Identity(), obs_size(space)
+    net = mlp([obs_size(space), *hidden], activation)
+    return nn.Sequential(net, activation()), hidden[-1]
+
+
+class PolicyNet(nn.Module):
+    """pi(a|s): Categorical for Discrete action spaces, diagonal Gaussian for Box ones."""
+
+    def __init__(self, obs_space: spaces.Space, action_space: spaces.Space,
+                 hidden: tuple[int, ...] = (64, 64), log_std_init: float = 0.0):
+        super().__init__()
+        self.action_space = action_space
+        self.encoder, features = make_encoder(obs_space, hidden)
+        self.discrete = isinstance(action_space, spaces.Discrete)
+        if self.discrete:
+            self.head = mlp([features, int(action_space.n)], out_gain=0.01)
+        else:
+            dim = int(np.prod(action_space.shape))
+            self.head = mlp([features, dim], out_gain=0.01)
+            self.log_std = nn.Parameter(torch.full((dim,), float(log_std_init)))
+
+    def forward(self, obs: torch.Tensor) -> Distribution:
+        out = self.head(self.encoder(obs))  # (B, num_actions) logits or (B, dim) means
+        if self.discrete:
+            return Categorical(logits=out)
+        return Independent(Normal(out, self.log_std.exp().expand_as(out)), 1)
+
+    def to_env(self, action: torch.Tensor) -> np.ndarray:
+        """Actions as the environment takes them (Gaussian samples clipped to the box)."""
+        a = action.detach().cpu().numpy()
+        if self.discrete:
+            return a.astype(np.int64)
+        return np.clip(a, self.action_space.low, self.action_space.high).astype(np.float32)
