@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import nn
 
+from perceptzoo import data, metrics  # noqa: F401  (perceptzoo.data.load, perceptzoo.metrics)
 from perceptzoo.core import registry
 from perceptzoo.core.config import from_dict
 from perceptzoo.core.errors import UserError
@@ -44,8 +45,6 @@ def build(name: str, **config: Any) -> nn.Module:
     dataset = config.pop("dataset", None)
     info = None
     if dataset is not None:
-        from perceptzoo import data
-
         info = data.info(dataset)
     cfg = registry.make_config(name, info, **config)
     return registry.build_from_config(name, cfg)

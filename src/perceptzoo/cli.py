@@ -128,7 +128,10 @@ def _train(args) -> int:
         run_path = train(args.name, dataset=args.dataset, out=args.out, train_config=cfg,
                          model_overrides=model_keys, data_dir=args.data_dir)
     import perceptzoo
+    from perceptzoo.core.trainer import init_distributed
 
+    if init_distributed()[0] != 0:  # data-parallel launch: rank 0 evaluates and reports
+        return 0
     run = RunDir(run_path)
     config = run.read_config()
     model = perceptzoo.load(run_path)

@@ -149,7 +149,8 @@ def test_toy_densities_integrate_to_one_and_match_the_sampler(name):
     mass = density.reshape(12, cells, 12, cells).sum((1, 3)) * h * h
     ix = torch.bucketize(x[:, 0].contiguous(), edges[1:-1])
     iy = torch.bucketize(x[:, 1].contiguous(), edges[1:-1])
-    counts = torch.zeros(12, 12, dtype=torch.float64).index_put_((ix, iy), torch.ones(n, dtype=torch.float64),
+    ones = torch.ones(n, dtype=torch.float64)
+    counts = torch.zeros(12, 12, dtype=torch.float64).index_put_((ix, iy), ones,
                                                                   accumulate=True)
     assert ((counts / n - mass).abs() <= 5 * (mass / n).sqrt() + 2e-3).all()
 

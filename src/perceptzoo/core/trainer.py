@@ -9,11 +9,19 @@ Every `log_every` steps the loss is appended to `metrics.jsonl`; every `eval_eve
 validation loss (and NLL for density models) is; every `checkpoint_every` steps a checkpoint
 with model, optimizer, scheduler, EMA, the torch RNG state and the step is written atomically.
 `resume` reloads all of it, so on CPU a resumed run's losses equal the uninterrupted run's.
+
+Scale: launched by `torchrun --nproc_per_node N -m perceptzoo.cli train ...` (or any launcher
+that sets RANK / WORLD_SIZE / MASTER_ADDR), the same loop runs data-parallel with
+DistributedDataParallel: every rank draws the same global batch and takes its 1/N slice,
+gradients are averaged across ranks (NCCL on GPUs, gloo on CPUs), and rank 0 alone writes the
+run folder. The global batch is `batch_size` whatever N is, so a run's trajectory does not depend
+on the number of processes (up to floating-point summation order).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +90,29 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def init_distributed() -> tuple[int, int]:
+    """(rank, world size); joins the process group when launched with WORLD_SIZE > 1."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class _LossForward(nn.Module):
+    """DDP synchronises gradients through `forward`: this makes `loss` the forward."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch):
+        return self.model.loss(batch)
+
+
 class Trainer:
     """Fit `model` on `train_set`, writing everything to `run`. `fit()` runs to the end."""
 
@@ -92,8 +123,21 @@ class Trainer:
         if len(train_set) < cfg.batch_size:
             raise UserError(f"batch size {cfg.batch_size} exceeds the {len(train_set)} training "
                             "examples; pass a smaller --batch-size")
+        self.rank, self.world_size = init_distributed()
         self.device = resolve_device(cfg.device)
+        if self.device.type == "cuda" and self.world_size > 1:
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         self.model.to(self.device)
+        self.loss_module: nn.Module = _LossForward(model)
+        if self.world_size > 1:
+            if cfg.batch_size % self.world_size:
+                raise UserError(f"batch size {cfg.batch_size} must divide evenly over "
+                                f"{self.world_size} processes")
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.loss_module = DistributedDataParallel(
+                self.loss_module, device_ids=[self.device] if self.device.type == "cuda" else None
+            )
         self.steps_per_epoch = len(train_set) // cfg.batch_size
         self.total_steps = cfg.epochs * self.steps_per_epoch if cfg.epochs else cfg.steps
         if hasattr(model, "configure_optimizers"):
@@ -112,11 +156,14 @@ class Trainer:
         self.step = 0
 
     # -- data order: a pure function of (seed, step) ------------------------------------
-    def batch_at(self, step: int):
+    def batch_at(self, step: int, shard: bool = True):
+        """The batch of `step`: this process's slice of it, or the global batch if not shard."""
         epoch, within = divmod(step, self.steps_per_epoch)
         g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
         perm = torch.randperm(len(self.train_set), generator=g)
         index = perm[within * self.cfg.batch_size : (within + 1) * self.cfg.batch_size]
+        if shard:  # this process's share of the global batch
+            index = index[self.rank :: self.world_size]
         x, y = self.train_set[index]
         return x.to(self.device), None if y is None else y.to(self.device)
 
@@ -149,20 +196,21 @@ class Trainer:
         self.step = int(state["step"])
 
     def checkpoint(self) -> None:
-        self.run.save_checkpoint(self.state_dict())
+        if self.rank == 0:
+            self.run.save_checkpoint(self.state_dict())
 
     # -- the loop ---------------------------------------------------------------------------
     def train_one_step(self, batch) -> dict[str, float]:
         self.model.train()
         if hasattr(self.model, "train_step"):
             return self.model.train_step(batch, self.optimizers)
-        out = self.model.loss(batch)
+        out = self.loss_module(batch)
         if not torch.isfinite(out.loss):
             raise RuntimeError(f"loss is {out.loss.item()} at step {self.step}; lower --lr")
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
         out.loss.backward()
-        metrics = {"loss": out.loss.item(), **out.metrics}
+        metrics = {"loss": self._mean_over_ranks(out.loss.detach()), **out.metrics}
         if self.cfg.grad_clip is not None:
             norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
             metrics["grad_norm"] = float(norm)
@@ -170,12 +218,21 @@ class Trainer:
             opt.step()
         return metrics
 
+    def _mean_over_ranks(self, value: torch.Tensor) -> float:
+        if self.world_size > 1:
+            import torch.distributed as dist
+
+            value = value.clone()
+            dist.all_reduce(value)
+            value /= self.world_size
+        return value.item()
+
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
         """Mean loss (and NLL for density models) on up to `eval_examples` validation examples."""
         from perceptzoo.metrics.evaluate import mean_over_batches
 
-        if self.valid_set is None:
+        if self.valid_set is None or self.rank != 0:
             return {}
         with self.ema_weights():
             self.model.eval()
@@ -203,7 +260,8 @@ class Trainer:
 
     def fit(self) -> dict[str, float]:
         cfg = self.cfg
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not cfg.progress,
+        bar = tqdm(total=self.total_steps, initial=self.step,
+                   disable=not cfg.progress or self.rank != 0,
                    desc=self.run.path.name, dynamic_ncols=True)
         start, last_eval = time.time(), {}
         while self.step < self.total_steps:
@@ -215,7 +273,7 @@ class Trainer:
             self.step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
-            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+            if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
                 self.run.append_metrics({"step": self.step, "lr": lr, **metrics})
             if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
@@ -225,6 +283,8 @@ class Trainer:
             if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
                 self.checkpoint()
         bar.close()
+        if self.rank != 0:
+            return {}
         with self.ema_weights():
             self.model.eval()
             self.run.save_weights(self.model)
@@ -261,16 +321,17 @@ def train(
         model_overrides = parse_overrides(model_overrides or [])
     model_cfg = registry.make_config(name, info, **model_overrides)
     out = Path(out) if out else Path("runs") / f"{name}-{dataset.replace(':', '_')}"
-    if (out / "config.json").exists():
-        raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
     run = RunDir(out)
-    run.write_config({
-        "model": name,
-        "model_config": to_dict(model_cfg),
-        "dataset": dataset,
-        "data_dir": None if data_dir is None else str(data_dir),
-        "train": to_dict(cfg),
-    })
+    if init_distributed()[0] == 0:
+        if (out / "config.json").exists():
+            raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
+        run.write_config({
+            "model": name,
+            "model_config": to_dict(model_cfg),
+            "dataset": dataset,
+            "data_dir": None if data_dir is None else str(data_dir),
+            "train": to_dict(cfg),
+        })
     return _fit(run, name, model_cfg, dataset, cfg, data_dir, resume=False)
 
 
@@ -297,8 +358,9 @@ def _fit(run: RunDir, name, model_cfg, dataset, cfg: TrainConfig, data_dir, *, r
     trainer = Trainer(model, train_set, valid_set, cfg, run)
     if resume:
         trainer.load_state_dict(run.load_checkpoint())
-        run.truncate_metrics(trainer.step)
-    elif hasattr(model, "initialize"):  # data-dependent initialisation (e.g. ActNorm)
-        model.initialize(trainer.batch_at(0))
+        if trainer.rank == 0:
+            run.truncate_metrics(trainer.step)
+    elif hasattr(model, "initialize"):  # data-dependent init (ActNorm): same on every rank
+        model.initialize(trainer.batch_at(0, shard=False))
     trainer.fit()
     return run.path
