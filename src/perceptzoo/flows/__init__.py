@@ -6,4 +6,4 @@ model that composes them (`model`), and the registered models: `realnvp`, `glow`
 (a flow conditioned on another flow's latents).
 """
 
-from perceptzoo.flows import flow2d, glow, realnvp  # noqa: F401
+from perceptzoo.flows import cflow, flow2d, glow, realnvp, srflow  # noqa: F401

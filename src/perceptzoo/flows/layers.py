@@ -475,11 +475,12 @@ def glow_step(channels: int, cfg, cond_channels: int = 0, index: int = 0) -> lis
     ]
 
 
-def glow_levels(cfg, cond_channels: int = 0, extra_layers=None):
+def glow_levels(cfg, cond_channels: int | list[int] = 0, extra_layers=None):
     """The multi-scale Glow transform for cfg.data_shape: (MultiScale, level shapes).
 
     `extra_layers(level, channels)` may add layers in front of each step's coupling (SRFlow's
-    affine injector); `cond_channels` makes the couplings conditional (SRFlow, C-Flow)."""
+    affine injector); `cond_channels` (one number, or one per level) makes the couplings and
+    split priors conditional (SRFlow, C-Flow)."""
     c, h, w = cfg.data_shape
     if h % 2**cfg.num_scales or w % 2**cfg.num_scales:
         raise UserError(f"{h}x{w} images cannot be squeezed {cfg.num_scales} times; "
@@ -490,9 +491,10 @@ def glow_levels(cfg, cond_channels: int = 0, extra_layers=None):
     index = 0
     for level in range(cfg.num_scales):
         c, h, w = 4 * c, h // 2, w // 2
+        cc = cond_channels[level] if isinstance(cond_channels, (list, tuple)) else cond_channels
         layers: list[nn.Module] = [Squeeze()]
         for _ in range(cfg.num_steps):
-            step = glow_step(c, cfg, cond_channels, index)
+            step = glow_step(c, cfg, cc, index)
             if extra_layers is not None:
                 step = step[:2] + extra_layers(level, c) + step[2:]
             layers += step
@@ -501,7 +503,7 @@ def glow_levels(cfg, cond_channels: int = 0, extra_layers=None):
         shapes.append((c, h, w))
         if level < cfg.num_scales - 1:
             keep = c // 2
-            splits.append(SplitPrior(c, keep, cond_channels) if cfg.learned_prior
+            splits.append(SplitPrior(c, keep, cc) if cfg.learned_prior
                           else IdentitySplit(keep))
             c = keep
     return MultiScale(levels, splits, shapes), shapes
