@@ -20,6 +20,7 @@ on the number of processes (up to floating-point summation order).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -154,13 +155,16 @@ class Trainer:
         ]
         self.ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
         self.step = 0
+        self._perm, self._perm_epoch = torch.empty(0, dtype=torch.long), -1
 
     # -- data order: a pure function of (seed, step) ------------------------------------
     def batch_at(self, step: int, shard: bool = True):
         """The batch of `step`: this process's slice of it, or the global batch if not shard."""
         epoch, within = divmod(step, self.steps_per_epoch)
-        g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
-        perm = torch.randperm(len(self.train_set), generator=g)
+        if self._perm_epoch != epoch:  # one permutation per epoch, cached
+            g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
+            self._perm, self._perm_epoch = torch.randperm(len(self.train_set), generator=g), epoch
+        perm = self._perm
         index = perm[within * self.cfg.batch_size : (within + 1) * self.cfg.batch_size]
         if shard:  # this process's share of the global batch
             index = index[self.rank :: self.world_size]
@@ -244,19 +248,16 @@ class Trainer:
                 .items()
             }
 
+    @contextlib.contextmanager
     def ema_weights(self):
-        trainer = self
-
-        class _Swap:
-            def __enter__(self):
-                if trainer.ema is not None:
-                    trainer.ema.swap()
-
-            def __exit__(self, *exc):
-                if trainer.ema is not None:
-                    trainer.ema.swap()
-
-        return _Swap()
+        """Inside the block the model holds the EMA weights (if EMA is on)."""
+        if self.ema is not None:
+            self.ema.swap()
+        try:
+            yield
+        finally:
+            if self.ema is not None:
+                self.ema.swap()
 
     def fit(self) -> dict[str, float]:
         cfg = self.cfg
