@@ -1,0 +1,137 @@
+"""MLP decoders of implicit fields: f(x, z) for points x in R^3 and an optional shape code z.
+
+    forward(points (B, N, 3), latent (B, D) | None) -> values (B, N)
+
+Pieces, each from the paper that introduced it:
+
+- Fourier (positional) features gamma(x) = [x, sin(2^k pi x), cos(2^k pi x)]_{k<K} (NeRF,
+  Mildenhall et al. 2020, eq. 4): lets an MLP fit finer detail. Off by default.
+- Latent re-injection (DeepSDF, Park et al. 2019, sec. 6 and supplement): [gamma(x), z] is the
+  input and is concatenated again to the activations of a middle layer (`skip_layers`), scaled
+  by 1/sqrt(2) as IGR's code does.
+- Geometric initialisation (SAL, Atzmon & Lipman 2020, sec. 4; used by IGR, Gropp et al.
+  2020): hidden weights ~ N(0, 2/out), biases 0, last layer weights ~ N(sqrt(pi/in), 1e-6)
+  and bias -r, so that at initialisation f(x) ~ ||x|| - r: the SDF of a sphere of radius r.
+  With Softplus(beta=100) activations (IGR's choice), the field is smooth enough for the
+  eikonal term's second derivatives. With Fourier features, the sin/cos inputs start with
+  zero weights (as NeuS does) so the sphere survives; with a latent, its weights start at 0.
+  `inside_positive=True` flips the sign (an occupancy-logit field, larger inside).
+- Weight normalisation (Salimans & Kingma 2016), which DeepSDF and IGR use. Optional.
+
+    >>> dec = ImplicitMLP(DecoderConfig(hidden=64, layers=4, geometric_init=True))
+    >>> x = torch.randn(2, 10, 3)
+    >>> dec(x).shape
+    torch.Size([2, 10])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class DecoderConfig:
+    hidden: int = 256
+    layers: int = 8
+    """linear layers in total, the output layer included"""
+    latent_dim: int = 0
+    skip_layers: tuple[int, ...] = (4,)
+    """layers whose input is re-concatenated with [gamma(x), z] (DeepSDF's latent re-injection)"""
+    fourier_levels: int = 0
+    """K frequencies 2^0..2^(K-1) of positional encoding (0: raw coordinates)"""
+    activation: str = "softplus"
+    """softplus (beta=100, IGR/SAL) or relu (DeepSDF, ONet)"""
+    geometric_init: bool = True
+    init_radius: float = 0.5
+    inside_positive: bool = False
+    """flip the geometric init's sign: an occupancy-style field, larger inside"""
+    weight_norm: bool = False
+    dropout: float = 0.0
+    out_dim: int = 1
+    """outputs per point: 1 gives values (B, N); more gives (B, N, out_dim), e.g. colour"""
+
+
+def fourier_features(x: torch.Tensor, levels: int) -> torch.Tensor:
+    """[x, sin(2^k pi x), cos(2^k pi x)] for k < levels: (..., 3) -> (..., 3 + 6 levels)."""
+    if levels == 0:
+        return x
+    freqs = (2.0 ** torch.arange(levels, dtype=x.dtype, device=x.device)) * math.pi  # (K,)
+    xf = x[..., None, :] * freqs[:, None]  # (..., K, 3)
+    return torch.cat([x, xf.sin().flatten(-2), xf.cos().flatten(-2)], -1)
+
+
+class ImplicitMLP(nn.Module):
+    """f(x, z): the MLP of DeepSDF / IGR / ONet-style decoders (see module docstring)."""
+
+    def __init__(self, cfg: DecoderConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.point_dim = 3 + 6 * cfg.fourier_levels
+        self.in_dim = self.point_dim + cfg.latent_dim
+        skips = {s for s in cfg.skip_layers if 0 < s < cfg.layers}
+        self.skips = skips
+        dims_in, dims_out = [], []
+        for i in range(cfg.layers):
+            d_in = self.in_dim if i == 0 else cfg.hidden
+            if i in skips:  # [h, gamma(x), z] re-enters here
+                d_in = cfg.hidden + self.in_dim
+            dims_in.append(d_in)
+            dims_out.append(cfg.out_dim if i == cfg.layers - 1 else cfg.hidden)
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims_in, dims_out))
+        if cfg.geometric_init:
+            if cfg.out_dim != 1:
+                raise ValueError("geometric init makes one SDF output; set out_dim=1")
+            self._geometric_init()
+        if cfg.weight_norm:
+            self.linears = nn.ModuleList(
+                nn.utils.parametrizations.weight_norm(lin) for lin in self.linears)
+        self.act = nn.Softplus(beta=100) if cfg.activation == "softplus" else nn.ReLU()
+        self.dropout = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
+
+    @torch.no_grad()
+    def _geometric_init(self) -> None:
+        cfg, last = self.cfg, len(self.linears) - 1
+        for i, lin in enumerate(self.linears):
+            out_dim, in_dim = lin.weight.shape
+            if i == last:
+                nn.init.normal_(lin.weight, mean=math.sqrt(math.pi / in_dim), std=1e-6)
+                nn.init.constant_(lin.bias, -cfg.init_radius)
+                if cfg.inside_positive:
+                    lin.weight.neg_()
+                    lin.bias.neg_()
+                continue
+            nn.init.normal_(lin.weight, 0.0, math.sqrt(2.0) / math.sqrt(out_dim))
+            nn.init.zeros_(lin.bias)
+            # inputs other than raw xyz (Fourier features, latent) start switched off, so the
+            # network starts as the sphere SDF for every code
+            if i == 0 or i in self.skips:
+                offset = 0 if i == 0 else in_dim - self.in_dim  # where [gamma(x), z] starts
+                lin.weight[:, offset + 3:offset + self.in_dim] = 0.0
+
+    def forward(self, points: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor:
+        """points (B, N, 3), latent (B, D) or None -> values (B, N) (or (B, N, out_dim))."""
+        x = fourier_features(points, self.cfg.fourier_levels)  # (B, N, P)
+        if self.cfg.latent_dim:
+            if latent is None:
+                raise ValueError("this decoder needs a latent code (B, latent_dim)")
+            z = latent[:, None, :].expand(*points.shape[:-1], latent.shape[-1])  # (B, N, D)
+            x = torch.cat([x, z], -1)  # (B, N, in_dim)
+        inp, h = x, x
+        for i, lin in enumerate(self.linears):
+            if i in self.skips:
+                h = torch.cat([h, inp], -1) / math.sqrt(2)  # (B, N, hidden + in_dim)
+            h = lin(h)
+            if i < len(self.linears) - 1:
+                h = self.dropout(self.act(h))
+        return h.squeeze(-1) if self.cfg.out_dim == 1 else h  # (B, N) or (B, N, out_dim)
+
+
+def gradient(values: torch.Tensor, points: torch.Tensor, create_graph: bool = True
+             ) -> torch.Tensor:
+    """d values / d points, same shape as points; keeps the graph for second derivatives."""
+    (g,) = torch.autograd.grad(values, points, torch.ones_like(values), create_graph=create_graph)
+    return g
