@@ -16,8 +16,9 @@ import torch
 
 
 class ReplayBuffer:
-    def __init__(self, capacity: int, obs_shape: tuple[int, ...], action_shape: tuple[int, ...] = (),
-                 action_dtype: type = np.int64, seed: int = 0):
+    def __init__(self, capacity: int, obs_shape: tuple[int, ...],
+                 action_shape: tuple[int, ...] = (), action_dtype: type = np.int64,
+                 seed: int = 0):
         self.capacity = capacity
         self.obs = np.zeros((capacity, *obs_shape), np.float32)
         self.next_obs = np.zeros((capacity, *obs_shape), np.float32)

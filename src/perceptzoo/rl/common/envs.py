@@ -154,7 +154,7 @@ class BanditEnv(gym.Env):
 
     def __init__(self, means: tuple[float, ...] = (0.2, 0.8)):
         self.means = np.asarray(means)
-        self.observation_space = spaces.Box(1.0, 1.0, (1,), np.float32)
+        self.observation_space = spaces.Box(0.0, 1.0, (1,), np.float32)
         self.action_space = spaces.Discrete(len(means))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):

@@ -69,6 +69,8 @@ class ActorCriticConfig:
     reward_scale: float = 1.0
     """rewards are multiplied by this for learning (curves report the raw return)"""
     log_std_init: float = 0.0
+    anneal_lr: bool = False
+    """decay both learning rates linearly to 0 over the training steps"""
     max_grad_norm: float = 0.5
     total_steps: int = 200_000
     seed: int = 0
@@ -156,7 +158,8 @@ class ActorCritic(Agent):
                 ep_length += 1
                 for i in np.flatnonzero(term | trunc):
                     self.curve.add(step=step, episode_return=ep_return[i],
-                                   episode_length=ep_length[i], time_s=round(time.time() - start, 3))
+                                   episode_length=ep_length[i],
+                                   time_s=round(time.time() - start, 3))
                     if callback is not None and callback({"step": step,
                                                           "episode_return": ep_return[i]}):
                         stop = True
@@ -172,6 +175,10 @@ class ActorCritic(Agent):
                              torch.stack(ends), cfg.gamma, cfg.gae_lambda)  # (T, N)
             value_targets = (advantages + values).reshape(-1)
             # 3. one actor and one critic step
+            if cfg.anneal_lr:
+                frac = max(0.0, 1.0 - step / total_steps)
+                self.actor_opt.param_groups[0]["lr"] = cfg.actor_lr * frac
+                self.critic_opt.param_groups[0]["lr"] = cfg.critic_lr * frac
             self.update(flat_x, torch.cat(actions), advantages.reshape(-1), value_targets)
         venv.close()
         return self

@@ -56,7 +56,9 @@ def value_iteration(mdp: MDP, *, tol: float = 1e-8, max_iterations: int = 100_00
     v = np.zeros(mdp.num_states) if v0 is None else np.asarray(v0, float).copy()
     threshold = tol * (1 - mdp.gamma) / (2 * mdp.gamma) if mdp.gamma < 1 else tol
     residuals = []
-    for k in range(1, max_iterations + 1):
+    k = 0
+    while k < max_iterations:
+        k += 1
         v_new = mdp.bellman_optimality(v)  # (S,)
         residuals.append(float(np.abs(v_new - v).max()))
         v = v_new
@@ -71,7 +73,9 @@ def policy_iteration(mdp: MDP, *, max_iterations: int = 10_000,
     pi = (np.zeros(mdp.num_states, int) if policy0 is None
           else np.asarray(policy0, int).copy())
     changes = []
-    for k in range(1, max_iterations + 1):
+    k = 0
+    while k < max_iterations:
+        k += 1
         v = mdp.evaluate_policy(pi)            # exact: a linear solve
         q = mdp.q_from_v(v)                     # (S, A)
         best = q.max(1, keepdims=True)
