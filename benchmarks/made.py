@@ -36,6 +36,30 @@ PEER_NOTE = (
 )
 
 
+def epochs_for_budget(args, model_cfg: dict, train_cfg, minutes: float) -> int:
+    """Time 60 training steps (after 20 warm-up steps) and fit the epochs into `minutes`."""
+    import tempfile
+    import time
+
+    from perceptzoo import data
+    from perceptzoo.core.trainer import Trainer
+
+    train_set = data.load(args.dataset, "train")
+    model = perceptzoo.build("made", dataset=args.dataset, **model_cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(model, train_set, None, train_cfg, RunDir(tmp))
+        for step in range(80):
+            if step == 20:
+                if torch.cuda.is_available():
+                    torch.cuda.synchronize()
+                start = time.time()
+            trainer.train_one_step(trainer.batch_at(step))
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        per_step = (time.time() - start) / 60
+    return max(1, int(minutes * 60 / (per_step * trainer.steps_per_epoch)))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("dataset", choices=["binarized_mnist", "digits"])
@@ -45,6 +69,8 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--device", default="cpu")
     p.add_argument("--tag", default="", help="suffix for the variant name (e.g. gpu)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="size the number of epochs to this training-time budget (measured)")
     args = p.parse_args()
     torch.set_num_threads(1)
     data_dir()
@@ -60,6 +86,10 @@ def main() -> None:
         checkpoint_every=1000, num_samples=64, device=args.device, progress=False,
         log_every=100,
     )
+    if args.minutes:
+        epochs = epochs_for_budget(args, model_cfg, train_cfg, args.minutes)
+        train_cfg.epochs = epochs
+        print(f"{args.minutes} min budget -> {epochs} epochs", flush=True)
     variant = args.variant + (f"-{args.tag}" if args.tag else "")
     out = WORK / f"made-{args.dataset}-{variant}"
     with Timer() as timer:

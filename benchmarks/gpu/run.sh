@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The paper-scale benchmark runs, on one GPU, in parallel; each job under its own time limit.
+#   bash benchmarks/gpu/run.sh MINUTES      (MINUTES: training budget of each job)
+# Writes benchmarks/results/*-gpu*.json and packs them with the logs into $OUT/gpu-results.tgz.
+set -u
+cd "$(dirname "$0")/../.."
+export PYTHONPATH=$PWD/src PERCEPTZOO_DATA=$PWD/.gpu_data PYTHONUNBUFFERED=1
+minutes=${1:-6}
+limit=$(( minutes * 60 + 150 ))
+out=${OUT:-/tmp/gpu-out}
+mkdir -p "$out" benchmarks/work/gpu-logs
+nvidia-smi -L
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+
+job() {  # job NAME COMMAND...: run in the background with a time limit and a log
+  local name=$1; shift
+  ( timeout "$limit" "$@" > "benchmarks/work/gpu-logs/$name.log" 2>&1
+    echo "$name exit $?" ) &
+}
+
+cd benchmarks
+job made-1mask python3 made.py binarized_mnist 1mask --device cuda --minutes "$minutes" --tag gpu
+job made-32masks python3 made.py binarized_mnist 32masks --device cuda --minutes "$minutes" --tag gpu
+# family jobs: each family's GPU-scale config, if its script supports it
+for extra in gpu/jobs.d/*.sh; do
+  [ -f "$extra" ] && source "$extra"
+done
+wait
+cd ..
+tail -n 3 benchmarks/work/gpu-logs/*.log
+tar czf "$out/gpu-results.tgz" benchmarks/results/*gpu*.json benchmarks/work/gpu-logs benchmarks/figures 2>/dev/null
+ls -la "$out"
