@@ -1,0 +1,23 @@
+"""BENCHMARKS.md is generated from result files, published figures beside ours."""
+
+from __future__ import annotations
+
+import json
+
+from perceptzoo.report import write_report
+
+
+def test_report_puts_published_figures_beside_ours(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "made-binarized_mnist-1mask.json").write_text(json.dumps({
+        "model": "made", "dataset": "binarized_mnist", "variant": "1mask",
+        "config": {}, "metrics": {"test_nll_nats": 88.9},
+        "published": {"test_nll_nats": 88.40, "source": "Germain et al. 2015, Table 2"},
+        "wall_time_s": 12.0, "device": "cpu", "commit": "abc", "date": "2026-11-26",
+        "notes": "a note"}))
+    text = write_report(results, tmp_path / "BENCHMARKS.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| [made]"))
+    assert "test_nll_nats = 88.9" in row and "test_nll_nats = 88.4" in row
+    assert "Germain et al. 2015, Table 2" in row and "a note" in text
+    assert "## autoregressive" in text
