@@ -261,13 +261,16 @@ class MaskedCoupling(nn.Module):
         image = mask.dim() == 3
         out = (2 if affine else 1) * channels
         self.net = _net(channels + cond_channels, out, hidden, image)
+        # RealNVP's log s = scale * tanh(raw) with a learned per-channel scale (section 4.1)
+        if affine:
+            self.scale = nn.Parameter(torch.ones(channels, *([1] * (mask.dim() - 1))))
 
     def _shift_log_scale(self, x: torch.Tensor, cond) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.net(with_cond(x * self.mask, cond))
         if not self.affine:
             return h, torch.zeros_like(h)
         shift, raw = h.chunk(2, 1)
-        return shift, _soft_clamp(raw)
+        return shift, self.scale * torch.tanh(raw)
 
     def forward(self, x: torch.Tensor, cond=None) -> tuple[torch.Tensor, torch.Tensor]:
         shift, log_scale = self._shift_log_scale(x, cond)
@@ -284,8 +287,8 @@ class MaskedCoupling(nn.Module):
 
 class ChannelCoupling(nn.Module):
     """Channel-split coupling (RealNVP's channel mask; Glow's affine coupling, section 3.3):
-    x = (x_a, x_b) split along channels, (log s, t) = NN(x_a [, cond]),
-    z_b = x_b exp(log s) + t (affine) or x_b + t (additive), z_a = x_a. `flip` swaps the roles."""
+    x = (x_a, x_b) split along channels, (raw, t) = NN(x_a [, cond]), s = sigmoid(raw + 2),
+    z_b = s x_b + t (affine) or x_b + t (additive), z_a = x_a. `flip` swaps the roles."""
 
     def __init__(self, channels: int, hidden: int, affine: bool = True, cond_channels: int = 0,
                  flip: bool = False, image: bool = True):
@@ -307,7 +310,9 @@ class ChannelCoupling(nn.Module):
         if not self.affine:
             return h, torch.zeros_like(h)
         shift, raw = h.chunk(2, 1)
-        return shift, _soft_clamp(raw)
+        # Glow's scale s = sigmoid(raw + 2): log s in (-inf, 0), so a coupling can contract
+        # as much as the data needs (near-constant MNIST background) but never blow up
+        return shift, F.logsigmoid(raw + 2.0)
 
     def forward(self, x: torch.Tensor, cond=None) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = self._halves(x)
@@ -335,7 +340,7 @@ class SplitPrior(nn.Module):
 
     def _params(self, h, cond):
         mu, raw = self.net(with_cond(h, cond)).chunk(2, 1)
-        return mu, _soft_clamp(raw)
+        return mu, _soft_clamp(raw, 8.0)  # sigma in (e^-8, e^8): room for sharp latents
 
     def forward(self, x: torch.Tensor, cond=None) -> tuple[torch.Tensor, torch.Tensor]:
         h, out = x[:, : self.keep], x[:, self.keep :]
