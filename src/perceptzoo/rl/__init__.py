@@ -6,4 +6,4 @@
     perceptzoo eval runs/dqn-CartPole-v1
 """
 
-from perceptzoo.rl import common, deep, tabular  # noqa: F401
+from perceptzoo.rl import common, deep, imitation, tabular  # noqa: F401

@@ -39,7 +39,12 @@ class Agent:
         raise NotImplementedError
 
     def learn(self, env: Any = None, total_steps: int = 0, *,
-              callback: Callable[[dict], None] | None = None) -> Agent:
+              callback: Callable[[dict], Any] | None = None) -> Agent:
+        """Train for `total_steps` environment steps (0: the config's `total_steps`).
+
+        `env`: None makes `cfg.env_id`; `callback(info)` is called after every episode with
+        {"step", "episode_return"} and stops training by returning True.
+        """
         raise NotImplementedError
 
     def state_tensors(self) -> dict[str, torch.Tensor]:

@@ -151,8 +151,8 @@ class MonteCarloControl(Agent):
                 self.q_values[s, a] += (g - self.q_values[s, a]) / self.counts[s, a]
             ret = sum(r for _, _, r in episode)
             self.curve.add(step=step, episode_return=ret, episode_length=len(episode))
-            if callback is not None:
-                callback({"step": step, "episode_return": ret})
+            if callback is not None and callback({"step": step, "episode_return": ret}):
+                break  # a callback returning True stops training
         return self
 
     def state_tensors(self) -> dict[str, torch.Tensor]:

@@ -138,8 +138,8 @@ class _TDControl(Agent):
                     break
             episode += 1
             self.curve.add(step=step, episode_return=ret, episode_length=length)
-            if callback is not None:
-                callback({"step": step, "episode_return": ret})
+            if callback is not None and callback({"step": step, "episode_return": ret}):
+                break  # a callback returning True stops training
         return self
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
