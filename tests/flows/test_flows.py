@@ -67,6 +67,8 @@ def _cases():
             L.MaskedCoupling(L.checkerboard_mask(4, 4, 0), 2, 8, cond_channels=3), _image(),
             cond_map),
         "channel_affine": lambda: (L.ChannelCoupling(2, 8), _image(), None),
+        "channel_affine_sigmoid": lambda: (
+            L.ChannelCoupling(2, 8, scale_map="sigmoid"), _image(), None),
         "channel_additive_flip": lambda: (
             L.ChannelCoupling(2, 8, affine=False, flip=True), _image(), None),
         "channel_conditional_vector": lambda: (
@@ -92,9 +94,9 @@ def _cases():
         "model_glow": lambda: (
             perceptzoo.build("glow", data_shape=SHAPE, num_levels=17, hidden=8, num_steps=2),
             _image(), None),
-        "model_glow_plain": lambda: (
+        "model_glow_plain_sigmoid": lambda: (
             perceptzoo.build("glow", data_shape=SHAPE, num_levels=None, hidden=8, num_steps=2,
-                             lu=False), _image(), None),
+                             lu=False, scale_map="sigmoid"), _image(), None),
         "model_realnvp2d": lambda: (
             perceptzoo.build("realnvp2d", data_shape=(4,), hidden=8, num_layers=4,
                              invertible_linear=True, base="mixture"), _vector(), None),

@@ -48,6 +48,8 @@ class GlowConfig:
     """PLU-decomposed 1x1 convolution (False: plain W with slogdet)"""
     coupling: str = "affine"
     """affine | additive"""
+    scale_map: str = "tanh"
+    """coupling scale: tanh (log s = w tanh(raw), learned w) | sigmoid (Glow's sigmoid(raw + 2))"""
     learned_prior: bool = True
     """learned prior for factored-out latents (False: they are N(0, I))"""
     logit_alpha: float | None = None

@@ -287,19 +287,25 @@ class MaskedCoupling(nn.Module):
 
 class ChannelCoupling(nn.Module):
     """Channel-split coupling (RealNVP's channel mask; Glow's affine coupling, section 3.3):
-    x = (x_a, x_b) split along channels, (raw, t) = NN(x_a [, cond]), s = sigmoid(raw + 2),
-    z_b = s x_b + t (affine) or x_b + t (additive), z_a = x_a. `flip` swaps the roles."""
+    x = (x_a, x_b) split along channels, (raw, t) = NN(x_a [, cond]), z_b = s x_b + t (affine)
+    or x_b + t (additive), z_a = x_a; `flip` swaps the roles. The scale: log s = w tanh(raw) with
+    a learned per-channel w (RealNVP, the default; it can expand and contract, which MNIST's
+    near-constant background needs early in training), or s = sigmoid(raw + 2) (Glow's code)."""
 
     def __init__(self, channels: int, hidden: int, affine: bool = True, cond_channels: int = 0,
-                 flip: bool = False, image: bool = True):
+                 flip: bool = False, image: bool = True, scale_map: str = "tanh"):
         super().__init__()
+        if scale_map not in ("tanh", "sigmoid"):
+            raise UserError(f"scale_map must be tanh or sigmoid, got {scale_map!r}")
         self.split = channels // 2
         self.sizes = (self.split, channels - self.split)
         if flip:
             self.sizes = self.sizes[::-1]
-        self.flip, self.affine = flip, affine
+        self.flip, self.affine, self.scale_map = flip, affine, scale_map
         n_in, n_out = self.sizes
         self.net = _net(n_in + cond_channels, (2 if affine else 1) * n_out, hidden, image)
+        if affine and scale_map == "tanh":
+            self.scale = nn.Parameter(torch.ones(n_out, *([1, 1] if image else [])))
 
     def _halves(self, x):
         a, b = x.split(self.sizes, 1)
@@ -310,9 +316,9 @@ class ChannelCoupling(nn.Module):
         if not self.affine:
             return h, torch.zeros_like(h)
         shift, raw = h.chunk(2, 1)
-        # Glow's scale s = sigmoid(raw + 2): log s in (-inf, 0), so a coupling can contract
-        # as much as the data needs (near-constant MNIST background) but never blow up
-        return shift, F.logsigmoid(raw + 2.0)
+        if self.scale_map == "sigmoid":  # Glow's code: s = sigmoid(raw + 2), log s < 0
+            return shift, F.logsigmoid(raw + 2.0)
+        return shift, self.scale * torch.tanh(raw)  # RealNVP's learned-scale tanh
 
     def forward(self, x: torch.Tensor, cond=None) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = self._halves(x)
@@ -476,7 +482,7 @@ def glow_step(channels: int, cfg, cond_channels: int = 0, index: int = 0) -> lis
         ActNorm(channels),
         InvConv1x1(channels, lu=cfg.lu, seed=cfg.seed * 1009 + index),
         ChannelCoupling(channels, cfg.hidden, affine=cfg.coupling == "affine",
-                        cond_channels=cond_channels),
+                        cond_channels=cond_channels, scale_map=getattr(cfg, "scale_map", "tanh")),
     ]
 
 
