@@ -14,7 +14,7 @@ Pieces, each from the paper that introduced it:
   and bias -r, so that at initialisation f(x) ~ ||x|| - r: the SDF of a sphere of radius r.
   With Softplus(beta=100) activations (IGR's choice), the field is smooth enough for the
   eikonal term's second derivatives. With Fourier features, the sin/cos inputs start with
-  zero weights (as NeuS does) so the sphere survives; with a latent, its weights start at 0.
+  zero weights (as NeuS does) so the sphere survives.
   `inside_positive=True` flips the sign (an occupancy-logit field, larger inside).
 - Weight normalisation (Salimans & Kingma 2016), which DeepSDF and IGR use. Optional.
 
@@ -106,11 +106,12 @@ class ImplicitMLP(nn.Module):
                 continue
             nn.init.normal_(lin.weight, 0.0, math.sqrt(2.0) / math.sqrt(out_dim))
             nn.init.zeros_(lin.bias)
-            # inputs other than raw xyz (Fourier features, latent) start switched off, so the
-            # network starts as the sphere SDF for every code
-            if i == 0 or i in self.skips:
+            # Fourier features start switched off, so the network starts as the sphere SDF
+            # (the latent keeps its random weights: codes are small at initialisation, and a
+            # zero weight would stop any gradient from reaching them)
+            if (i == 0 or i in self.skips) and cfg.fourier_levels:
                 offset = 0 if i == 0 else in_dim - self.in_dim  # where [gamma(x), z] starts
-                lin.weight[:, offset + 3:offset + self.in_dim] = 0.0
+                lin.weight[:, offset + 3:offset + self.point_dim] = 0.0
 
     def forward(self, points: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor:
         """points (B, N, 3), latent (B, D) or None -> values (B, N) (or (B, N, out_dim))."""

@@ -61,6 +61,8 @@ class DeepSDFConfig:
     shapes_per_batch: int = 8
     points_per_shape: int = 2048
     """SDF samples per shape in a batch"""
+    samples_per_shape: int = 50_000
+    """SDF samples stored per shape (DeepSDF: 500k), from which batches draw"""
     lr: float = 1e-3
     lr_latent: float = 1e-3
 
@@ -83,9 +85,10 @@ class DeepSDF(nn.Module):
         return self.decoder(points, latent)
 
     # -- data -----------------------------------------------------------------------------
-    def make_dataset(self, shapes: list[Shape], points_per_shape: int = 50_000,
+    def make_dataset(self, shapes: list[Shape], points_per_shape: int | None = None,
                      seed: int = 0) -> dict:
         """SDF samples of every shape: points (S, M, 3), sdf (S, M) (DeepSDF's sampling)."""
+        points_per_shape = points_per_shape or self.cfg.samples_per_shape
         samples = [sample_sdf(s, num_uniform=points_per_shape // 10,
                               num_near=points_per_shape - points_per_shape // 10,
                               seed=seed + i) for i, s in enumerate(shapes)]

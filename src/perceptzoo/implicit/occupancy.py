@@ -63,6 +63,8 @@ class OccupancyConfig:
     """fraction of training points near the surface (0: the paper's uniform sampling)"""
     shapes_per_batch: int = 16
     points_per_shape: int = 1024
+    samples_per_shape: int = 20_000
+    """labelled points stored per shape, from which batches draw"""
     lr: float = 1e-3
 
 
@@ -130,10 +132,11 @@ class OccupancyNetwork(nn.Module):
         return self.encoder(observation)
 
     # -- data -----------------------------------------------------------------------------
-    def make_dataset(self, shapes: list[Shape], points_per_shape: int = 20_000,
+    def make_dataset(self, shapes: list[Shape], points_per_shape: int | None = None,
                      seed: int = 0) -> dict:
         """Occupancy samples (S, M, 3)/(S, M); surface clouds (S, 4096, 3) or views."""
         cfg = self.cfg
+        points_per_shape = points_per_shape or cfg.samples_per_shape
         near = int(points_per_shape * cfg.near_fraction)
         samples = [sample_sdf(s, num_uniform=points_per_shape - near, num_near=near,
                               sigmas=(0.01, 0.05), seed=seed + i) for i, s in enumerate(shapes)]

@@ -37,6 +37,7 @@ EVAL_RESOLUTION = 128
 EVAL_POINTS = 30_000  # surface points per mesh for Chamfer / normals / F-score
 IOU_POINTS = 100_000  # uniform box points for volumetric IoU (as ONet)
 FSCORE_TAU = 0.01  # in the [-1, 1]^3 box: 0.5 % of its side
+FIT_STEPS, FIT_POINTS = 400, 4000  # DeepSDF latent optimisation on a held-out shape
 
 
 def _shapes(name: str, dataset: str, split: str, data_dir, cfg=None) -> list[sampling.Shape]:
@@ -177,9 +178,10 @@ def load(run_dir: str | Path):
     return model.eval()
 
 
-def score_field(fn, model, shape: sampling.Shape, resolution: int = EVAL_RESOLUTION,
+def score_field(fn, model, shape: sampling.Shape, resolution: int | None = None,
                 seed: int = 0) -> dict[str, float]:
     """Chamfer-L1/L2, normal consistency, F-score and (watertight GT) IoU of one field."""
+    resolution = resolution or EVAL_RESOLUTION
     try:
         mesh = extract_mesh(fn, resolution, level=model.level, inside=model.inside)
     except UserError:
@@ -214,8 +216,10 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
     for i, shape in enumerate(shapes):
         if name == "deepsdf" and collection and use_split != "train":
             s = sampling.sample_sdf(shape, 2000, 18_000, seed=10_000 + i)
-            fn = model.field_for(model.fit_latent(s["points"], s["sdf"], steps=400,
-                                                  generator=torch.Generator().manual_seed(i)))
+            z = model.fit_latent(s["points"], s["sdf"], steps=FIT_STEPS,
+                                 points_per_step=FIT_POINTS,
+                                 generator=torch.Generator().manual_seed(i))
+            fn = model.field_for(z)
         elif name == "deepsdf" and collection and len(shapes) > model.cfg.num_shapes:
             raise UserError("this run's latent table is smaller than the dataset")
         else:
