@@ -31,9 +31,9 @@ from perceptzoo.metrics.evaluate import evaluate
 
 CPU = {
     "glow": dict(model=dict(hidden=48, num_steps=4, num_scales=2),
-                 train=dict(steps=2000, batch_size=64, lr=1e-3, warmup_steps=100)),
+                 train=dict(steps=1000, batch_size=64, lr=1e-3, warmup_steps=50)),
     "realnvp": dict(model=dict(hidden=32, num_scales=3),
-                    train=dict(steps=800, batch_size=64, lr=1e-3, warmup_steps=100)),
+                    train=dict(steps=500, batch_size=64, lr=1e-3, warmup_steps=50)),
 }
 GPU = {
     "glow": dict(model=dict(hidden=512, num_steps=16, num_scales=2),
