@@ -136,10 +136,14 @@ def train(name: str, *, dataset: str | None, out: str | Path | None, steps: int 
         mesh = extract_mesh(_field(model, name, shapes, 0, data), EVAL_RESOLUTION,
                             level=model.level, inside=model.inside)
         save_mesh(mesh, run.path / "mesh.ply")
-        save_views(mesh, run.path / "views.png")
+        save_views(mesh, run.path / "views.png", up=_up(dataset))
     except UserError as err:  # no surface yet: say so in the log, keep the run
         run.append_metrics({"step": steps, "mesh_error": str(err)})
     return run.path
+
+
+def _up(dataset: str) -> str:
+    return "y" if dataset.startswith("mesh:") else "z"  # the scanned meshes are y-up
 
 
 def _field(model, name: str, shapes, index: int, data: dict | None = None, seed: int = 0):
@@ -233,11 +237,11 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
     return metrics
 
 
-def save_views(mesh, path: str | Path, views: int = 4, size: int = 96) -> str:
-    """A turntable of `views` renders of a mesh in one PNG row."""
+def save_views(mesh, path: str | Path, views: int = 4, size: int = 96, up: str = "z") -> str:
+    """A turntable of `views` renders of a mesh in one PNG row (about the `up` axis)."""
     from PIL import Image
 
-    cams = sampling.orbit_cameras(views, radius=2.6)
+    cams = sampling.orbit_cameras(views, radius=2.6, up=up)
     imgs = [sampling.render_mesh(mesh, c, size, size)["rgb"] for c in cams]
     row = torch.cat(imgs, 1).clamp(0, 1).mul(255).round().byte().numpy()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +268,7 @@ def sample(run_dir: str | Path, *, num_samples: int = 1, out: str | Path = "mesh
             mesh = extract_mesh(_field(model, name, shapes, i, seed=seed), EVAL_RESOLUTION,
                                 level=model.level, inside=model.inside)
             tmp = run.path / f".views-{k}.png"
-            save_views(mesh, tmp)
+            save_views(mesh, tmp, up=_up(config["dataset"]))
             rows.append(np.asarray(Image.open(tmp)))
             tmp.unlink()
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -361,9 +361,10 @@ def look_at(eye, target=(0.0, 0.0, 0.0), up=(0.0, 0.0, 1.0)) -> torch.Tensor:
 
 
 def orbit_cameras(n: int, radius: float = 2.5, elevations: tuple[float, ...] = (25.0, -15.0),
-                  seed: int | None = None) -> torch.Tensor:
-    """(n, 3, 4) cameras on a sphere around the origin: a turntable at the given elevations
-    (degrees), or uniformly random directions when `seed` is given."""
+                  seed: int | None = None, up: str = "z") -> torch.Tensor:
+    """(n, 3, 4) cameras on a sphere around the origin: a turntable about the `up` axis ("z",
+    or "y" for the scanned meshes, which are y-up) at the given elevations (degrees), or
+    uniformly random directions when `seed` is given."""
     eyes = []
     if seed is not None:
         g = torch.Generator().manual_seed(seed)
@@ -375,6 +376,9 @@ def orbit_cameras(n: int, radius: float = 2.5, elevations: tuple[float, ...] = (
             el = math.radians(elevations[i % len(elevations)])
             eyes.append(radius * torch.tensor([math.cos(el) * math.cos(az),
                                                math.cos(el) * math.sin(az), math.sin(el)]))
+    if up == "y":  # (x, y, z) -> (y, z, x): the turntable axis becomes y
+        eyes = [e[[1, 2, 0]] for e in eyes]
+        return torch.stack([look_at(e, up=(0.0, 1.0, 0.0)) for e in eyes])
     return torch.stack([look_at(e) for e in eyes])
 
 
