@@ -5,6 +5,9 @@ the GPU-scale configuration (`--scale gpu`, see GPU below) is the one to reprodu
 regime (it is not run here). Resumable: rerunning continues the run in benchmarks/work.
 
     python benchmarks/flows_mnist.py --model glow [--scale cpu|gpu] [--steps N]
+    python benchmarks/flows_mnist.py --model glow --scale gpu --device cuda --minutes 30
+        (--minutes: train as many steps as fit in that budget, measured on 20 steps first;
+         benchmarks/gpu/jobs.d/flows.sh runs this on a lent GPU)
     # the same as a CLI call (GPU scale):
     perceptzoo train glow --dataset mnist --epochs 100 --batch-size 64 --lr 1e-3 \\
         --set hidden=512 num_steps=16 num_scales=2 train.warmup_steps=1000 train.grad_clip=50
@@ -52,20 +55,51 @@ PUBLISHED = {
 }
 
 
+def measure_step_time(name: str, recipe: dict, device: str) -> float:
+    """Seconds per training step of the recipe's model (median-free: mean of 20 after 5)."""
+    from perceptzoo import data
+    from perceptzoo.core.trainer import resolve_device
+
+    dev = resolve_device(device)
+    model = perceptzoo.build(name, dataset="mnist", **recipe["model"]).to(dev)
+    x = data.load("mnist", "train").x[: recipe["train"]["batch_size"]].to(dev)
+    model.initialize((x, None))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    for i in range(25):
+        if i == 5:
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.time()
+        loss = model.loss((x, None)).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.time() - start) / 20
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--model", choices=sorted(CPU), required=True)
     p.add_argument("--scale", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--steps", type=int, help="override the number of steps")
+    p.add_argument("--minutes", type=float, help="size the steps to this training budget")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     args = p.parse_args()
     torch.set_num_threads(1)
     data_dir()
     recipe = (CPU if args.scale == "cpu" else GPU)[args.model]
     train = dict(recipe["train"])
+    if args.minutes:
+        step_s = measure_step_time(args.model, recipe, args.device)
+        args.steps = max(50, int(args.minutes * 60 / step_s))
+        print(f"{step_s * 1000:.1f} ms per step: {args.steps} steps in {args.minutes} min",
+              flush=True)
     if args.steps:
         train["steps"], train["epochs"] = args.steps, None
     cfg = TrainConfig(**train, eval_every=500, eval_examples=1000, checkpoint_every=100,
-                      progress=False, num_samples=64)
+                      progress=False, num_samples=64, device=args.device)
     out = WORK / f"flows_{args.model}_mnist_{args.scale}"
     start = time.time()
     with Timer() as t:
@@ -75,7 +109,9 @@ def main() -> None:
             run = perceptzoo.train(args.model, dataset="mnist", out=out, train_config=cfg,
                                    model_overrides=recipe["model"])
     train_s = t.seconds
-    model = perceptzoo.load(run)
+    from perceptzoo.core.trainer import resolve_device
+
+    model = perceptzoo.load(run).to(resolve_device(args.device))
     torch.manual_seed(0)
     metrics = evaluate(model, "mnist", "test", num_samples=1000)
     g = torch.Generator().manual_seed(0)
