@@ -1,0 +1,96 @@
+"""Shared by the diffusion benchmarks: resumable training, cached samples, FD/PR, the classifier.
+
+Every expensive stage writes its output under benchmarks/work/ and is skipped when that file
+exists, so a killed benchmark continues where it stopped when run again.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from common import WORK, data_dir
+
+import perceptzoo
+from perceptzoo.core.images import save_grid, to_uint8
+from perceptzoo.core.runs import RunDir
+from perceptzoo.core.trainer import TrainConfig
+from perceptzoo.metrics import classifier
+from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+
+FIGURES = Path(__file__).resolve().parent / "figures"
+
+
+def setup() -> None:
+    torch.set_num_threads(1)
+    data_dir()
+    WORK.mkdir(parents=True, exist_ok=True)
+
+
+def train_or_resume(name: str, out: Path, train_cfg: TrainConfig, overrides: dict,
+                    dataset: str = "mnist") -> tuple[torch.nn.Module, float]:
+    """Train (or finish training) a run; returns the model and the training wall time (s)."""
+    timer_file = out / "train_wall_s.txt"
+    if not (out / "model.safetensors").exists():
+        start = time.time()
+        if RunDir(out).has_checkpoint():
+            perceptzoo.resume(out)
+        else:
+            perceptzoo.train(name, dataset=dataset, out=out, train_config=train_cfg,
+                             model_overrides=overrides)
+        previous = float(timer_file.read_text()) if timer_file.exists() else 0.0
+        timer_file.write_text(str(previous + time.time() - start))
+    model = perceptzoo.load(out)
+    return model, float(timer_file.read_text()) if timer_file.exists() else float("nan")
+
+
+def cached(path: Path, compute):
+    """torch.load(path) if it exists, else compute() saved to path (dict of tensors/floats)."""
+    if path.exists():
+        return torch.load(path, weights_only=True)
+    value = compute()
+    torch.save(value, path)
+    return value
+
+
+def timed_samples(path: Path, draw) -> dict:
+    """{'samples': tensor, 'seconds': float} of draw(), cached at path."""
+    def compute():
+        start = time.time()
+        samples = draw()
+        return {"samples": samples, "seconds": time.time() - start}
+    return cached(path, compute)
+
+
+def wait_for_classifier(dataset: str = "mnist", timeout_s: float = 3600) -> bool:
+    """Poll for the shipped feature classifier (it arrives during the session)."""
+    start = time.time()
+    while not classifier.has_classifier(dataset):
+        if time.time() - start > timeout_s:
+            return False
+        print(f"waiting for metrics/weights/{dataset}.safetensors ...", flush=True)
+        time.sleep(60)
+    return True
+
+
+def fd_pr(samples: torch.Tensor, reference: torch.Tensor, dataset: str = "mnist") -> dict:
+    """Frechet distance, precision and recall of samples vs reference in classifier features."""
+    f_fake = classifier.features(dataset, samples)
+    f_real = classifier.features(dataset, reference)
+    p, r = precision_recall(f_real, f_fake)
+    return {"frechet_distance": round(frechet_distance(f_real, f_fake), 3),
+            "precision": round(p, 4), "recall": round(r, 4)}
+
+
+def class_accuracy(samples: torch.Tensor, labels: torch.Tensor, dataset: str = "mnist") -> float:
+    """Fraction of samples the shipped classifier's head assigns to the asked-for label."""
+    net = classifier.load_classifier(dataset)
+    with torch.no_grad():
+        pred = torch.cat([net(samples[i:i + 500]).argmax(1) for i in range(0, len(samples), 500)])
+    return float((pred == labels).float().mean())
+
+
+def save_figure(samples: torch.Tensor, name: str, num_levels: int = 256, nrow=None) -> None:
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    save_grid(to_uint8(samples, num_levels), FIGURES / name, scale=2, nrow=nrow)

@@ -1,0 +1,285 @@
+"""DDPM: Denoising Diffusion Probabilistic Models (Ho, Jain & Abbeel, NeurIPS 2020).
+
+Images x_0 (integer levels mapped to [-1, 1]) are noised by a fixed Markov chain q (see
+`schedules.py`); a U-Net eps_theta learns to predict the noise, with the simplified objective
+(eq. 14, Algorithm 1)
+
+    L_simple = E_{t ~ U{1..T}, x_0, eps ~ N(0, I)} || eps - eps_theta(sqrt(abar_t) x_0 +
+               sqrt(1 - abar_t) eps, t) ||^2.
+
+Ancestral sampling (Algorithm 2): x_T ~ N(0, I), then for t = T..1
+
+    x_{t-1} = (x_t - (1 - alpha_t) / sqrt(1 - abar_t) eps_theta(x_t, t)) / sqrt(alpha_t)
+              + sigma_t z,
+
+z ~ N(0, I) for t > 1 and z = 0 at the last step, sigma_t^2 = beta_t or beta~_t (sec. 3.2).
+`AncestralSampler(num_steps=S)` also runs on S < T evenly spaced steps with the betas of the
+respaced chain, beta'_i = 1 - abar_{tau_i} / abar_{tau_{i-1}} (Nichol & Dhariwal 2021, sec. 4).
+
+The variational bound (eq. 5), the figure reported as NLL in bits/dim:
+
+    -log p(x_0) <= L_T + sum_{t=2}^T L_{t-1} + L_0,
+    L_T     = KL(q(x_T | x_0) || N(0, I)),
+    L_{t-1} = KL(q(x_{t-1} | x_t, x_0) || p_theta(x_{t-1} | x_t)),  x_t ~ q(x_t | x_0),
+    L_0     = -log p_theta(x_0 | x_1), the discretized Gaussian decoder of eq. 13: the
+              probability of x_0's bin (width 2/(L-1), the edge bins open) under
+              N(mu_theta(x_1, 1), sigma_1^2).
+
+The decoder's probabilities are of the discrete levels, so the bound is on -log P(x) of the
+discrete image directly (no dequantization term). `log_prob(x)` returns MINUS THIS BOUND (a lower
+bound on log P(x), in nats), estimated without bias: one x_t per term, and with
+`bound_timesteps = k > 0` the sum over t = 2..T is estimated from k stratified steps (one per
+stratum, weighted by the stratum size); `bound_timesteps = 0` sums all T - 1 terms.
+
+    >>> import perceptzoo
+    >>> model = perceptzoo.build("ddpm", num_steps=50, channels=16)
+    >>> model.sample(2).shape                         # digits 8x8 levels 0..16
+    torch.Size([2, 1, 8, 8])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from perceptzoo.core.errors import UserError
+from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.registry import register
+from perceptzoo.diffusion.samplers import (
+    DDIMSampler,
+    EpsFn,
+    ReverseSampler,
+    initial_noise,
+    timesteps,
+)
+from perceptzoo.diffusion.schedules import NoiseSchedule
+from perceptzoo.diffusion.unet import UNet
+
+
+def to_model_space(x: torch.Tensor, num_levels: int) -> torch.Tensor:
+    """Integer levels 0..L-1 -> [-1, 1] (level k at 2k/(L-1) - 1)."""
+    return x.float() / (num_levels - 1) * 2 - 1
+
+
+def to_data_space(x: torch.Tensor, num_levels: int) -> torch.Tensor:
+    """[-1, 1] -> the nearest integer level 0..L-1 (as float)."""
+    return ((x + 1) / 2 * (num_levels - 1)).round().clamp(0, num_levels - 1)
+
+
+def gaussian_kl(mean_1, var_1, mean_2, var_2) -> torch.Tensor:
+    """KL(N(mean_1, var_1) || N(mean_2, var_2)) elementwise (float64)."""
+    return 0.5 * (torch.log(var_2 / var_1) + (var_1 + (mean_1 - mean_2) ** 2) / var_2 - 1)
+
+
+def discretized_gaussian_log_prob(x0, mean, var, num_levels: int) -> torch.Tensor:
+    """log P(level of x0) under N(mean, var) binned at width 2/(L-1), edge bins open (eq. 13)."""
+    x0, mean, std = x0.double(), mean.double(), var.double().sqrt().expand_as(x0)
+    half = 1.0 / (num_levels - 1)
+    upper, lower = (x0 + half - mean) / std, (x0 - half - mean) / std
+    log_cdf_upper = torch.special.log_ndtr(upper)  # log Phi(upper), for the lowest bin
+    log_sf_lower = torch.special.log_ndtr(-lower)  # log (1 - Phi(lower)), for the highest bin
+    mid = torch.log((torch.special.ndtr(upper) - torch.special.ndtr(lower)).clamp_min(1e-30))
+    return torch.where(x0 < -1 + half / 2, log_cdf_upper,
+                       torch.where(x0 > 1 - half / 2, log_sf_lower, mid))
+
+
+class AncestralSampler:
+    """Algorithm 2 on `num_steps` evenly spaced steps (None: all T); sigma^2 = beta or beta~."""
+
+    def __init__(self, variance: str = "beta", num_steps: int | None = None,
+                 clip_x0: bool = False):
+        if variance not in ("beta", "beta_tilde"):
+            raise UserError(f"unknown reverse variance {variance!r}; use beta or beta_tilde")
+        self.variance, self.num_steps, self.clip_x0 = variance, num_steps, clip_x0
+
+    @torch.no_grad()
+    def sample(self, eps_fn: EpsFn, schedule: NoiseSchedule, shape, *, generator=None,
+               device=None, x_T=None) -> torch.Tensor:
+        x = initial_noise(shape, generator, device) if x_T is None else x_T  # x_T ~ N(0, I)
+        T = schedule.num_steps
+        taus = timesteps(self.num_steps or T, T)
+        for t, t_prev in zip(reversed(taus[1:]), reversed(taus[:-1])):
+            abar, abar_prev = schedule.alpha_bar[t], schedule.alpha_bar[t_prev]
+            beta = 1 - abar / abar_prev  # = beta_t when t_prev = t - 1
+            eps = eps_fn(x, torch.full((shape[0],), t, device=x.device, dtype=torch.long))
+            eps, xd = eps.double(), x.double()
+            if self.clip_x0:  # posterior mean at the clipped x0 prediction (Ho et al.'s code)
+                x0 = ((xd - (1 - abar).sqrt() * eps) / abar.sqrt()).clamp(-1, 1)
+                mean = (abar_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - abar_prev) * xd) \
+                    / (1 - abar)
+            else:  # eq. 11
+                mean = (xd - beta / (1 - abar).sqrt() * eps) / (1 - beta).sqrt()
+            var = beta if self.variance == "beta" else (1 - abar_prev) / (1 - abar) * beta
+            x = mean.to(x.dtype)
+            if t_prev > 0:  # z = 0 at the last step
+                x = x + var.sqrt().to(x.dtype) * torch.randn(
+                    shape, generator=generator, device=x.device)
+        return x
+
+
+@dataclass
+class DDPMConfig:
+    data_shape: tuple[int, ...] = (1, 8, 8)
+    """per-example shape (C, H, W); filled from the dataset"""
+    num_levels: int = 17
+    """grey levels of the data, mapped to [-1, 1]; filled from the dataset"""
+    num_steps: int = 1000
+    """T, the number of diffusion steps"""
+    schedule: str = "linear"
+    """beta schedule: linear (Ho et al. 2020) | cosine (Nichol & Dhariwal 2021)"""
+    channels: int = 32
+    channel_mults: tuple[int, ...] = (1, 2, 2)
+    num_res_blocks: int = 1
+    attention_levels: tuple[int, ...] = (2,)
+    """U-Net levels (0 = full resolution) with self-attention; the middle always has it"""
+    num_heads: int = 1
+    dropout: float = 0.0
+    groups: int = 8
+    variance: str = "beta"
+    """reverse-process variance sigma_t^2: beta | beta_tilde"""
+    sampler: str = "ancestral"
+    """default sampler of `sample`: ancestral | ddim"""
+    sample_steps: int | None = None
+    """steps of the default sampler (None: T for ancestral, 50 for DDIM)"""
+    ddim_eta: float = 0.0
+    clip_x0: bool = True
+    """clip the predicted x_0 to [-1, 1] while sampling (as Ho et al.'s code does)"""
+    bound_timesteps: int = 32
+    """terms of sum_{t>=2} L_{t-1} drawn (stratified) per bound estimate; 0: all T - 1"""
+
+
+def unet_from_config(cfg, num_classes: int | None = None, in_channels: int | None = None) -> UNet:
+    return UNet(in_channels=in_channels or cfg.data_shape[0], channels=cfg.channels,
+                channel_mults=tuple(cfg.channel_mults), num_res_blocks=cfg.num_res_blocks,
+                attention_levels=tuple(cfg.attention_levels), num_heads=cfg.num_heads,
+                dropout=cfg.dropout, groups=cfg.groups, num_classes=num_classes)
+
+
+def check_image_data(model_name: str, cfg, info) -> None:
+    if info.num_levels is None or len(info.data_shape) != 3:
+        raise UserError(f"{model_name} models images with integer levels; {info.name} is not "
+                        "one (use digits, mnist or fashion_mnist)")
+    if tuple(info.data_shape) != tuple(cfg.data_shape) or info.num_levels != cfg.num_levels:
+        raise UserError(f"this {model_name} was built for {tuple(cfg.data_shape)} with "
+                        f"{cfg.num_levels} levels, not {info.name}")
+
+
+@register("ddpm", DDPMConfig, default_dataset="digits")
+class DDPM(nn.Module):
+    def __init__(self, cfg: DDPMConfig, net: nn.Module | None = None):
+        super().__init__()
+        if len(cfg.data_shape) != 3:
+            raise UserError(f"DDPM needs image data (C, H, W), got shape {cfg.data_shape}")
+        self.cfg = cfg
+        self.schedule = NoiseSchedule(cfg.num_steps, cfg.schedule)
+        self.net = net if net is not None else unet_from_config(cfg)
+        self.num_dims = math.prod(cfg.data_shape)
+
+    def check_data(self, info) -> None:
+        check_image_data(type(self).__name__, self.cfg, info)
+
+    # -- the denoiser as the samplers see it ------------------------------------------------
+    def eps_fn(self, cond: torch.Tensor | None = None) -> EpsFn:
+        return lambda x_t, t: self.net(x_t, t, cond)
+
+    def default_sampler(self) -> ReverseSampler:
+        cfg = self.cfg
+        if cfg.sampler == "ancestral":
+            return AncestralSampler(cfg.variance, cfg.sample_steps, cfg.clip_x0)
+        if cfg.sampler == "ddim":
+            return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, cfg.clip_x0)
+        raise UserError(f"unknown sampler {cfg.sampler!r}; use ancestral or ddim")
+
+    # -- training: L_simple (eq. 14) --------------------------------------------------------
+    def loss(self, batch) -> LossOutput:
+        x, y = batch
+        x0 = to_model_space(x, self.cfg.num_levels)  # (B, C, H, W) in [-1, 1]
+        t = torch.randint(1, self.cfg.num_steps + 1, (x0.shape[0],), device=x0.device)
+        eps = torch.randn_like(x0)
+        eps_pred = self.net(self.schedule.add_noise(x0, eps, t), t, self.train_cond(y))
+        loss = F.mse_loss(eps_pred, eps)
+        return LossOutput(loss, {"mse": loss.item()})
+
+    def train_cond(self, y: torch.Tensor | None) -> torch.Tensor | None:
+        """What the network is conditioned on while training (none for the plain DDPM)."""
+        return None
+
+    # -- sampling ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
+               sampler: ReverseSampler | None = None) -> torch.Tensor:
+        """(num_samples, C, H, W) integer levels (float); `sampler` overrides the default."""
+        sampler = sampler or self.default_sampler()
+        device = next(self.net.parameters()).device
+        x = sampler.sample(self.eps_fn(cond), self.schedule, (num_samples, *self.cfg.data_shape),
+                           generator=generator, device=device)
+        return to_data_space(x, self.cfg.num_levels)
+
+    # -- the variational bound (eq. 5) ------------------------------------------------------
+    @torch.no_grad()
+    def bound_terms(self, x: torch.Tensor, cond=None, num_timesteps: int | None = None,
+                    generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Per-example L_T, sum_{t>=2} L_{t-1} and L_0 in nats, (B,) each (float64)."""
+        cfg, s = self.cfg, self.schedule
+        T = cfg.num_steps
+        x0 = to_model_space(x, cfg.num_levels).double()
+        b, dev = x0.shape[0], x0.device
+        eps_fn = self.eps_fn(cond)
+        per_example = lambda v: v.flatten(1).sum(1)  # noqa: E731
+        randn = lambda: torch.randn(x0.shape, generator=generator, device=dev,  # noqa: E731
+                                    dtype=torch.float64)
+
+        def reverse_var(t: int) -> torch.Tensor:
+            if cfg.variance == "beta":
+                return s.betas[t]
+            return s.posterior_variance[max(t, 2)]  # beta~_1 = 0: use beta~_2 (Ho et al.)
+
+        def model_mean(x_t, t: int) -> torch.Tensor:
+            steps = torch.full((b,), t, device=dev, dtype=torch.long)
+            eps = eps_fn(x_t.float(), steps).double()
+            return s.mean_from_eps(x_t, steps, eps)
+
+        # L_T: KL(q(x_T | x_0) || N(0, I))
+        abar_T = s.alpha_bar[T]
+        prior = per_example(gaussian_kl(abar_T.sqrt() * x0, 1 - abar_T, torch.zeros_like(x0),
+                                        torch.ones((), dtype=torch.float64, device=dev)))
+        # sum_{t=2}^T L_{t-1}, all terms or k stratified ones
+        k = T - 1 if not num_timesteps or num_timesteps >= T - 1 else num_timesteps
+        edges = torch.linspace(2, T + 1, k + 1).floor().long().tolist()
+        diffusion = torch.zeros(b, dtype=torch.float64, device=dev)
+        for low, high in zip(edges[:-1], edges[1:]):
+            if high <= low:
+                continue
+            t = int(torch.randint(low, high, (1,), generator=generator, device=dev)) \
+                if high - low > 1 else low
+            steps = torch.full((b,), t, device=dev, dtype=torch.long)
+            x_t = s.add_noise(x0, randn(), steps)
+            true_mean, true_var = s.posterior(x0, x_t, steps)
+            kl = gaussian_kl(true_mean, true_var, model_mean(x_t, t), reverse_var(t))
+            diffusion += (high - low) * per_example(kl)
+        # L_0: the discretized decoder at x_1 ~ q(x_1 | x_0)
+        x_1 = s.add_noise(x0, randn(), torch.ones(b, dtype=torch.long, device=dev))
+        decoder = -per_example(discretized_gaussian_log_prob(
+            x0, model_mean(x_1, 1), reverse_var(1), cfg.num_levels))
+        return {"prior": prior, "diffusion": diffusion, "decoder": decoder}
+
+    def variational_bound(self, x: torch.Tensor, cond=None, num_timesteps: int | None = None,
+                          generator=None) -> torch.Tensor:
+        """-ELBO = L_T + sum L_{t-1} + L_0 in nats per example, (B,): >= -log P(x)."""
+        terms = self.bound_terms(x, cond, num_timesteps, generator)
+        return sum(terms.values())
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """MINUS the variational bound (nats, (B,)): a lower bound on log P(x), not log P(x)."""
+        return -self.variational_bound(x, None, self.cfg.bound_timesteps).float()
+
+    @torch.no_grad()
+    def extra_metrics(self, x: torch.Tensor) -> dict[str, float]:
+        """The three parts of the bound in bits/dim (on up to 500 examples)."""
+        terms = self.bound_terms(x[:500], None, self.cfg.bound_timesteps)
+        scale = self.num_dims * math.log(2)
+        return {f"bound_{k}_bits_per_dim": float(v.mean() / scale) for k, v in terms.items()}
