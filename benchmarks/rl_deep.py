@@ -2,6 +2,7 @@
 
     python benchmarks/rl_deep.py cartpole          # DQN, REINFORCE, A2C: steps to solve, 5 seeds
     python benchmarks/rl_deep.py sb3               # SB3 DQN and A2C, same criterion and seeds
+    python benchmarks/rl_deep.py speed             # steps/s, ours vs SB3, interleaved
     python benchmarks/rl_deep.py pendulum          # Gaussian actor-critic / REINFORCE on Pendulum
     python benchmarks/rl_deep.py report            # result JSONs and figures from the runs
 
@@ -162,6 +163,51 @@ def run_pendulum(algo: str, seed: int, steps: int = 300_000) -> dict:
     return record
 
 
+def speed(repeats: int = 2) -> dict:
+    """Training steps per second, ours vs SB3, interleaved in one process (same load on both)."""
+    path = OUT / "speed.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    import gymnasium as gym
+    from stable_baselines3 import A2C, DQN
+    from stable_baselines3.common.env_util import make_vec_env
+
+    steps = {"dqn": 10_000, "actor_critic": 20_000}
+    c, a = DQN_CARTPOLE, A2C_CARTPOLE
+    timings: dict = {f"{who}_{algo}": [] for who in ("ours", "sb3") for algo in steps}
+    for r in range(repeats):
+        for algo, n in steps.items():
+            agent = perceptzoo.build(algo, env_id="CartPole-v1", seed=r, **CONFIGS[algo])
+            start = time.time()
+            agent.learn(None, n)
+            timings[f"ours_{algo}"].append(n / (time.time() - start))
+            if algo == "dqn":
+                model = DQN("MlpPolicy", gym.make("CartPole-v1"), learning_rate=c["lr"],
+                            batch_size=c["batch_size"], buffer_size=c["buffer_size"],
+                            learning_starts=c["learning_starts"], gamma=c["gamma"],
+                            train_freq=c["train_freq"], gradient_steps=c["gradient_steps"],
+                            target_update_interval=10, exploration_fraction=0.8,
+                            exploration_final_eps=c["epsilon_final"], seed=r, device="cpu",
+                            policy_kwargs=dict(net_arch=list(c["hidden"])))
+            else:
+                model = A2C("MlpPolicy", make_vec_env("CartPole-v1", n_envs=a["num_envs"], seed=r),
+                            learning_rate=a["actor_lr"], n_steps=a["n_steps"], gamma=a["gamma"],
+                            gae_lambda=a["gae_lambda"], normalize_advantage=True,
+                            use_rms_prop=False, seed=r, device="cpu",
+                            policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])))
+            start = time.time()
+            model.learn(n)
+            timings[f"sb3_{algo}"].append(n / (time.time() - start))
+    result = {k: float(np.mean(v)) for k, v in timings.items()}
+    result.update({f"ratio_{algo}": result[f"ours_{algo}"] / result[f"sb3_{algo}"]
+                   for algo in steps})
+    result["steps"] = steps
+    result["repeats"] = repeats
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result))
+    return result
+
+
 def _solved_summary(records: list[dict]) -> dict:
     solved = [r["solved_at"] for r in records if r["solved_at"] is not None]
     return {"seeds_solved": len(solved), "seeds": len(records),
@@ -188,11 +234,15 @@ def report() -> None:
                   "threshold": THRESHOLD, "seeds": [r["seed"] for r in records]}
         metrics = {**summary}
         published: dict = {}
+        speed_file = OUT / "speed.json"
         if sb3.get(algo):
             peer = _solved_summary(sb3[algo])
             metrics.update({f"sb3_{k}": v for k, v in peer.items()})
-            metrics["steps_per_s_ratio_ours_over_sb3"] = summary["steps_per_s"] / peer[
-                "steps_per_s"]
+            if speed_file.exists():  # interleaved timing: the fair steps/s comparison
+                timing = json.loads(speed_file.read_text())
+                metrics["steps_per_s_interleaved"] = timing[f"ours_{algo}"]
+                metrics["sb3_steps_per_s_interleaved"] = timing[f"sb3_{algo}"]
+                metrics["steps_per_s_ratio_ours_over_sb3"] = timing[f"ratio_{algo}"]
             published = {"source": "stable-baselines3 2.9.2 run in the same script on the same "
                          "machine, same hyper-parameters, seeds and solve check"}
         wall = sum(r["wall_s"] for r in records)
@@ -245,6 +295,8 @@ if __name__ == "__main__":
             for algo in ("dqn", "actor_critic"):
                 r = run_sb3(algo, seed)
                 print("sb3", algo, seed, r["solved_at"], round(r["steps_per_s"]), flush=True)
+    if what in ("speed", "all"):
+        print(speed(), flush=True)
     if what in ("pendulum", "all"):
         for seed in seeds[:3]:
             for algo in PENDULUM:
