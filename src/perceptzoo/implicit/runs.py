@@ -102,6 +102,8 @@ def train(name: str, *, dataset: str | None, out: str | Path | None, steps: int 
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
         start = int(state["step"])
+        if start >= steps and (run.path / "model.safetensors").exists():
+            return run.path  # this exact run already finished
         run.truncate_metrics(start)
     else:
         run.path.mkdir(parents=True, exist_ok=True)
@@ -183,13 +185,15 @@ def load(run_dir: str | Path):
 
 
 def score_field(fn, model, shape: sampling.Shape, resolution: int | None = None,
-                seed: int = 0) -> dict[str, float]:
-    """Chamfer-L1/L2, normal consistency, F-score and (watertight GT) IoU of one field."""
+                seed: int = 0, mesh=None) -> dict[str, float]:
+    """Chamfer-L1/L2, normal consistency, F-score and (watertight GT) IoU of one field
+    (`mesh`: its surface when already extracted, else marching cubes at `resolution`)."""
     resolution = resolution or EVAL_RESOLUTION
-    try:
-        mesh = extract_mesh(fn, resolution, level=model.level, inside=model.inside)
-    except UserError:
-        return {"chamfer_l1": float("nan"), "no_surface": 1.0}
+    if mesh is None:
+        try:
+            mesh = extract_mesh(fn, resolution, level=model.level, inside=model.inside)
+        except UserError:
+            return {"chamfer_l1": float("nan"), "no_surface": 1.0}
     pred, face = mesh.sample(EVAL_POINTS, return_index=True, seed=seed)
     gt, gt_n = shape.surface(EVAL_POINTS, seed=seed + 1)
     out = compare_surfaces(pred, np.asarray(mesh.face_normals)[face], gt, gt_n, FSCORE_TAU)
@@ -228,7 +232,13 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
             raise UserError("this run's latent table is smaller than the dataset")
         else:
             fn = _field(model, name, shapes, i, seed=20_000)
-        rows.append(score_field(fn, model, shape, seed=i))
+        mesh = None
+        if not collection and (run.path / "mesh.ply").exists():
+            # the surface extracted at the end of training, from these same weights
+            import trimesh
+
+            mesh = trimesh.load(run.path / "mesh.ply", force="mesh")
+        rows.append(score_field(fn, model, shape, seed=i, mesh=mesh))
     keys = sorted({k for r in rows for k in r})
     metrics = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys}
     metrics.update(split=use_split, num_shapes=len(rows), eval_time_s=round(time.time() - t0, 1))
