@@ -178,6 +178,9 @@ class LatentDiffusion(nn.Module):
         loss.backward()
         norm = nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
         opt.step()
+        idle = net_opt if stage_1 else ae_opt  # no gradients: its step is a no-op that keeps
+        idle.zero_grad(set_to_none=True)  # the LR schedulers' "optimizer stepped first" order
+        idle.step()
         self.autoencoder.requires_grad_(False)
         self.step += 1
         return {"loss": loss.item(), "stage": 1.0 if stage_1 else 2.0, "grad_norm": float(norm),
