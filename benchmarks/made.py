@@ -4,7 +4,9 @@
     python benchmarks/made.py binarized_mnist 32masks [--epochs 60]
     python benchmarks/made.py digits 1mask
 
-One hidden layer of 500 ReLU units (the paper's Table 2 rows "MADE 1 hidden layer"), AdamW with a
+One hidden layer of 500 ReLU units (the paper's Table 2 rows "MADE 1 hidden layer") with masked
+direct input->output connections (an option of the paper's code; without them the same budget
+ends ~10 nats worse: 109.7 vs 98.2 valid nats after 3,000 steps in a side run), AdamW with a
 cosine schedule (the paper used Adagrad with early stopping; we train a fixed budget instead and
 report the last epoch, no test-set selection). 1mask: natural order, one connectivity. 32masks:
 order- and connectivity-agnostic training cycling through 32 masks, evaluated as the 32-mask
@@ -76,8 +78,8 @@ def main() -> None:
     data_dir()
     masks = 1 if args.variant == "1mask" else 32
     model_cfg = {"hidden_sizes": [500], "num_masks": masks, "order_agnostic": masks > 1,
-                 "connectivity_agnostic": True}
-    epochs = args.epochs or {("binarized_mnist", 1): 30, ("binarized_mnist", 32): 60}.get(
+                 "connectivity_agnostic": True, "direct_connections": True}
+    epochs = args.epochs or {("binarized_mnist", 1): 50, ("binarized_mnist", 32): 60}.get(
         (args.dataset, masks), 200)
     lr = args.lr or (2e-3 if args.dataset == "digits" else 1e-3)
     train_cfg = perceptzoo.TrainConfig(
