@@ -11,7 +11,7 @@ callable, so it serves SDF decoders, occupancy logits and analytic shapes alike.
 
     >>> import torch
     >>> mesh = extract_mesh(lambda p: p.norm(dim=-1) - 0.5, resolution=32)
-    >>> abs(mesh.volume - 4 / 3 * 3.14159 * 0.125) < 0.01
+    >>> bool(abs(mesh.volume - 4 / 3 * 3.14159 * 0.125) < 0.01)
     True
     >>> save_mesh(mesh, "/tmp/sphere.ply")  # or .obj
     '/tmp/sphere.ply'
