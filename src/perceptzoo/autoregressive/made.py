@@ -55,8 +55,9 @@ class MADEConfig:
     """draw a random input ordering for each mask (else the natural raster order)"""
     connectivity_agnostic: bool = True
     """draw fresh hidden degrees for each mask (else one connectivity for all masks)"""
-    direct_connections: bool = False
-    """add masked direct input -> output connections"""
+    direct_connections: bool = True
+    """add masked direct input -> output connections (an FVSBN inside MADE; ~10 nats better on
+    binarized MNIST at equal budget)"""
     mask_seed: int = 0
 
 
