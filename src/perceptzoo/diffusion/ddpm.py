@@ -54,6 +54,7 @@ from perceptzoo.diffusion.samplers import (
     EpsFn,
     ReverseSampler,
     initial_noise,
+    randn,
     timesteps,
 )
 from perceptzoo.diffusion.schedules import NoiseSchedule
@@ -116,8 +117,7 @@ class AncestralSampler:
             var = beta if self.variance == "beta" else (1 - abar_prev) / (1 - abar) * beta
             x = mean.to(x.dtype)
             if t_prev > 0:  # z = 0 at the last step
-                x = x + var.sqrt().to(x.dtype) * torch.randn(
-                    shape, generator=generator, device=x.device)
+                x = x + var.sqrt().to(x.dtype) * randn(shape, generator, x.device)
         return x
 
 
@@ -230,8 +230,7 @@ class DDPM(nn.Module):
         b, dev = x0.shape[0], x0.device
         eps_fn = self.eps_fn(cond)
         per_example = lambda v: v.flatten(1).sum(1)  # noqa: E731
-        randn = lambda: torch.randn(x0.shape, generator=generator, device=dev,  # noqa: E731
-                                    dtype=torch.float64)
+        noise = lambda: randn(x0.shape, generator, dev, torch.float64)  # noqa: E731
 
         def reverse_var(t: int) -> torch.Tensor:
             if cfg.variance == "beta":
@@ -254,15 +253,16 @@ class DDPM(nn.Module):
         for low, high in zip(edges[:-1], edges[1:]):
             if high <= low:
                 continue
-            t = int(torch.randint(low, high, (1,), generator=generator, device=dev)) \
+            t = int(torch.randint(low, high, (1,), generator=generator,
+                                  device=generator.device if generator else "cpu")) \
                 if high - low > 1 else low
             steps = torch.full((b,), t, device=dev, dtype=torch.long)
-            x_t = s.add_noise(x0, randn(), steps)
+            x_t = s.add_noise(x0, noise(), steps)
             true_mean, true_var = s.posterior(x0, x_t, steps)
             kl = gaussian_kl(true_mean, true_var, model_mean(x_t, t), reverse_var(t))
             diffusion += (high - low) * per_example(kl)
         # L_0: the discretized decoder at x_1 ~ q(x_1 | x_0)
-        x_1 = s.add_noise(x0, randn(), torch.ones(b, dtype=torch.long, device=dev))
+        x_1 = s.add_noise(x0, noise(), torch.ones(b, dtype=torch.long, device=dev))
         decoder = -per_example(discretized_gaussian_log_prob(
             x0, model_mean(x_1, 1), reverse_var(1), cfg.num_levels))
         return {"prior": prior, "diffusion": diffusion, "decoder": decoder}

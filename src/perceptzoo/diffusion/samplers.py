@@ -50,9 +50,15 @@ def timesteps(num_steps: int, total: int) -> list[int]:
     return sorted(set(taus))
 
 
+def randn(shape, generator: torch.Generator | None, device=None, dtype=None) -> torch.Tensor:
+    """N(0, I) drawn on the generator's device (so a CPU generator seeds GPU sampling too)."""
+    source = generator.device if generator is not None else device
+    out = torch.randn(shape, generator=generator, device=source, dtype=dtype)
+    return out.to(device) if device is not None else out
+
+
 def initial_noise(shape, generator, device) -> torch.Tensor:
-    device = device if device is not None else (generator.device if generator else "cpu")
-    return torch.randn(shape, generator=generator, device=device)
+    return randn(shape, generator, device)
 
 
 def _steps(t: int, x: torch.Tensor) -> torch.Tensor:
@@ -91,7 +97,7 @@ class DDIMSampler:
         direction = (1 - abar_prev - sigma**2).clamp_min(0).sqrt() * eps  # 2. toward x_t
         out = abar_prev.sqrt() * x0 + direction
         if self.eta > 0 and t_prev > 0:  # 3. fresh noise (none at the last step)
-            out = out + sigma * torch.randn(x.shape, generator=generator, device=x.device)
+            out = out + sigma * randn(x.shape, generator, x.device, x.dtype)
         return out.to(x.dtype)
 
     @torch.no_grad()
