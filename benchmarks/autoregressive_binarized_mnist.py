@@ -59,7 +59,7 @@ DEFAULTS = {  # model overrides for the benchmark runs
     "pixelcnn": {"hidden_channels": 32, "num_blocks": 6},
     "gated_pixelcnn": {"hidden_channels": 32, "num_layers": 5},
     "pixelrnn": {"hidden_channels": 32, "num_layers": 2},
-    "transformer": {"embed_dim": 64, "num_layers": 4, "num_heads": 4},
+    "transformer": {"embed_dim": 64, "num_layers": 2, "num_heads": 4},
 }
 
 

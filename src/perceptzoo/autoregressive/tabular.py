@@ -125,6 +125,8 @@ class Tabular(nn.Module):
     def train_step(self, batch, optimizers) -> dict[str, float]:
         x, _ = batch
         self.add_counts(x)
+        for opt in optimizers:  # a no-op (no gradients), keeps the LR scheduler's order
+            opt.step()
         with torch.no_grad():
             nll = -self.log_prob(x).mean()
         return {"loss": nll.item(), **nll_metrics(nll, self.num_dims)}
