@@ -7,6 +7,12 @@ so re-running continues. The trained run is also the frozen base of the ControlN
 
     nohup nice -n 5 python benchmarks/diffusion_ddpm_mnist.py > benchmarks/work/ddpm.log 2>&1 &
 
+GPU scale (`--scale gpu --device cuda --minutes M`, run by benchmarks/gpu/jobs.d/diffusion.sh):
+the DDPM CIFAR-10 recipe of Ho et al. (appendix B) adapted to 28x28 -- 128 base channels,
+multipliers (1, 2, 2), two residual blocks per level, attention at 14x14, dropout 0.1, batch
+128, Adam lr 2e-4, EMA 0.9999, T = 1000 linear -- trained for as many steps as fit 60% of M
+minutes (measured), then scored on 2000 samples per sampler setting and 10000 test images.
+
 Published figures are for CIFAR-10 (Ho et al. 2020, Table 1: FID 3.17 and NLL <= 3.75
 bits/dim for L_simple; NLL <= 3.70 with FID 13.51 for the model trained on the true bound L)
 with Inception features and a 35.7M-parameter U-Net: not comparable with MNIST in this
@@ -53,6 +59,39 @@ ANCESTRAL_STEPS = [1000, 250, 100, 50, 20, 10]
 DDIM_STEPS = [250, 100, 50, 20, 10]
 BOUND_EXAMPLES = 500
 DEADLINE = os.environ.get("DIFFUSION_DEADLINE", "11:50")
+VARIANT = ""  # "" on CPU, "gpu" at GPU scale
+
+
+def configure_gpu(device: str, minutes: float) -> None:
+    """Switch the module settings to the paper-scale recipe, steps sized to the time budget."""
+    global RUN, MODEL, TRAIN, NUM_SAMPLES, BOUND_EXAMPLES, VARIANT, DEADLINE
+    import perceptzoo
+
+    RUN, VARIANT, DEADLINE = WORK / "ddpm-mnist-gpu", "gpu", "99:99"
+    MODEL = dict(channels=128, channel_mults=[1, 2, 2], num_res_blocks=2, attention_levels=[1],
+                 num_heads=1, dropout=0.1, groups=32, num_steps=1000, schedule="linear",
+                 sampler="ddim", sample_steps=50, bound_timesteps=50)
+    NUM_SAMPLES, BOUND_EXAMPLES = 2000, 10_000
+    model = perceptzoo.build("ddpm", dataset="mnist", **MODEL).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-4)
+    x = data.load("mnist", "train").x[:128].to(device)
+    for i in range(25):  # time steps 5..25 (the first ones warm up the kernels)
+        if i == 5:
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.time()
+        opt.zero_grad()
+        model.loss((x, None)).loss.backward()
+        opt.step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    per_step = (time.time() - start) / 20
+    steps = max(100, int(0.6 * minutes * 60 / per_step))
+    print(f"{per_step * 1000:.1f} ms/step -> {steps} steps", flush=True)
+    TRAIN = TrainConfig(steps=steps, batch_size=128, lr=2e-4, warmup_steps=min(5000, steps // 10),
+                        ema_decay=0.9999, grad_clip=1.0, eval_every=steps, eval_examples=1000,
+                        checkpoint_every=max(1000, steps // 10), num_samples=64,
+                        device=device, progress=False)
 
 
 def past_deadline() -> bool:
@@ -61,9 +100,20 @@ def past_deadline() -> bool:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", choices=["cpu", "gpu"], default="cpu")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--minutes", type=float, default=30.0,
+                        help="GPU scale: the time budget of the whole job")
+    args = parser.parse_args()
     setup()
+    if args.scale == "gpu":
+        configure_gpu(args.device, args.minutes)
     with Timer() as total:
         model, train_s = train_or_resume("ddpm", RUN, TRAIN, MODEL)
+        model = model.to(args.device)
         test = data.load("mnist", "test")
         print(f"trained in {train_s:.0f} s", flush=True)
 
@@ -73,9 +123,10 @@ def main() -> None:
             terms = {"prior": [], "diffusion": [], "decoder": []}
             start = time.time()
             for i in range(0, BOUND_EXAMPLES, 250):
-                out = model.bound_terms(test.x[i:i + 250], None, 50, g)
+                out = model.bound_terms(test.x[i:i + 250].to(model.schedule.betas.device),
+                                        None, 50, g)
                 for k in terms:
-                    terms[k].append(out[k])
+                    terms[k].append(out[k].cpu())
             terms = {k: torch.cat(v) for k, v in terms.items()}
             return {"terms": terms, "seconds": time.time() - start}
 
@@ -99,12 +150,16 @@ def main() -> None:
             sampler = (DDIMSampler(steps, eta=0.0, clip_x0=True) if kind == "ddim"
                        else AncestralSampler("beta", steps, clip_x0=True))
             sets[(kind, steps)] = timed_samples(
-                path, lambda s=sampler: model.sample(NUM_SAMPLES, sampler=s,
-                                                     generator=torch.Generator().manual_seed(1)))
+                path, lambda s=sampler: torch.cat([
+                    model.sample(min(500, NUM_SAMPLES - i), sampler=s,
+                                 generator=torch.Generator().manual_seed(1 + i)).cpu()
+                    for i in range(0, NUM_SAMPLES, 500)]))
             print(kind, steps, sets[(kind, steps)]["seconds"], flush=True)
         longest = max(k for kind, k in sets if kind == "ancestral")
-        save_figure(sets[("ancestral", longest)]["samples"][:64], "diffusion_ddpm_mnist.png")
-        save_figure(sets[("ddim", 20)]["samples"][:64], "diffusion_ddim20_mnist.png")
+        save_figure(sets[("ancestral", longest)]["samples"][:64],
+                    f"diffusion_ddpm_mnist{'_' + VARIANT if VARIANT else ''}.png")
+        save_figure(sets[("ddim", 20)]["samples"][:64],
+                    f"diffusion_ddim20_mnist{'_' + VARIANT if VARIANT else ''}.png")
 
         if not wait_for_classifier("mnist"):
             print("no MNIST classifier; FD not computed", flush=True)
@@ -122,7 +177,7 @@ def main() -> None:
               "parameters": sum(p.numel() for p in model.parameters())}
     main_row = rows[f"ancestral_{longest}"]
     write_result(
-        "ddpm", "mnist", None, config=config,
+        "ddpm", "mnist", VARIANT or None, config=config,
         metrics={"frechet_distance": main_row["frechet_distance"],
                  "precision": main_row["precision"], "recall": main_row["recall"],
                  "test_bits_per_dim_bound": round(total_bpd, 4),
@@ -141,7 +196,7 @@ def main() -> None:
               f"floor). The bound is estimated on the first {BOUND_EXAMPLES} test images with 50 "
               "stratified terms of sum L_{t-1} (unbiased Monte Carlo estimate of the bound).")
     write_result(
-        "ddpm", "mnist", "steps", config=config,
+        "ddpm", "mnist", "-".join(filter(None, ["steps", VARIANT])), config=config,
         metrics={**{f"frechet_distance_{k}": v["frechet_distance"] for k, v in rows.items()},
                  **{f"sampling_time_s_{k}": v["sampling_time_s"] for k, v in rows.items()},
                  **{f"precision_{k}": v["precision"] for k, v in rows.items()},
