@@ -29,7 +29,7 @@ from perceptzoo.implicit import runs  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent / "figures"
 MODEL = {"hidden": 96, "layers": 5, "skip_layers": [], "rays_per_batch": 512,
-         "march_steps": 32, "secant_steps": 6, "views": 20, "image_size": 32}
+         "march_steps": 32, "secant_steps": 6, "views": 20, "image_size": 32, "bound": 1.0}
 SHAPES = {"torus": "torus", "bunny": "mesh:bunny-watertight"}
 NOTE = ("DVR (Niemeyer et al. 2020) reports multi-view results on DTU (real images, Chamfer "
         "in mm) and single-view ShapeNet; not comparable with synthetic 32x32 renders here.")

@@ -4,6 +4,7 @@ Runs (each resumable: a finished run's result file is kept unless --force):
   bunny-watertight    50k points sampled on the closed bunny, with normals (IGR's setting)
   bunny-no-eikonal    the same with lambda = 0: the ablation of the eikonal term
   bunny-unoriented    the same without normals (tau = 0)
+  bunny-unoriented-no-eikonal   neither normals nor eikonal term: only |f(x_i)|
   stanford-bunny-scan the raw range-scan vertices (35,947 points, open mesh, vertex normals)
   armadillo, dragon   50k sampled points with normals
 
@@ -36,6 +37,8 @@ VARIANTS = {  # in order of priority for the CPU budget
     "stanford-bunny-scan": ("mesh:stanford-bunny", {"scan_vertices": True}),
     "armadillo": ("mesh:armadillo", {}),
     "bunny-unoriented": ("mesh:bunny-watertight", {"use_normals": False}),
+    "bunny-unoriented-no-eikonal": ("mesh:bunny-watertight",
+                                    {"use_normals": False, "lambda_eikonal": 0.0}),
     "dragon": ("mesh:dragon", {}),
 }
 NOTE = ("IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. 2013 benchmark "

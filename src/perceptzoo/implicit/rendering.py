@@ -128,6 +128,9 @@ class DVRConfig:
     lambda_occupancy: float = 1.0
     lambda_depth: float = 0.0
     """L1 on depth where both masks hit (0: RGB and masks only, DVR's 2.5D-free setting)"""
+    bound: float = 1.0
+    """the object lies in [-bound, bound]^3: outside it the field reads as free space (as DVR
+    restricts rays to the unit cube); 0 turns this off"""
     lr: float = 1e-3
 
     @property
@@ -157,8 +160,12 @@ class DVR(nn.Module):
             out_dim=3))
 
     def field(self, points: torch.Tensor) -> torch.Tensor:
-        """Occupancy logits at points (N, 3) -> (N,)."""
-        return self.occupancy(points[None])[0]
+        """Occupancy logits at points (N, 3) -> (N,); free (-10) outside the bounding box."""
+        logits = self.occupancy(points[None])[0]
+        if self.cfg.bound > 0:
+            outside = points.detach().abs().amax(dim=-1) > self.cfg.bound
+            logits = torch.where(outside, torch.full_like(logits, -10.0), logits)
+        return logits
 
     def color(self, points: torch.Tensor) -> torch.Tensor:
         """Texture field: RGB in [0, 1] at points (N, 3) -> (N, 3)."""
