@@ -48,7 +48,7 @@ CONFIGS = {"dqn": DQN_CARTPOLE, "reinforce": dict(hidden=(64, 64)), "actor_criti
 PENDULUM = {
     "actor_critic": dict(gamma=0.9, gae_lambda=0.9, n_steps=8, num_envs=8, reward_scale=0.1,
                          log_std_init=-0.5, actor_lr=1e-3, critic_lr=3e-3, hidden=(64, 64)),
-    "reinforce": dict(gamma=0.9, reward_scale=1.0, log_std_init=-0.5, lr=1e-3,
+    "reinforce": dict(gamma=0.9, log_std_init=-0.5, lr=1e-3,
                       steps_per_update=4_000, hidden=(64, 64)),
 }
 
@@ -146,7 +146,7 @@ def run_sb3(algo: str, seed: int) -> dict:
     return record
 
 
-def run_pendulum(algo: str, seed: int, steps: int = 300_000) -> dict:
+def run_pendulum(algo: str, seed: int, steps: int = 200_000) -> dict:
     path = OUT / f"ours-{algo}-Pendulum-v1-{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
