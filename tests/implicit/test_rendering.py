@@ -90,3 +90,14 @@ def test_reference_renders_of_mesh_and_sdf_agree():
     both = a["mask"] & b["mask"]
     assert (a["mask"] != b["mask"]).float().mean() < 0.03
     assert (a["depth"][both] - b["depth"][both]).abs().max() < 5e-3
+
+
+def test_dvr_field_is_free_outside_its_bounding_box():
+    model = DVR(DVRConfig(hidden=16, layers=3, skip_layers=(), bound=1.0))
+    p = torch.tensor([[0.0, 0.0, 0.0], [1.5, 0.0, 0.0], [0.0, -0.9, 0.0]])
+    f = model.field(p)
+    assert f[0] > 0 and f[1] == -10.0  # the sphere init is inside at the centre
+    assert torch.allclose(f[[0, 2]], model.occupancy(p[None])[0][[0, 2]])
+    unbounded = DVR(DVRConfig(hidden=16, layers=3, skip_layers=(), bound=0.0))
+    unbounded.load_state_dict(model.state_dict())
+    assert unbounded.field(p)[1] != -10.0
