@@ -6,14 +6,17 @@ set -u
 cd "$(dirname "$0")/../.."
 export PYTHONPATH=$PWD/src PERCEPTZOO_DATA=$PWD/.gpu_data PYTHONUNBUFFERED=1
 minutes=${1:-6}
-limit=$(( minutes * 60 + 150 ))
+limit=$(( minutes * 60 + 100 ))
 out=${OUT:-/tmp/gpu-out}
 mkdir -p "$out" benchmarks/work/gpu-logs
-nvidia-smi -L
-python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+if [ -z "${DRY:-}" ]; then
+  nvidia-smi -L
+  python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+fi
 
 job() {  # job NAME COMMAND...: run in the background with a time limit and a log
   local name=$1; shift
+  if [ -n "${DRY:-}" ]; then echo "job $name: $*"; return; fi
   ( timeout "$limit" "$@" > "benchmarks/work/gpu-logs/$name.log" 2>&1
     echo "$name exit $?" ) &
 }
