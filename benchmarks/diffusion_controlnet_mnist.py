@@ -40,8 +40,8 @@ from perceptzoo.diffusion.samplers import DDIMSampler  # noqa: E402
 
 RUN = WORK / "controlnet-mnist"
 BASE_RUN = WORK / "ddpm-mnist"
-TRAIN = TrainConfig(steps=400, batch_size=32, lr=1e-3, warmup_steps=50, ema_decay=0.99,
-                    eval_every=400, eval_examples=100, checkpoint_every=50, num_samples=0,
+TRAIN = TrainConfig(steps=300, batch_size=32, lr=1e-3, warmup_steps=30, ema_decay=0.99,
+                    eval_every=300, eval_examples=64, checkpoint_every=50, num_samples=0,
                     progress=False)
 NUM_SAMPLES = 100
 STEPS = 25
