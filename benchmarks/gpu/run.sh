@@ -4,6 +4,7 @@
 # Writes benchmarks/results/*-gpu*.json and packs them with the logs into $OUT/gpu-results.tgz.
 set -u
 cd "$(dirname "$0")/../.."
+root=$PWD
 export PYTHONPATH=$PWD/src PERCEPTZOO_DATA=$PWD/.gpu_data PYTHONUNBUFFERED=1
 minutes=${1:-6}
 limit=$(( minutes * 60 + 100 ))
@@ -17,7 +18,7 @@ fi
 job() {  # job NAME COMMAND...: run in the background with a time limit and a log
   local name=$1; shift
   if [ -n "${DRY:-}" ]; then echo "job $name: $*"; return; fi
-  ( timeout "$limit" "$@" > "benchmarks/work/gpu-logs/$name.log" 2>&1
+  ( timeout "$limit" "$@" > "$root/benchmarks/work/gpu-logs/$name.log" 2>&1
     echo "$name exit $?" ) &
 }
 
