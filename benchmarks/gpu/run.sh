@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 root=$PWD
-export PYTHONPATH=$PWD/src PERCEPTZOO_DATA=$PWD/.gpu_data PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD/src:$PWD/.gpu_data/pylib PERCEPTZOO_DATA=$PWD/.gpu_data PYTHONUNBUFFERED=1
 minutes=${1:-6}
 limit=$(( minutes * 60 + 100 ))
 out=${OUT:-/tmp/gpu-out}
