@@ -27,7 +27,7 @@ from perceptzoo.core.images import save_grid, to_uint8
 from perceptzoo.core.trainer import TrainConfig, resume
 from perceptzoo.metrics.evaluate import evaluate
 
-MODEL = dict(hidden=32, num_steps=4, num_scales=2, cond_features=16)
+MODEL = dict(hidden=32, num_steps=4, num_scales=2, cond_features=16, logit_alpha=0.05)
 
 
 def main() -> None:

@@ -113,9 +113,9 @@ def _model_cases():
     input), as a layer whose `cond` is that condition."""
     from perceptzoo.flows import srflow
 
-    def sr():
+    def sr(**kw):
         m = perceptzoo.build("srflow", data_shape=(1, 8, 8), num_levels=256, hidden=8,
-                             num_steps=2, scale=4)
+                             num_steps=2, scale=4, **kw)
         x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(3),
                        dtype=torch.float64)
         return m.conditional_flow(), x, torch.nn.functional.avg_pool2d(x, 4)
@@ -130,6 +130,7 @@ def _model_cases():
 
     return {
         "model_srflow_given_low_res": sr,
+        "model_srflow_logit_given_low_res": lambda: sr(logit_alpha=0.05),
         "srflow_affine_injector": lambda: (
             srflow.AffineInjector(2, 3, 8), _image(), _image(2, (3, 4, 4), seed=6)),
         "model_cflow_b_given_a": lambda: cf("edges_to_digits"),

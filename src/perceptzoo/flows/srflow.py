@@ -40,7 +40,14 @@ from perceptzoo.core.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.flows.bases import StandardNormal
 from perceptzoo.flows.dequantization import make_dequantization
-from perceptzoo.flows.layers import ZeroConv2d, _soft_clamp, _sum_per_example, glow_levels
+from perceptzoo.flows.layers import (
+    Logit,
+    Shift,
+    ZeroConv2d,
+    _soft_clamp,
+    _sum_per_example,
+    glow_levels,
+)
 from perceptzoo.flows.model import FlowModel
 
 
@@ -63,6 +70,8 @@ class SRFlowConfig:
     coupling: str = "affine"
     learned_prior: bool = True
     dequantization: str = "uniform"
+    logit_alpha: float | None = None
+    """None: centre y - 1/2 (as Glow); a float: RealNVP's logit pre-processing with this alpha"""
     seed: int = 0
     sample_temperature: float = 0.8
     """temperature of `sample` when none is given (the paper samples at 0.9)"""
@@ -113,8 +122,9 @@ class SRFlow(FlowModel):
         transform, _ = glow_levels(
             cfg, cond_channels=k,
             extra_layers=lambda level, channels: [AffineInjector(channels, k, cfg.hidden)])
+        preprocess = Logit(cfg.logit_alpha) if cfg.logit_alpha is not None else Shift()
         super().__init__(transform, StandardNormal((c * h * w,)), data_shape=cfg.data_shape,
-                         num_levels=cfg.num_levels, preprocess=None,
+                         num_levels=cfg.num_levels, preprocess=preprocess,
                          dequantization=make_dequantization(cfg.dequantization,
                                                             cfg.data_shape, cfg.num_levels))
         self.cfg = cfg
@@ -142,15 +152,7 @@ class SRFlow(FlowModel):
         """The flow y -> z for a given low-res image: a layer with cond = u (property tests)."""
         return _GivenLowRes(self)
 
-    # -- density and sampling ------------------------------------------------------------
-    def forward(self, y, cond=None):
-        """y in [0, 1] (B, C, H, W) -> z given level features `cond` (centred as Glow)."""
-        return self.transform(y - 0.5, cond)
-
-    def inverse(self, z, cond=None):
-        y, logdet = self.transform.inverse(z, cond)
-        return y + 0.5, logdet
-
+    # -- density and sampling (forward / inverse: FlowModel's, with cond = level features) --
     def log_prob(self, x: torch.Tensor, cond=None, generator=None) -> torch.Tensor:
         """Dequantized bound on log p(x | u) in nats, (B,); u = cond or low_res(x)."""
         lr = self.low_res(x) if cond is None else cond
