@@ -104,6 +104,23 @@ def test_bound_terms_and_stratified_estimate():
     assert nll.shape == (8,) and (nll > 0).all()
 
 
+def test_stratified_bound_estimate_is_unbiased():
+    """k strata (one t per stratum and example) estimate the same sum as all T - 1 terms."""
+    torch.manual_seed(0)
+    model = perceptzoo.build("ddpm", **TINY).eval()
+    with torch.no_grad():  # a non-trivial denoiser
+        for p in model.parameters():
+            if p.abs().sum() == 0:
+                p.normal_(0, 0.05)
+    x, _ = digits_batch(1)
+    x = x.expand(500, -1, -1, -1)  # replicas of one image
+    full = model.bound_terms(x, None, 0, torch.Generator().manual_seed(1))["diffusion"]
+    few = model.bound_terms(x, None, 4, torch.Generator().manual_seed(2))["diffusion"]
+    se = (full.var() / len(full) + few.var() / len(few)).sqrt()
+    assert (full.mean() - few.mean()).abs() < 5 * se, (full.mean(), few.mean(), se)
+    assert few.var() > full.var()  # fewer terms, more variance: the test has power
+
+
 def test_sample_shapes_and_swappable_samplers():
     model = perceptzoo.build("ddpm", **TINY).eval()
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731

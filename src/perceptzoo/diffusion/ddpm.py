@@ -28,8 +28,8 @@ The variational bound (eq. 5), the figure reported as NLL in bits/dim:
 The decoder's probabilities are of the discrete levels, so the bound is on -log P(x) of the
 discrete image directly (no dequantization term). `log_prob(x)` returns MINUS THIS BOUND (a lower
 bound on log P(x), in nats), estimated without bias: one x_t per term, and with
-`bound_timesteps = k > 0` the sum over t = 2..T is estimated from k stratified steps (one per
-stratum, weighted by the stratum size); `bound_timesteps = 0` sums all T - 1 terms.
+`bound_timesteps = k > 0` the sum over t = 2..T is estimated from k strata of steps (one t per
+stratum and example, weighted by the stratum size); `bound_timesteps = 0` sums all T - 1 terms.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("ddpm", num_steps=50, channels=16)
@@ -232,13 +232,14 @@ class DDPM(nn.Module):
         per_example = lambda v: v.flatten(1).sum(1)  # noqa: E731
         noise = lambda: randn(x0.shape, generator, dev, torch.float64)  # noqa: E731
 
-        def reverse_var(t: int) -> torch.Tensor:
+        def reverse_var(steps: torch.Tensor) -> torch.Tensor:  # (B, 1, ..., 1)
             if cfg.variance == "beta":
-                return s.betas[t]
-            return s.posterior_variance[max(t, 2)]  # beta~_1 = 0: use beta~_2 (Ho et al.)
+                var = s.betas[steps]
+            else:  # beta~_1 = 0: use beta~_2 at t = 1 (Ho et al.'s clipped log-variance)
+                var = s.posterior_variance[steps.clamp(min=2)]
+            return var.reshape(-1, *([1] * (x0.dim() - 1)))
 
-        def model_mean(x_t, t: int) -> torch.Tensor:
-            steps = torch.full((b,), t, device=dev, dtype=torch.long)
+        def model_mean(x_t, steps: torch.Tensor) -> torch.Tensor:
             eps = eps_fn(x_t.float(), steps).double()
             return s.mean_from_eps(x_t, steps, eps)
 
@@ -246,25 +247,24 @@ class DDPM(nn.Module):
         abar_T = s.alpha_bar[T]
         prior = per_example(gaussian_kl(abar_T.sqrt() * x0, 1 - abar_T, torch.zeros_like(x0),
                                         torch.ones((), dtype=torch.float64, device=dev)))
-        # sum_{t=2}^T L_{t-1}, all terms or k stratified ones
+        # sum_{t=2}^T L_{t-1}: all terms, or k strata with one t per stratum and example
         k = T - 1 if not num_timesteps or num_timesteps >= T - 1 else num_timesteps
         edges = torch.linspace(2, T + 1, k + 1).floor().long().tolist()
         diffusion = torch.zeros(b, dtype=torch.float64, device=dev)
         for low, high in zip(edges[:-1], edges[1:]):
             if high <= low:
                 continue
-            t = int(torch.randint(low, high, (1,), generator=generator,
-                                  device=generator.device if generator else "cpu")) \
-                if high - low > 1 else low
-            steps = torch.full((b,), t, device=dev, dtype=torch.long)
+            steps = torch.randint(low, high, (b,), generator=generator,
+                                  device=generator.device if generator else "cpu").to(dev)
             x_t = s.add_noise(x0, noise(), steps)
             true_mean, true_var = s.posterior(x0, x_t, steps)
-            kl = gaussian_kl(true_mean, true_var, model_mean(x_t, t), reverse_var(t))
-            diffusion += (high - low) * per_example(kl)
+            kl = gaussian_kl(true_mean, true_var, model_mean(x_t, steps), reverse_var(steps))
+            diffusion += (high - low) * per_example(kl)  # stratum size x its sampled term
         # L_0: the discretized decoder at x_1 ~ q(x_1 | x_0)
-        x_1 = s.add_noise(x0, noise(), torch.ones(b, dtype=torch.long, device=dev))
+        ones = torch.ones(b, dtype=torch.long, device=dev)
+        x_1 = s.add_noise(x0, noise(), ones)
         decoder = -per_example(discretized_gaussian_log_prob(
-            x0, model_mean(x_1, 1), reverse_var(1), cfg.num_levels))
+            x0, model_mean(x_1, ones), reverse_var(ones), cfg.num_levels))
         return {"prior": prior, "diffusion": diffusion, "decoder": decoder}
 
     def variational_bound(self, x: torch.Tensor, cond=None, num_timesteps: int | None = None,
