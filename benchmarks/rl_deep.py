@@ -256,7 +256,21 @@ def report() -> None:
         series[algo] = (grid, mean)
     if series:
         plot_curves(series, FIGURES / "rl_cartpole_returns.png", xlabel="environment steps",
-                    ylabel="return (20-episode mean, mean of seeds)", title="CartPole-v1")
+                    ylabel="training-episode return (20-episode mean, mean of seeds)",
+                    title="CartPole-v1")
+        evals = {}
+        for who, table in (("", ours), ("sb3 ", sb3)):
+            for algo, records in table.items():
+                runs = [np.asarray(r["evals"]) for r in records if r["evals"]]
+                if not runs:
+                    continue
+                grid = np.arange(EVAL_EVERY, max(r[-1, 0] for r in runs) + 1, EVAL_EVERY)
+                # a run that stopped when solved keeps its last evaluation
+                evals[who + algo] = (grid, np.mean([np.interp(grid, r[:, 0], r[:, 1])
+                                                    for r in runs], 0))
+        plot_curves(evals, FIGURES / "rl_cartpole_eval.png", xlabel="environment steps",
+                    ylabel="greedy return (10 episodes, mean of seeds)",
+                    title="CartPole-v1, solved at 475", ylim=(0, 500))
     pend = {a: [json.loads(p.read_text()) for p in sorted(OUT.glob(f"ours-{a}-Pendulum-v1-*"))]
             for a in PENDULUM}
     series = {}
