@@ -6,7 +6,10 @@ silhouette masks; no depth. The model (occupancy field + texture field) is train
 loss through the implicit-differentiation depth gradient plus freespace/occupancy mask losses;
 its 0.5-level set is extracted at 128^3 and compared with the true surface.
 
-    python benchmarks/implicit_dvr_multiview.py [--steps 1500] [--only torus] [--force]
+    python benchmarks/implicit_dvr_multiview.py [--steps 600] [--only torus] [--force]
+
+Floor of the protocol: two independent 30k-point samplings of the true torus give Chamfer-L1
+0.0057 and F-score@0.01 0.91 (bunny-watertight: 0.0071, 0.79).
 
 Published figures are not comparable: DVR reports multi-view reconstruction on DTU scans
 (Chamfer in mm, real photographs) and single-view ShapeNet results; we note the protocol only.

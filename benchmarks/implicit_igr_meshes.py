@@ -8,7 +8,12 @@ Runs (each resumable: a finished run's result file is kept unless --force):
   stanford-bunny-scan the raw range-scan vertices (35,947 points, open mesh, vertex normals)
   armadillo, dragon   50k sampled points with normals
 
-    python benchmarks/implicit_igr_meshes.py [--steps 1500] [--only bunny-watertight] [--force]
+    python benchmarks/implicit_igr_meshes.py [--steps 600] [--only bunny-watertight] [--force]
+    python benchmarks/implicit_igr_meshes.py --figures-only   # redraw figures from run folders
+
+Scale of the numbers: two independent 30k-point samplings of the same true surface already
+give Chamfer-L1 0.0071 (bunny-watertight) and 0.0059 (armadillo), F-score@0.01 0.79 / 0.89:
+that is the floor of this protocol (measured with metrics.geometry on the shapes here).
 
 Published figures are not comparable: IGR's Table 1 scores the surface-reconstruction
 benchmark of Berger et al. 2013 (anchor, daratech, dc, gargoyle, lord quas) scaled and with
