@@ -58,13 +58,15 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=800)
     p.add_argument("--only", nargs="*")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--tag", default="", help="suffix for the variant name (e.g. a step count)")
     args = p.parse_args()
     torch.set_num_threads(1)
     data_dir()
     runs.EVAL_RESOLUTION = RESOLUTION
-    for variant, (model, overrides) in VARIANTS.items():
-        if args.only and variant not in args.only:
+    for base, (model, overrides) in VARIANTS.items():
+        if args.only and base not in args.only:
             continue
+        variant = base + (f"-{args.tag}" if args.tag else "")
         result = RESULTS / f"{model}-shapes-{variant}.json"
         if result.exists() and not args.force:
             print("skip", variant)
