@@ -99,7 +99,8 @@ class DQN(Agent):
         env.close()
         self.q_net = QNetwork(self.obs_space, self.num_actions, cfg.hidden)
         self.target_net = copy.deepcopy(self.q_net).requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=cfg.lr)
+        self.params = list(self.q_net.parameters())
+        self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, foreach=True)
         self.rng = np.random.default_rng(cfg.seed)
         self.epsilon = cfg.epsilon_start
         self.curve = Curve()
@@ -135,7 +136,7 @@ class DQN(Agent):
         loss = self.loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.q_net.parameters(), self.cfg.max_grad_norm)
+        nn.utils.clip_grad_norm_(self.params, self.cfg.max_grad_norm, foreach=True)
         self.optimizer.step()
         self.num_updates += 1
         if self.num_updates % self.cfg.target_update_interval == 0:
