@@ -118,8 +118,10 @@ def main() -> None:
     metrics = evaluate(model, "mnist", "test", num_samples=1000)
     g = torch.Generator().manual_seed(0)
     rows = [model.sample(10, generator=g, temperature=temp) for temp in (0.5, 0.7, 0.85, 1.0)]
-    save_grid(to_uint8(torch.cat(rows), 256), REPO / "benchmarks" / "figures" /
-              f"flows_{args.model}_mnist_samples.png", scale=2, nrow=10)
+    suffix = "" if args.scale == "cpu" else f"_{args.scale}"
+    figure = f"flows_{args.model}_mnist_samples{suffix}.png"
+    save_grid(to_uint8(torch.cat(rows).cpu(), 256), REPO / "benchmarks" / "figures" / figure,
+              scale=2, nrow=10)
     print(metrics, flush=True)
     write_result(
         args.model, "mnist", None if args.scale == "cpu" else "gpu",
@@ -128,8 +130,8 @@ def main() -> None:
         published=PUBLISHED[args.model],
         wall_time_s=time.time() - start,
         notes=f"{args.scale} budget run: training {train_s:.0f} s in this invocation (a resumed "
-              "run counts only its last part); figures/flows_"
-              f"{args.model}_mnist_samples.png rows are temperatures 0.5, 0.7, 0.85, 1.0",
+              f"run counts only its last part); figures/{figure} rows are temperatures "
+              "0.5, 0.7, 0.85, 1.0",
     )
 
 
