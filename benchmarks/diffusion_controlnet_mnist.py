@@ -3,7 +3,8 @@
 The locked base is the DDPM trained by `diffusion_ddpm_mnist.py` (waited for). The ControlNet
 (trainable encoder copy + zero convs + condition encoder) trains on (edge map, image) pairs of
 the MNIST training split, then draws one sample for each of the first NUM_SAMPLES test edge
-maps (DDIM eta=0, 25 steps). Edge consistency = F1 overlap of the sample's own edge map with the
+maps (DDIM, 25 steps, eta = 0 and eta = 1). Figure rows: edge maps, eta=0 samples, eta=1
+samples, the real images. Edge consistency = F1 overlap of the sample's own edge map with the
 condition; for scale, the same score of the base model's unconditional samples against the
 same edge maps (chance level) is recorded beside it. The base's weights are checked unchanged.
 
@@ -55,7 +56,7 @@ def main() -> None:
     base_cfg = json.loads((BASE_RUN / "config.json").read_text())["model_config"]
     overrides = {k: base_cfg[k] for k in ARCHITECTURE if k not in ("data_shape", "num_levels")}
     overrides.update(base_run=str(BASE_RUN), sampler="ddim", sample_steps=STEPS)
-    with Timer() as total:
+    with Timer():
         model, train_s = train_or_resume("controlnet", RUN, TRAIN, overrides)
         base = perceptzoo.load(BASE_RUN)
         unchanged = all(torch.equal(a, b) for a, b in zip(base.net.state_dict().values(),
@@ -73,17 +74,33 @@ def main() -> None:
         chance = edge_consistency(uncond["samples"], edges, 256)
         real = edge_consistency(test.x[:NUM_SAMPLES].float(), edges, 256)
         print(consistency, chance, real, flush=True)
-        grid = torch.cat([edges[:16].float() * 255, cond["samples"][:16], test.x[:16].float()])
+        # stochastic DDIM (eta=1: the ancestral chain with beta~ on the same steps)
+        cond1 = timed_samples(RUN / "samples-eta1.pt", lambda: model.sample(
+            NUM_SAMPLES, cond=edges, sampler=DDIMSampler(STEPS, 1.0, clip_x0=True),
+            generator=torch.Generator().manual_seed(1)))
+        uncond1 = timed_samples(RUN / "base-samples-eta1.pt", lambda: base.sample(
+            NUM_SAMPLES, sampler=DDIMSampler(STEPS, 1.0, clip_x0=True),
+            generator=torch.Generator().manual_seed(1)))
+        consistency1 = edge_consistency(cond1["samples"], edges, 256)
+        chance1 = edge_consistency(uncond1["samples"], edges, 256)
+        print("eta1", consistency1, chance1, flush=True)
+        grid = torch.cat([edges[:16].float() * 255, cond["samples"][:16],
+                          cond1["samples"][:16], test.x[:16].float()])
         save_figure(grid, "diffusion_controlnet_mnist.png", nrow=16)
         if not wait_for_classifier("mnist"):
             return
+        start = time.time()  # stages are cached: count each one's own time once
         reference = test.x[NUM_SAMPLES:2 * NUM_SAMPLES]  # other test images than the conditions
         fd = fd_pr(cond["samples"], reference)
         fd_base = fd_pr(uncond["samples"], reference)
+        fd1, fd_base1 = fd_pr(cond1["samples"], reference), fd_pr(uncond1["samples"], reference)
+        metrics_s = time.time() - start
+    wall_s = train_s + metrics_s + sum(x["seconds"] for x in (cond, uncond, cond1, uncond1))
     write_result(
         "controlnet", "mnist", "edges",
         config={"model": to_dict(model.cfg), "train": to_dict(TRAIN), "num_samples": NUM_SAMPLES,
-                "sampler": f"DDIM eta=0, {STEPS} steps, x0 clipped",
+                "sampler": f"DDIM {STEPS} steps, x0 clipped: eta=0 (keys without suffix) and "
+                           "eta=1 (keys ending _eta1)",
                 "trainable_parameters": sum(p.numel() for p in model.parameters()
                                             if p.requires_grad),
                 "locked_parameters": sum(p.numel() for p in model.base.parameters())},
@@ -93,10 +110,16 @@ def main() -> None:
                  "base_unconditional_frechet_distance": fd_base["frechet_distance"],
                  "real_images_edge_f1": real["edge_f1"],
                  "base_weights_unchanged": float(unchanged),
-                 "sampling_time_s": round(cond["seconds"], 1), "train_time_s": round(train_s, 1)},
+                 "sampling_time_s": round(cond["seconds"], 1), "train_time_s": round(train_s, 1),
+                 "edge_f1_eta1": consistency1["edge_f1"],
+                 "edge_pixel_agreement_eta1": consistency1["edge_pixel_agreement"],
+                 "frechet_distance_eta1": fd1["frechet_distance"],
+                 "precision_eta1": fd1["precision"], "recall_eta1": fd1["recall"],
+                 "base_unconditional_edge_f1_eta1": chance1["edge_f1"],
+                 "base_unconditional_frechet_distance_eta1": fd_base1["frechet_distance"]},
         published={"note": "Zhang et al. 2023 evaluate Stable Diffusion with text prompts "
                            "(FID, CLIP score, user studies); no comparable MNIST figure"},
-        wall_time_s=total.seconds + train_s,
+        wall_time_s=wall_s,
         notes=f"One sample per test edge map (first {NUM_SAMPLES}); edge_f1 = Dice overlap of "
               "edge_map(sample) with the condition (1.0 for the real images by construction); "
               "FD/PR against other test images (100..199). base_unconditional_*: the locked DDPM's "
