@@ -76,6 +76,8 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--set", nargs="*", default=[], help="extra model overrides key=value")
+    p.add_argument("--eval-only", action="store_true",
+                   help="score the finished run in benchmarks/work without training")
     p.add_argument("--test-stride", type=int, default=1,
                    help="score every k-th test image (the test set is sorted by label, so a "
                         "stride keeps every class); 1 = all 10,000")
@@ -90,7 +92,9 @@ def main() -> None:
                       eval_every=1000, eval_examples=1000, checkpoint_every=250,
                       num_samples=64, progress=False, log_every=50)
     with Timer() as t:
-        if (out / "config.json").exists():
+        if args.eval_only:
+            pass
+        elif (out / "config.json").exists():
             resume(out)
         else:
             train(args.model, dataset="binarized_mnist", out=out, train_config=cfg,
