@@ -162,8 +162,9 @@ def main() -> None:
         longest = max(k for kind, k in sets if kind == "ancestral")
         save_figure(sets[("ancestral", longest)]["samples"][:64],
                     f"diffusion_ddpm_mnist{'_' + VARIANT if VARIANT else ''}.png")
-        save_figure(sets[("ddim", 20)]["samples"][:64],
-                    f"diffusion_ddim20_mnist{'_' + VARIANT if VARIANT else ''}.png")
+        if ("ddim", 20) in sets:
+            save_figure(sets[("ddim", 20)]["samples"][:64],
+                        f"diffusion_ddim20_mnist{'_' + VARIANT if VARIANT else ''}.png")
 
         if not wait_for_classifier("mnist"):
             print("no MNIST classifier; FD not computed", flush=True)
