@@ -110,6 +110,16 @@ def _train(args) -> int:
             print(json.dumps({"run": str(run_path), **metrics}))
             return 0
     if args.resume:
+        family_runs = registry.family_runs(
+            registry.get_spec(RunDir(args.resume).read_config()["model"]))
+        if family_runs is not None:
+            if not hasattr(family_runs, "resume"):
+                raise UserError(f"{args.resume} is a run of a family that cannot resume; "
+                                "start a new run")
+            run_path = family_runs.resume(args.resume)
+            metrics = family_runs.evaluate(run_path, split="test", num_samples=args.eval_samples)
+            print(json.dumps({"run": str(run_path), **metrics}))
+            return 0
         run_path = resume(args.resume)
     else:
         if not args.name:

@@ -103,7 +103,9 @@ def test_training_resumes_from_the_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(IGR, "loss", counting_loss)
     calls["n"] = 0
     assert torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)["step"] == 50
-    runs.train("igr", out=tmp_path / "cut", **kw)
+    from perceptzoo.cli import main
+
+    assert main(["train", "--resume", str(tmp_path / "cut"), "--eval-samples", "0"]) == 0
     assert calls["n"] == 10  # steps 51..60 only: it resumed
     resumed = runs.load(tmp_path / "cut").state_dict()
     for k in full:

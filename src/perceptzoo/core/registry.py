@@ -72,6 +72,7 @@ def family_runs(spec: ModelSpec):
         evaluate(run_dir, *, split, num_samples) -> dict[str, float]
         sample(run_dir, *, num_samples, out, seed) -> str     # what was written
         load(run_dir) -> the trained model or agent
+        resume(run_dir) -> Path                               # optional: continue a run
 
     and the CLI and `perceptzoo.load` hand those families' runs to it.
     """

@@ -144,6 +144,14 @@ def train(name: str, *, dataset: str | None, out: str | Path | None, steps: int 
     return run.path
 
 
+def resume(run_dir: str | Path) -> Path:
+    """Continue an interrupted run from its checkpoint (`perceptzoo train --resume RUN`)."""
+    config = RunDir(run_dir).read_config()
+    return train(config["model"], dataset=config["dataset"], out=run_dir, steps=config["steps"],
+                 seed=config["seed"], overrides=config["model_config"],
+                 data_dir=config.get("data_dir"))
+
+
 def _up(dataset: str) -> str:
     return "y" if dataset.startswith("mesh:") else "z"  # the scanned meshes are y-up
 
