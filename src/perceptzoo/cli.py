@@ -47,6 +47,9 @@ def _float(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="perceptzoo", description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=_positive_int, default=1,
+                   help="CPU threads for torch (default 1: the small models here run fastest "
+                   "on one thread, and several processes then share a machine well)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sub.add_parser("list", help="list the models and datasets")
@@ -222,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     from perceptzoo.core.errors import UserError
 
     args = _parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
     handler = {"list": _list, "train": _train, "sample": _sample, "eval": _eval,
                "report": _report}[args.command]
     try:
