@@ -6,7 +6,6 @@ shared output distributions and samplers are in `common.py`.
 
 from perceptzoo.autoregressive import made  # noqa: F401, I001  (registers "made")
 from perceptzoo.autoregressive import (  # noqa: F401  (each registers its model)
-    datasets,
     fvsbn,
     gated_pixelcnn,
     nade,
@@ -16,5 +15,3 @@ from perceptzoo.autoregressive import (  # noqa: F401  (each registers its model
     transformer,
     wavenet,
 )
-
-datasets.install()

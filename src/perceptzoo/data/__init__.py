@@ -12,8 +12,9 @@ turn them into what they need. Continuous data (the 2D toys) is float32.
 
 Datasets: `digits` (scikit-learn's bundled 8x8, the embedded default, no network), `mnist`,
 `fashion_mnist`, `binarized_mnist` (read from a local folder, downloaded and checksummed only
-when absent; see `perceptzoo.data.mnist`), and `toy2d:<name>` for the 2D toys (`toy2d` alone is
-`toy2d:8gaussians`; see `perceptzoo.data.toy2d`).
+when absent; see `perceptzoo.data.mnist`), `toy2d:<name>` for the 2D toys (`toy2d` alone is
+`toy2d:8gaussians`; see `perceptzoo.data.toy2d`), `bars_stripes` (tiny binary images with a
+known distribution) and `fsdd` (spoken digits as mu-law codes, from the local `fsdd.npz`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from perceptzoo.core.errors import UserError
-from perceptzoo.data import digits, mnist, toy2d
+from perceptzoo.data import bars_stripes, digits, fsdd, mnist, toy2d
 from perceptzoo.data.base import SPLITS, ArrayDataset, DatasetInfo, data_dir
 
 _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
@@ -30,7 +31,11 @@ _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
     "mnist": lambda split, root: mnist.load("mnist", split, root),
     "fashion_mnist": lambda split, root: mnist.load("fashion_mnist", split, root),
     "binarized_mnist": lambda split, root: mnist.load("binarized_mnist", split, root),
+    "bars_stripes": lambda split, root: bars_stripes.load(split),
+    "fsdd": lambda split, root: fsdd.load(split, root),
 }
+_INFOS = {"digits": digits.INFO, "bars_stripes": bars_stripes.INFO, "fsdd": fsdd.INFO,
+          **mnist.INFOS}
 
 
 def list_datasets() -> list[str]:
@@ -60,10 +65,8 @@ def load(name: str, split: str = "train", data_dir: str | Path | None = None) ->
 def info(name: str, data_dir: str | Path | None = None) -> DatasetInfo:
     """Shape, levels, classes and split sizes of a dataset, without loading its pixels."""
     name = _resolve(name)
-    if name == "digits":
-        return digits.INFO
-    if name in mnist.INFOS:
-        return mnist.INFOS[name]
+    if name in _INFOS:
+        return _INFOS[name]
     if name.startswith("toy2d:"):
         return toy2d.info(name.split(":", 1)[1])
     raise UserError(f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}")
