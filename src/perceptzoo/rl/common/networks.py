@@ -106,6 +106,16 @@ class PolicyNet(nn.Module):
             return Categorical(logits=out)
         return Independent(Normal(out, self.log_std.exp().expand_as(out)), 1)
 
+    @torch.no_grad()
+    def act(self, obs: torch.Tensor, *, deterministic: bool = False) -> np.ndarray:
+        """Environment actions for encoded observations: the mode if deterministic, else a draw."""
+        dist = self(obs)
+        if deterministic:
+            action = dist.probs.argmax(-1) if self.discrete else dist.mean
+        else:
+            action = dist.sample()
+        return self.to_env(action)
+
     def to_env(self, action: torch.Tensor) -> np.ndarray:
         """Actions as the environment takes them (Gaussian samples clipped to the box)."""
         a = action.detach().cpu().numpy()

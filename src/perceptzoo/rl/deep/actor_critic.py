@@ -93,13 +93,7 @@ class ActorCritic(Agent):
         self.curve = Curve()
 
     def act(self, obs: Any, *, deterministic: bool = False) -> Any:
-        with torch.no_grad():
-            dist = self.actor(encode_obs(obs, self.obs_space))
-            if deterministic:
-                action = dist.probs.argmax(-1) if self.actor.discrete else dist.mean
-            else:
-                action = dist.sample()
-        return self.actor.to_env(action)[0]
+        return self.actor.act(encode_obs(obs, self.obs_space), deterministic=deterministic)[0]
 
     def make_vector_env(self, env_fn: Any = None) -> SyncVectorEnv:
         cfg = self.cfg

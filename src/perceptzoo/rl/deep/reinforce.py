@@ -94,13 +94,7 @@ class Reinforce(Agent):
         self.curve = Curve()
 
     def act(self, obs: Any, *, deterministic: bool = False) -> Any:
-        with torch.no_grad():
-            dist = self.policy(encode_obs(obs, self.obs_space))
-            if deterministic:
-                action = dist.probs.argmax(-1) if self.policy.discrete else dist.mean
-            else:
-                action = dist.sample()
-        return self.policy.to_env(action)[0]
+        return self.policy.act(encode_obs(obs, self.obs_space), deterministic=deterministic)[0]
 
     def update(self, obs: torch.Tensor, actions: torch.Tensor, returns: torch.Tensor) -> dict:
         """One policy-gradient step and a least-squares fit of the baseline."""
