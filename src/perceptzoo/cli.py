@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw samples from a trained run")
     s.add_argument("run", help="run folder")
     s.add_argument("-n", "--num-samples", type=_positive_int, default=64)
-    s.add_argument("--out", default="samples.png", help="PNG file to write")
+    s.add_argument("--out", default="samples.png",
+                   help="PNG file to write (a .wav beside it for audio data)")
     s.add_argument("--seed", type=int, default=0)
 
     e = sub.add_parser("eval", help="print a run's metrics on a split as one JSON object")
@@ -175,8 +176,8 @@ def _sample(args) -> int:
     g = torch.Generator().manual_seed(args.seed)
     with torch.no_grad():
         samples = model.sample(args.num_samples, generator=g)
-    save_samples(samples, args.out, info)
-    print(f"wrote {args.num_samples} samples to {args.out}")
+    written = save_samples(samples, args.out, info)
+    print(f"wrote {args.num_samples} samples to {written}")
     return 0
 
 

@@ -55,11 +55,28 @@ def save_scatter(points: torch.Tensor, path: str | Path, size: int = 400, lim: f
     atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
 
 
-def save_samples(samples: torch.Tensor, path: str | Path, info) -> None:
-    """Write model samples in data space as a grid (images) or a scatter plot (2D points)."""
-    if samples.dim() == 2 and samples.shape[1] == 2:
+def samples_path(path: str | Path, info) -> Path:
+    """Where samples of this dataset go: a .wav beside a .png name for audio."""
+    path = Path(path)
+    return path.with_suffix(".wav") if info.modality == "audio" else path
+
+
+def save_samples(samples: torch.Tensor, path: str | Path, info) -> Path:
+    """Write model samples in data space: a PNG grid (images), a PNG scatter plot (2D points),
+    or one WAV of the clips separated by 0.1 s of silence (audio). Returns the path written."""
+    path = samples_path(path, info)
+    if info.modality == "audio":
+        from perceptzoo.data.fsdd import mu_law_decode, write_wav
+
+        clips = mu_law_decode(samples.reshape(len(samples), -1).long(), info.num_levels - 1)
+        gap = torch.zeros(len(clips), info.sample_rate // 10)
+        audio = torch.cat([clips, gap], 1).flatten()
+        atomic_write(path, lambda tmp: write_wav(audio, tmp, info.sample_rate))
+        return path
+    if info.modality == "points" or (samples.dim() == 2 and samples.shape[1] == 2):
         save_scatter(samples, path)
-        return
+        return path
     if samples.dim() == 2:
         samples = samples.reshape(-1, *info.data_shape)
     save_grid(to_uint8(samples, info.num_levels, info.value_range), path)
+    return path

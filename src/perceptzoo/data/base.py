@@ -20,6 +20,7 @@ class DatasetInfo:
     value_range: (low, high) of the stored values.
     num_classes: number of labels, None if unlabelled.
     split_sizes: examples in train / valid / test.
+    modality, sample_rate: how samples are written (see the fields).
     """
 
     name: str
@@ -29,6 +30,10 @@ class DatasetInfo:
     num_classes: int | None
     split_sizes: dict[str, int] = field(default_factory=dict)
     description: str = ""
+    modality: str = "image"
+    """how samples are written: image (PNG grid), points (scatter plot), audio (mu-law codes
+    with `num_levels` levels, written as a WAV at `sample_rate`)"""
+    sample_rate: int | None = None
 
     @property
     def num_dims(self) -> int:

@@ -48,6 +48,8 @@ INFO = DatasetInfo(
     split_sizes=SIZES,
     description=f"Free Spoken Digit Dataset, 8 kHz speech, mu-law 256 codes, windows of "
                 f"{WINDOW} samples, split by recording index (test 0-4, valid 5-9)",
+    modality="audio",
+    sample_rate=SAMPLE_RATE,
 )
 
 

@@ -40,6 +40,7 @@ def info(name: str) -> DatasetInfo:
     return DatasetInfo(
         name=f"toy2d:{name}", data_shape=(2,), num_levels=None, value_range=(-4.0, 4.0),
         num_classes=None, split_sizes=SIZES, description=f"2D toy '{name}'",
+        modality="points",
     )
 
 
