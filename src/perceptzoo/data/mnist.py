@@ -125,11 +125,11 @@ def parse_idx(raw: bytes) -> np.ndarray:
     return data.reshape(dims)
 
 
-def _decode(name: str, key: str, path: Path) -> np.ndarray:
-    raw = path.read_bytes()
+def _decode(name: str, path: Path) -> np.ndarray:
+    """A downloaded file as an array: .amat text rows (binarized MNIST) or (gzipped) IDX."""
     if name == "binarized_mnist":
-        rows = np.loadtxt(path, dtype=np.uint8, ndmin=2)
-        return rows
+        return np.loadtxt(path, dtype=np.uint8, ndmin=2)
+    raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     return parse_idx(raw)
@@ -155,7 +155,7 @@ def download(
                 dest = Path(tmp) / filename
                 try:
                     fetch(mirror + filename, dest)
-                    array = _decode(name, key, dest)
+                    array = _decode(name, dest)
                 except Exception as err:  # try the next mirror
                     errors.append(f"{mirror}{filename}: {err}")
                     continue
