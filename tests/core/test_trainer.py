@@ -73,3 +73,31 @@ def test_killed_run_resumes_onto_the_uninterrupted_trajectory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["run"] == str(run)
     assert _losses(run) == _losses(ref)  # exact equality, every logged step
+
+
+def test_early_stopping_keeps_the_best_weights_and_stops_after_patience(tmp_path):
+    from perceptzoo.core.trainer import Trainer
+
+    values = iter([5.0, 3.0, 4.0, 6.0, 7.0, 8.0])
+    snapshots = []
+
+    class Scripted(Trainer):  # validation values scripted so the best is the 2nd evaluation
+        def evaluate(self):
+            snapshots.append({k: v.clone() for k, v in self.model.state_dict().items()})
+            return {"valid_nll_nats": next(values)}
+
+    train_set = perceptzoo.data.load("digits", "train")
+    model = perceptzoo.build("made", dataset="digits", **TINY)
+    cfg = perceptzoo.TrainConfig(steps=100, batch_size=32, eval_every=10, checkpoint_every=1000,
+                                 keep_best=True, patience=2, progress=False, num_samples=4)
+    (tmp_path / "es").mkdir()
+    run = RunDir(tmp_path / "es")
+    trainer = Scripted(model, train_set, None, cfg, run)
+    trainer.fit()
+    assert trainer.step == 40  # evaluations at 10, 20 (best), 30, 40: two without improvement
+    assert trainer.best_valid == 3.0 and trainer.stopped_early()
+    saved = run.load_weights(perceptzoo.build("made", dataset="digits", **TINY)).state_dict()
+    for key, value in snapshots[1].items():
+        assert torch.equal(saved[key], value), key
+    state = run.load_checkpoint()  # the stop is in the checkpoint: a resume does not go on
+    assert state["step"] == 40 and state["evals_since_best"] == 2

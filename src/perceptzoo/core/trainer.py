@@ -10,6 +10,12 @@ validation loss (and NLL for density models) is; every `checkpoint_every` steps 
 with model, optimizer, scheduler, EMA, the torch RNG state and the step is written atomically.
 `resume` reloads all of it, so on CPU a resumed run's losses equal the uninterrupted run's.
 
+Early stopping (`keep_best`, `patience`): after each evaluation that improves the validation NLL
+(or loss, for models without a likelihood), the weights are written to `model.safetensors`, so the
+run keeps its best-validation weights rather than its last; with `patience` the loop also stops
+after that many evaluations without improvement (Germain et al. 2015 stop MADE after 30 epochs
+without improvement, their "look-ahead"). The best value and the count are in the checkpoint.
+
 Scale: launched by `torchrun --nproc_per_node N -m perceptzoo.cli train ...` (or any launcher
 that sets RANK / WORLD_SIZE / MASTER_ADDR), the same loop runs data-parallel with
 DistributedDataParallel: every rank draws the same global batch and takes its 1/N slice,
@@ -61,6 +67,10 @@ class TrainConfig:
     eval_examples: int = 2000
     checkpoint_every: int = 500
     num_samples: int = 64
+    keep_best: bool = False
+    """keep the weights of the best validation evaluation (early stopping) instead of the last"""
+    patience: int | None = None
+    """with keep_best: stop after this many evaluations without a better validation value"""
     seed: int = 0
     device: str = "auto"
     """auto (cuda if available) | cpu | cuda"""
@@ -155,6 +165,7 @@ class Trainer:
         ]
         self.ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
         self.step = 0
+        self.best_valid, self.evals_since_best = math.inf, 0
         self._perm, self._perm_epoch = torch.empty(0, dtype=torch.long), -1
 
     # -- data order: a pure function of (seed, step) ------------------------------------
@@ -179,6 +190,8 @@ class Trainer:
             "optimizers": [o.state_dict() for o in self.optimizers],
             "schedulers": [s.state_dict() for s in self.schedulers],
             "torch_rng": torch.get_rng_state(),
+            "best_valid": self.best_valid,
+            "evals_since_best": self.evals_since_best,
         }
         if torch.cuda.is_available():
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
@@ -198,6 +211,8 @@ class Trainer:
         if self.ema is not None and "ema" in state:
             self.ema.load_state_dict(state["ema"])
         self.step = int(state["step"])
+        self.best_valid = float(state.get("best_valid", math.inf))
+        self.evals_since_best = int(state.get("evals_since_best", 0))
 
     def checkpoint(self) -> None:
         if self.rank == 0:
@@ -248,6 +263,21 @@ class Trainer:
                 .items()
             }
 
+    def stopped_early(self) -> bool:
+        return self.cfg.patience is not None and self.evals_since_best >= self.cfg.patience
+
+    def track_best(self, valid: dict[str, float]) -> None:
+        """Early stopping: on a better validation value, write these weights as the run's."""
+        value = valid.get("valid_nll_nats", valid.get("valid_loss"))
+        if not self.cfg.keep_best or value is None or self.rank != 0:
+            return
+        if value < self.best_valid:
+            self.best_valid, self.evals_since_best = value, 0
+            with self.ema_weights():
+                self.run.save_weights(self.model)
+        else:
+            self.evals_since_best += 1
+
     @contextlib.contextmanager
     def ema_weights(self):
         """Inside the block the model holds the EMA weights (if EMA is on)."""
@@ -265,7 +295,7 @@ class Trainer:
                    disable=not cfg.progress or self.rank != 0,
                    desc=self.run.path.name, dynamic_ncols=True)
         start, last_eval = time.time(), {}
-        while self.step < self.total_steps:
+        while self.step < self.total_steps and not self.stopped_early():
             metrics = self.train_one_step(self.batch_at(self.step))
             for sch in self.schedulers:
                 sch.step()
@@ -281,11 +311,20 @@ class Trainer:
                 last_eval = self.evaluate()
                 if last_eval:
                     self.run.append_metrics({"step": self.step, **last_eval})
-            if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                    self.track_best(last_eval)
+            if (self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps
+                    or self.stopped_early()):
                 self.checkpoint()
         bar.close()
         if self.rank != 0:
             return {}
+        if cfg.keep_best and self.best_valid < math.inf:  # the best weights are the run's
+            self.run.load_weights(self.model)
+            self.model.eval()
+            self.write_samples()
+            self.run.append_metrics({"step": self.step, "best_valid": self.best_valid,
+                                     "stopped_early": self.stopped_early()})
+            return {"train_time_s": time.time() - start, "best_valid": self.best_valid}
         with self.ema_weights():
             self.model.eval()
             self.run.save_weights(self.model)
