@@ -94,6 +94,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _family_overrides(spec, args) -> dict:
+    """--lr / --batch-size / --epochs as fields of a family-run config (rl, implicit), + --set."""
+    import dataclasses
+
+    from perceptzoo.core.config import parse_overrides
+    from perceptzoo.core.errors import UserError
+
+    fields = [f.name for f in dataclasses.fields(spec.config_class)]
+    flags = {"lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs}
+    given = {k: v for k, v in flags.items() if v is not None}
+    for key in given:
+        if key not in fields:
+            raise UserError(f"--{key.replace('_', '-')} does not apply to {spec.name}; set its "
+                            f"fields with --set key=value ({', '.join(fields)})")
+    return {**given, **parse_overrides(args.overrides)}
+
+
 def _train(args) -> int:
     from perceptzoo import data
     from perceptzoo.core import registry
@@ -109,7 +126,7 @@ def _train(args) -> int:
         if family_runs is not None:
             run_path = family_runs.train(
                 args.name, dataset=args.dataset, out=args.out, steps=args.steps, seed=args.seed,
-                overrides=parse_overrides(args.overrides), data_dir=args.data_dir)
+                overrides=_family_overrides(spec, args), data_dir=args.data_dir)
             metrics = family_runs.evaluate(run_path, split="test", num_samples=args.eval_samples)
             print(json.dumps({"run": str(run_path), **metrics}))
             return 0

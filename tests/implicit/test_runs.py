@@ -123,3 +123,11 @@ def test_user_errors_exit_2(tmp_path, capsys):
     assert "unknown shape" in capsys.readouterr().err
     assert main(["train", "igr", "--dataset", "sphere", "--steps", "1", "--out",
                  str(tmp_path / "z"), "--set", "hidden=abc"]) == 2
+    capsys.readouterr()
+    run = tmp_path / "taken"
+    assert main(["train", "igr", "--dataset", "sphere", "--steps", "2", "--out", str(run),
+                 "--eval-samples", "1"]) == 0
+    before = (run / "model.safetensors").read_bytes()
+    assert main(["train", "igr", "--dataset", "sphere", "--steps", "3", "--out", str(run)]) == 2
+    assert "already holds a different run" in capsys.readouterr().err
+    assert (run / "model.safetensors").read_bytes() == before  # the old run is untouched

@@ -72,3 +72,13 @@ def test_user_errors_are_one_line_with_exit_2(tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
     assert main(["train", "dqn", "--dataset", "NoSuchEnv-v9", "--out", str(tmp_path / "v")]) == 2
     assert "NoSuchEnv-v9" in capsys.readouterr().err
+    assert main(["train", "q_learning", "--lr", "0.1", "--out", str(tmp_path / "u")]) == 2
+    assert "--set key=value" in capsys.readouterr().err  # tabular TD has alpha, not lr
+
+
+def test_cli_learning_rate_and_batch_size_reach_the_agent(tmp_path, capsys):
+    run = tmp_path / "dqn"
+    assert main(["train", "dqn", "--steps", "200", "--lr", "0.0005", "--batch-size", "16",
+                 "--out", str(run), "--eval-samples", "1"]) == 0
+    agent = perceptzoo.load(run)
+    assert agent.cfg.lr == 0.0005 and agent.cfg.batch_size == 16

@@ -106,9 +106,12 @@ def train(name: str, *, dataset: str | None, out: str | Path | None, steps: int 
             return run.path  # this exact run already finished
         run.truncate_metrics(start)
     else:
+        if (run.path / "config.json").exists() and run.read_config() != config:
+            # never overwrite another run's folder
+            raise UserError(f"{run.path} already holds a different run; pass --out NEW_DIR, "
+                            f"or --resume {run.path}")
         run.path.mkdir(parents=True, exist_ok=True)
-        for f in ("metrics.jsonl", "checkpoint.pt"):
-            (run.path / f).unlink(missing_ok=True)
+        (run.path / "metrics.jsonl").unlink(missing_ok=True)
         run.write_config(config)
     data = _make_data(name, model, shapes, seed)
     log_every, ckpt_every = max(1, steps // 50), max(50, steps // 10)
