@@ -4,6 +4,7 @@
     python benchmarks/rl_deep.py sb3               # SB3 DQN and A2C, same criterion and seeds
     python benchmarks/rl_deep.py speed             # steps/s, ours vs SB3, interleaved
     python benchmarks/rl_deep.py pendulum          # Gaussian actor-critic / REINFORCE on Pendulum
+    python benchmarks/rl_deep.py sb3-pendulum      # SB3 A2C on Pendulum, same hyper-parameters
     python benchmarks/rl_deep.py report            # result JSONs and figures from the runs
 
 "Solved" (CartPole-v1): the deterministic policy's mean return over 10 seeded evaluation
@@ -163,6 +164,37 @@ def run_pendulum(algo: str, seed: int, steps: int = 200_000) -> dict:
     return record
 
 
+def run_sb3_pendulum(seed: int, steps: int = 200_000) -> dict:
+    """stable-baselines3's A2C with our Pendulum hyper-parameters (no gSDE, no normalisation)."""
+    path = OUT / f"sb3-actor_critic-Pendulum-v1-{seed}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.env_util import make_vec_env
+
+    c = PENDULUM["actor_critic"]
+    model = A2C("MlpPolicy", make_vec_env("Pendulum-v1", n_envs=c["num_envs"], seed=seed),
+                learning_rate=c["actor_lr"], n_steps=c["n_steps"], gamma=c["gamma"],
+                gae_lambda=c["gae_lambda"], normalize_advantage=True, ent_coef=0.0,
+                use_rms_prop=False, seed=seed, device="cpu",
+                policy_kwargs=dict(net_arch=dict(pi=list(c["hidden"]), vf=list(c["hidden"])),
+                                   log_std_init=c["log_std_init"]))
+    start = time.time()
+    model.learn(steps)
+    wall = time.time() - start
+
+    class Policy:  # the agent interface evaluate_agent needs, over SB3's policy
+        def act(self, obs, deterministic=True):
+            return model.predict(obs, deterministic=deterministic)[0]
+
+    stats = evaluate_agent(Policy(), "Pendulum-v1", num_episodes=20, seed=10_000)
+    record = {"algo": "sb3_a2c", "seed": seed, "steps": steps, "wall_s": wall,
+              "eval_mean_return": stats["mean_return"], "eval_std_return": stats["std_return"]}
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+    return record
+
+
 def speed(repeats: int = 2) -> dict:
     """Training steps per second, ours vs SB3, interleaved in one process (same load on both)."""
     path = OUT / "speed.json"
@@ -281,6 +313,11 @@ def report() -> None:
         metrics = {"mean_return": float(np.mean(returns)), "std_return_over_seeds":
                    float(np.std(returns)), "per_seed_mean_return": returns,
                    "train_steps": records[0]["steps"], "eval_episodes_per_seed": 20}
+        peer = [json.loads(p.read_text())
+                for p in sorted(OUT.glob(f"sb3-{algo}-Pendulum-v1-*"))]
+        if peer:  # the reference implementation with the same hyper-parameters and budget
+            metrics["sb3_a2c_mean_return"] = float(np.mean([r["eval_mean_return"] for r in peer]))
+            metrics["sb3_a2c_per_seed_mean_return"] = [r["eval_mean_return"] for r in peer]
         print(write_result(algo, "Pendulum-v1", None,
                            config={**PENDULUM[algo], "seeds": [r["seed"] for r in records]},
                            metrics=metrics,
@@ -311,6 +348,10 @@ if __name__ == "__main__":
                 print("sb3", algo, seed, r["solved_at"], round(r["steps_per_s"]), flush=True)
     if what in ("speed", "all"):
         print(speed(), flush=True)
+    if what == "sb3-pendulum":
+        for seed in seeds[:2]:
+            r = run_sb3_pendulum(seed)
+            print("sb3 pendulum", seed, round(r["eval_mean_return"]), flush=True)
     if what in ("pendulum", "all"):
         for seed in seeds[:3]:
             for algo in PENDULUM:
