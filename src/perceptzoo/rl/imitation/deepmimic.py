@@ -1,8 +1,17 @@
 """DeepMimic-style motion imitation (Peng, Abbeel, Levine & van de Panne, SIGGRAPH 2018).
 
-A simulated character (here the planar articulated arm of `character.py`, driven by PD
-servos whose targets are the policy's actions) learns to track a reference motion clip while
-meeting a task goal. The reward at step t (paper eqs. 1, 4-8) is
+A simulated character (a shoulder-elbow-wrist arm, driven by PD servos whose targets are the
+policy's actions) learns to track a reference motion clip while meeting a task goal. Two
+simulators, one environment and one reward:
+
+- `perceptzoo/MujocoMimic-v0`: the character simulated by MuJoCo, from the MJCF written in
+  `mujoco_character.py` (hinges, position servos with torque limits, gravity; hand and
+  centre of mass read from the simulator's site and subtree COM). The default of the
+  `deepmimic` agent whenever `import mujoco` works (`pip install perceptzoo[mujoco]`).
+- `perceptzoo/PlanarMimic-v0`: the same character simulated in numpy by `character.py`; the
+  fallback default when MuJoCo is not installed.
+
+The reward at step t (paper eqs. 1, 4-8) is
 
     r_t = w_I r^I_t + w_G r^G_t,
     r^I = 0.65 r^p + 0.1 r^v + 0.15 r^e + 0.1 r^c,
@@ -25,7 +34,7 @@ the clip -- so no samples are spent in unrecoverable states). The learner is the
 advantage actor-critic with GAE (the paper used PPO with GAE(lambda = 0.95), gamma = 0.95).
 
     >>> import perceptzoo
-    >>> agent = perceptzoo.build("deepmimic")                           # doctest: +SKIP
+    >>> agent = perceptzoo.build("deepmimic")   # MujocoMimic-v0 if mujoco imports  # doctest: +SKIP
     >>> agent.learn(None, total_steps=400_000)                          # doctest: +SKIP
     >>> tracking_error(agent, episode_steps=120)                        # doctest: +SKIP
 """
@@ -45,35 +54,65 @@ from perceptzoo.rl.common.envs import make_env
 from perceptzoo.rl.deep.actor_critic import ActorCritic, ActorCriticConfig
 from perceptzoo.rl.imitation.character import (
     CharacterSpec,
+    PlanarCharacter,
     center_of_mass,
     joint_positions,
     make_reference_clip,
-    render,
-    simulate,
+    render_points,
 )
+
+try:
+    import mujoco  # noqa: F401
+
+    HAS_MUJOCO = True
+except ImportError:  # the numpy simulator stands in
+    HAS_MUJOCO = False
+
+PLANAR_ENV, MUJOCO_ENV = "perceptzoo/PlanarMimic-v0", "perceptzoo/MujocoMimic-v0"
+#: The environment `deepmimic` trains on unless told otherwise.
+DEFAULT_ENV = MUJOCO_ENV if HAS_MUJOCO else PLANAR_ENV
 
 IMITATION_WEIGHTS = {"pose": 0.65, "velocity": 0.1, "end_effector": 0.15, "com": 0.1}
 
 
 def imitation_reward(q: np.ndarray, qd: np.ndarray, q_ref: np.ndarray, qd_ref: np.ndarray,
-                     spec: CharacterSpec) -> dict[str, np.ndarray]:
-    """The tracking terms and their weighted sum r^I; arrays (..., n) -> (...)."""
-    hand, hand_ref = joint_positions(spec, q)[..., -1, :], joint_positions(spec, q_ref)[..., -1, :]
+                     spec: CharacterSpec, *, hand: np.ndarray | None = None,
+                     com: np.ndarray | None = None, hand_ref: np.ndarray | None = None,
+                     com_ref: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The tracking terms of Peng et al. (2018) and their weighted sum r^I; (..., n) -> (...).
+
+    r^p = exp(-2 sum_j (q^_j - q_j)^2) (eq. 5), r^v = exp(-0.1 sum_j (q^'_j - q'_j)^2) (eq. 6),
+    r^e = exp(-40 ||p^_e - p_e||^2) (eq. 7), r^c = exp(-10 ||p^_c - p_c||^2) (eq. 8) and
+    r^I = 0.65 r^p + 0.1 r^v + 0.15 r^e + 0.1 r^c (eq. 4). The planar character has one
+    joint angle per joint, so the paper's quaternion difference q^_j - q_j is an angle
+    difference. `hand` and `com` (..., 2) are the simulator's end effector and centre of mass
+    (MuJoCo's site and subtree COM); left out, they are the forward kinematics of `q` (the
+    same points: tests check it). `hand_ref` and `com_ref` default to those of `q_ref`.
+    """
+    if hand is None or com is None:
+        hand, com = joint_positions(spec, q)[..., -1, :], center_of_mass(spec, q)
+    if hand_ref is None or com_ref is None:
+        hand_ref, com_ref = joint_positions(spec, q_ref)[..., -1, :], center_of_mass(spec, q_ref)
     terms = {
         "pose": np.exp(-2.0 * ((q_ref - q) ** 2).sum(-1)),
         "velocity": np.exp(-0.1 * ((qd_ref - qd) ** 2).sum(-1)),
         "end_effector": np.exp(-40.0 * ((hand_ref - hand) ** 2).sum(-1)),
-        "com": np.exp(-10.0 * ((center_of_mass(spec, q_ref) - center_of_mass(spec, q)) ** 2
-                               ).sum(-1)),
+        "com": np.exp(-10.0 * ((com_ref - com) ** 2).sum(-1)),
     }
     terms["imitation"] = sum(IMITATION_WEIGHTS[k] * terms[k] for k in IMITATION_WEIGHTS)
     return terms
 
 
-class PlanarMimicVecEnv(VectorEnv):
-    """`num_envs` characters stepped together (one batched physics call), same-step autoreset."""
+class MimicVecEnv(VectorEnv):
+    """`num_envs` characters stepped together, same-step autoreset; one class for both simulators.
+
+    `physics`: "mujoco" (`mujoco_character.MujocoCharacter`) or "numpy"
+    (`character.PlanarCharacter`). Everything else -- the clip, the reward, RSI, early
+    termination, the strike goal, the observation -- is this class, shared by both.
+    """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"]}
+    physics = "numpy"
 
     def __init__(self, num_envs: int = 1, *, task: str = "strike", rsi: bool = True,
                  early_termination: bool = True, episode_steps: int = 90,
@@ -82,6 +121,7 @@ class PlanarMimicVecEnv(VectorEnv):
                  fps: int = 30):
         self.num_envs = num_envs
         self.spec_ = CharacterSpec()
+        self.character = self.make_character(num_envs, sim_hz)
         self.clip = make_reference_clip(self.spec_, fps=fps)
         self.task, self.rsi, self.early_termination = task, rsi, early_termination
         self.episode_steps, self.sim_hz, self.fps = episode_steps, sim_hz, fps
@@ -97,6 +137,8 @@ class PlanarMimicVecEnv(VectorEnv):
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self.q = np.zeros((num_envs, n))
         self.qd = np.zeros((num_envs, n))
+        self.hand = np.zeros((num_envs, 2))  # the simulator's end effector and centre of mass
+        self.com = np.zeros((num_envs, 2))
         self.frame = np.zeros(num_envs, int)   # index into the (cyclic) clip
         self.steps = np.zeros(num_envs, int)
         self.goal = np.zeros((num_envs, 2))
@@ -104,28 +146,35 @@ class PlanarMimicVecEnv(VectorEnv):
         self.rng = np.random.default_rng()
         self.autoreset = True
 
+    def make_character(self, num_envs: int, sim_hz: int) -> Any:
+        if self.physics == "mujoco":
+            from perceptzoo.rl.imitation.mujoco_character import MujocoCharacter
+
+            return MujocoCharacter(self.spec_, num_envs, sim_hz=sim_hz)
+        return PlanarCharacter(self.spec_, num_envs, sim_hz=sim_hz)
+
     # -- helpers ---------------------------------------------------------------------------
     def _reset_envs(self, mask: np.ndarray) -> None:
+        """Reference-state initialisation: start at a random frame, in its pose and velocity."""
         k = int(mask.sum())
         T = self.clip.num_frames
         frames = self.rng.integers(0, T, k) if self.rsi else np.zeros(k, int)
         self.frame[mask], self.steps[mask] = frames, 0
         self.q[mask], self.qd[mask] = self.clip.q[frames], self.clip.qd[frames]
+        self.hand[mask], self.com[mask] = self.character.kinematics(self.q[mask])
         # strike target: near the clip's hand path at a random phase
         g_frames = self.rng.integers(0, T, k)
         angle, radius = self.rng.uniform(0, 2 * np.pi, k), self.goal_radius * np.sqrt(
             self.rng.uniform(0, 1, k))
         self.goal[mask] = self.clip.hand[g_frames] + radius[:, None] * np.stack(
             [np.cos(angle), np.sin(angle)], -1)
-        hand = joint_positions(self.spec_, self.q[mask])[:, -1]
-        self.min_goal_distance[mask] = np.linalg.norm(hand - self.goal[mask], axis=-1)
+        self.min_goal_distance[mask] = np.linalg.norm(self.hand[mask] - self.goal[mask], axis=-1)
 
     def _obs(self) -> np.ndarray:
-        hand = joint_positions(self.spec_, self.q)[:, -1]  # (N, 2)
         phase = 2 * np.pi * self.frame / self.clip.num_frames
-        goal = (self.goal - hand) if self.task == "strike" else np.zeros_like(hand)
+        goal = (self.goal - self.hand) if self.task == "strike" else np.zeros_like(self.hand)
         return np.concatenate([np.cos(self.q), np.sin(self.q), 0.1 * self.qd,
-                               np.stack([np.sin(phase), np.cos(phase)], -1), hand, goal],
+                               np.stack([np.sin(phase), np.cos(phase)], -1), self.hand, goal],
                               -1).astype(np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -137,26 +186,29 @@ class PlanarMimicVecEnv(VectorEnv):
     def step(self, actions: np.ndarray):
         a = np.clip(np.asarray(actions, float).reshape(self.num_envs, -1), -1, 1)
         target = self.low + (a + 1) / 2 * (self.high - self.low)  # PD targets
-        self.q, self.qd = simulate(self.spec_, self.q, self.qd, target, 1.0 / self.fps,
-                                   self.sim_hz)
+        self.q, self.qd = self.character.advance(self.q, self.qd, target, 1.0 / self.fps)
+        self.hand, self.com = self.character.kinematics(self.q)
         self.frame = (self.frame + 1) % self.clip.num_frames
         self.steps += 1
-        ref_q, ref_qd = self.clip.q[self.frame], self.clip.qd[self.frame]
-        terms = imitation_reward(self.q, self.qd, ref_q, ref_qd, self.spec_)
-        hand = joint_positions(self.spec_, self.q)[:, -1]
-        distance = np.linalg.norm(hand - self.goal, axis=-1)
+        f = self.frame
+        ref_q = self.clip.q[f]
+        terms = imitation_reward(self.q, self.qd, ref_q, self.clip.qd[f], self.spec_,
+                                 hand=self.hand, com=self.com, hand_ref=self.clip.hand[f],
+                                 com_ref=self.clip.com[f])
+        distance = np.linalg.norm(self.hand - self.goal, axis=-1)
         self.min_goal_distance = np.minimum(self.min_goal_distance, distance)
         hit = self.min_goal_distance < self.hit_radius
         goal_reward = np.where(hit, 1.0, np.exp(-4.0 * self.min_goal_distance ** 2))
         reward = self.w_imitation * terms["imitation"] + self.w_goal * goal_reward
+        # early termination: the hand touches the ground or a joint has lost the clip
         pose_error = np.abs(self.q - ref_q)
-        fell = (hand[:, 1] < 0.0) | (pose_error.max(-1) > self.pose_error_limit)
+        fell = (self.hand[:, 1] < 0.0) | (pose_error.max(-1) > self.pose_error_limit)
         terminated = fell & self.early_termination
         truncated = (self.steps >= self.episode_steps) & ~terminated
         info: dict[str, Any] = {
             "imitation_reward": terms["imitation"], "goal_reward": goal_reward, "hit": hit,
             "pose_error": pose_error.mean(-1),
-            "hand_error": np.linalg.norm(hand - self.clip.hand[self.frame], axis=-1)}
+            "hand_error": np.linalg.norm(self.hand - self.clip.hand[f], axis=-1)}
         obs = self._obs()
         done = terminated | truncated
         if done.any() and self.autoreset:  # same-step autoreset: report the true last observation
@@ -168,18 +220,33 @@ class PlanarMimicVecEnv(VectorEnv):
         return obs, reward.astype(np.float32), terminated, truncated, info
 
     def render_frame(self, i: int = 0) -> np.ndarray:
-        return render(self.spec_, self.q[i], self.clip.q[self.frame[i]],
-                      self.goal[i] if self.task == "strike" else None)
+        """The character (its simulator's joint and hand positions), the clip's pose, the goal."""
+        return render_points(self.character.points(self.q[i]),
+                             self.character.points(self.clip.q[self.frame[i]]),
+                             self.goal[i] if self.task == "strike" else None)
 
 
-class PlanarMimicEnv(gym.Env):
-    """One character (a `PlanarMimicVecEnv` of size 1) as a plain Gymnasium environment."""
+class PlanarMimicVecEnv(MimicVecEnv):
+    """The character simulated in numpy (`character.py`): the fallback without MuJoCo."""
+
+    physics = "numpy"
+
+
+class MujocoMimicVecEnv(MimicVecEnv):
+    """The character simulated by MuJoCo (`mujoco_character.py`)."""
+
+    physics = "mujoco"
+
+
+class MimicEnv(gym.Env):
+    """One character (a vector env of size 1) as a plain Gymnasium environment."""
 
     metadata = {"render_modes": ["rgb_array"]}
+    vector_class: type[MimicVecEnv] = MimicVecEnv
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("early_termination", True)
-        self.vec = PlanarMimicVecEnv(1, **kwargs)
+        self.vec = self.vector_class(1, **kwargs)
         self.vec.autoreset = False  # a plain env ends at done; the caller resets it
         self.observation_space = self.vec.single_observation_space
         self.action_space = self.vec.single_action_space
@@ -205,13 +272,37 @@ class PlanarMimicEnv(gym.Env):
         return self.vec.render_frame(0)
 
 
-if "perceptzoo/PlanarMimic-v0" not in gym.registry:
-    gym.register("perceptzoo/PlanarMimic-v0", entry_point=PlanarMimicEnv)
+class PlanarMimicEnv(MimicEnv):
+    """`perceptzoo/PlanarMimic-v0`: the numpy-simulated character."""
+
+    vector_class = PlanarMimicVecEnv
+
+
+class MujocoMimicEnv(MimicEnv):
+    """`perceptzoo/MujocoMimic-v0`: the MuJoCo-simulated character (needs `import mujoco`)."""
+
+    vector_class = MujocoMimicVecEnv
+
+    def __init__(self, **kwargs: Any):
+        if not HAS_MUJOCO:
+            raise gym.error.DependencyNotInstalled(
+                "MujocoMimic-v0 needs MuJoCo: pip install 'perceptzoo[mujoco]' (or use "
+                "perceptzoo/PlanarMimic-v0, the same character simulated in numpy)")
+        super().__init__(**kwargs)
+
+
+#: The vector version of each imitation environment, for `DeepMimic.make_vector_env`.
+VECTOR_ENVS: dict[str, type[MimicVecEnv]] = {PLANAR_ENV: PlanarMimicVecEnv,
+                                             MUJOCO_ENV: MujocoMimicVecEnv}
+for _id, _entry in ((PLANAR_ENV, PlanarMimicEnv), (MUJOCO_ENV, MujocoMimicEnv)):
+    if _id not in gym.registry:
+        gym.register(_id, entry_point=_entry)
 
 
 @dataclass
 class DeepMimicConfig(ActorCriticConfig):
-    env_id: str = "perceptzoo/PlanarMimic-v0"
+    env_id: str = DEFAULT_ENV
+    """perceptzoo/MujocoMimic-v0 when mujoco imports, else perceptzoo/PlanarMimic-v0"""
     hidden: tuple[int, ...] = (128, 128)
     actor_lr: float = 3e-4
     critic_lr: float = 1e-3
@@ -223,28 +314,35 @@ class DeepMimicConfig(ActorCriticConfig):
     total_steps: int = 400_000
 
 
-@register("deepmimic", DeepMimicConfig, default_dataset="perceptzoo/PlanarMimic-v0")
+@register("deepmimic", DeepMimicConfig, default_dataset=DEFAULT_ENV)
 class DeepMimic(ActorCritic):
-    """Actor-critic on the imitation environment, with its batched vector version."""
+    """Actor-critic on the imitation environment, with its batched vector version.
+
+    Trains on MuJoCo (`perceptzoo/MujocoMimic-v0`) by default when `import mujoco` works, and on
+    the numpy simulator (`perceptzoo/PlanarMimic-v0`) otherwise.
+    """
 
     name = "deepmimic"
 
     def make_vector_env(self, env_fn: Any = None) -> VectorEnv:
-        if env_fn is not None:
+        if env_fn is not None or self.cfg.env_id not in VECTOR_ENVS:
             return super().make_vector_env(env_fn)
-        return PlanarMimicVecEnv(self.cfg.num_envs, **self.cfg.env_kwargs)
+        if self.cfg.env_id == MUJOCO_ENV and not HAS_MUJOCO:
+            MujocoMimicEnv()  # raises the install hint
+        return VECTOR_ENVS[self.cfg.env_id](self.cfg.num_envs, **self.cfg.env_kwargs)
 
 
 def tracking_error(agent: Any, *, episode_steps: int = 120, seed: int = 0,
-                   policy: str = "agent") -> dict[str, float]:
+                   policy: str = "agent", env_id: str | None = None) -> dict[str, float]:
     """Mean joint-angle and hand errors against the clip over one episode from phase 0.
 
-    No RSI and no early termination, so every policy is scored on the same full episode.
-    `policy`: "agent" (its deterministic action), "reference_pd" (PD targets = the clip's next
-    pose, no learning), or "zero" (mid-range targets).
+    No RSI and no early termination, so every policy is scored on the same full episode, in the
+    agent's environment (`env_id` overrides it). `policy`: "agent" (its deterministic action),
+    "reference_pd" (PD targets = the clip's next pose, no learning), or "zero" (mid-range
+    targets).
     """
-    env = make_env("perceptzoo/PlanarMimic-v0", rsi=False, early_termination=False,
-                   episode_steps=episode_steps,
+    env = make_env(env_id or getattr(agent.cfg, "env_id", DEFAULT_ENV), rsi=False,
+                   early_termination=False, episode_steps=episode_steps,
                    **{k: v for k, v in getattr(agent.cfg, "env_kwargs", {}).items()
                       if k not in ("rsi", "early_termination", "episode_steps")})
     obs, _ = env.reset(seed=seed)
