@@ -104,11 +104,11 @@ def make_tabular_env(cfg: Any, seed: int | None = None) -> Any:
     return env
 
 
-@register("mc_control", MCControlConfig, default_dataset="FrozenLake-v1")
-class MonteCarloControl(Agent):
-    name = "mc_control"
+class QTableAgent(Agent):
+    """A table Q(s, a) with visit counts N(s, a), acting epsilon-greedily in it: the state and
+    behaviour shared by MC control, SARSA and Q-learning (they differ in how they learn)."""
 
-    def __init__(self, cfg: MCControlConfig):
+    def __init__(self, cfg: Any, epsilon: float):
         self.cfg = cfg
         env = make_tabular_env(cfg)
         self.num_states, self.num_actions = env.observation_space.n, env.action_space.n
@@ -116,17 +116,34 @@ class MonteCarloControl(Agent):
         self.q_values = np.zeros((self.num_states, self.num_actions))  # Q(s, a)
         self.counts = np.zeros((self.num_states, self.num_actions))    # N(s, a)
         self.rng = np.random.default_rng(cfg.seed)
-        self.epsilon = cfg.epsilon_start
+        self.epsilon = epsilon
         self.curve = Curve()
 
     def make_env(self, seed: int | None = None) -> Any:
         return make_tabular_env(self.cfg, seed)
 
     def act(self, obs: Any, *, deterministic: bool = False) -> int:
-        q = self.q_values[int(obs)]
+        """epsilon-greedy in Q (greedy if deterministic); ties broken at random."""
         if not deterministic and self.rng.random() < self.epsilon:
             return int(self.rng.integers(self.num_actions))
-        return int(self.rng.choice(np.flatnonzero(q == q.max())))  # random tie-break
+        q = self.q_values[int(obs)]
+        return int(self.rng.choice(np.flatnonzero(q == q.max())))
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {"q_values": torch.from_numpy(self.q_values),
+                "counts": torch.from_numpy(self.counts)}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.q_values, self.counts = tensors["q_values"].numpy(), tensors["counts"].numpy()
+        self.epsilon = self.cfg.epsilon
+
+
+@register("mc_control", MCControlConfig, default_dataset="FrozenLake-v1")
+class MonteCarloControl(QTableAgent):
+    name = "mc_control"
+
+    def __init__(self, cfg: MCControlConfig):
+        super().__init__(cfg, cfg.epsilon_start)
 
     def learn(self, env: Any = None, total_steps: int = 0, *, callback=None) -> MonteCarloControl:
         env = env if env is not None else self.make_env(self.cfg.seed)
@@ -155,10 +172,3 @@ class MonteCarloControl(Agent):
                 break  # a callback returning True stops training
         return self
 
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {"q_values": torch.from_numpy(self.q_values),
-                "counts": torch.from_numpy(self.counts)}
-
-    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.q_values, self.counts = tensors["q_values"].numpy(), tensors["counts"].numpy()
-        self.epsilon = self.cfg.epsilon

@@ -31,14 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from perceptzoo.core.registry import register
-from perceptzoo.rl.common.agent import Agent
-from perceptzoo.rl.common.curves import Curve
 from perceptzoo.rl.common.schedules import linear_schedule, step_size
 from perceptzoo.rl.tabular.mdp import MDP
-from perceptzoo.rl.tabular.monte_carlo import Policy, _sampler, make_tabular_env
+from perceptzoo.rl.tabular.monte_carlo import Policy, QTableAgent, _sampler
 
 
 def td0_prediction(env: Any, policy: Policy, num_episodes: int, *, gamma: float = 1.0,
@@ -83,29 +80,11 @@ class TDControlConfig:
     """FrozenLake only: the slippery ice"""
 
 
-class _TDControl(Agent):
+class _TDControl(QTableAgent):
     """One loop for SARSA and Q-learning; they differ only in `bootstrap`."""
 
     def __init__(self, cfg: TDControlConfig):
-        self.cfg = cfg
-        env = make_tabular_env(cfg)
-        self.num_states, self.num_actions = env.observation_space.n, env.action_space.n
-        env.close()
-        self.q_values = np.zeros((self.num_states, self.num_actions))  # Q(s, a)
-        self.counts = np.zeros((self.num_states, self.num_actions))    # updates of (s, a)
-        self.rng = np.random.default_rng(cfg.seed)
-        self.epsilon = cfg.epsilon if cfg.epsilon_start is None else cfg.epsilon_start
-        self.curve = Curve()
-
-    def make_env(self, seed: int | None = None) -> Any:
-        return make_tabular_env(self.cfg, seed)
-
-    def act(self, obs: Any, *, deterministic: bool = False) -> int:
-        """epsilon-greedy in Q (greedy if deterministic); ties broken at random."""
-        if not deterministic and self.rng.random() < self.epsilon:
-            return int(self.rng.integers(self.num_actions))
-        q = self.q_values[int(obs)]
-        return int(self.rng.choice(np.flatnonzero(q == q.max())))
+        super().__init__(cfg, cfg.epsilon if cfg.epsilon_start is None else cfg.epsilon_start)
 
     def bootstrap(self, s_next: int, a_next: int) -> float:
         raise NotImplementedError
@@ -142,13 +121,6 @@ class _TDControl(Agent):
                 break  # a callback returning True stops training
         return self
 
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {"q_values": torch.from_numpy(self.q_values),
-                "counts": torch.from_numpy(self.counts)}
-
-    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.q_values, self.counts = tensors["q_values"].numpy(), tensors["counts"].numpy()
-        self.epsilon = self.cfg.epsilon
 
 
 @register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1")
