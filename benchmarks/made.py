@@ -81,6 +81,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--eval-only", action="store_true",
+                   help="score the run's best weights so far (an interrupted run) without training")
     p.add_argument("--tag", default="", help="suffix for the variant name (e.g. gpu)")
     p.add_argument("--minutes", type=float, default=None,
                    help="size the number of epochs to this training-time budget (measured)")
@@ -113,7 +115,9 @@ def main() -> None:
     variant = args.variant + (f"-h{hidden}" if mnist else "") + (f"-{args.tag}" if args.tag else "")
     out = WORK / f"made-{args.dataset}-{variant}"
     with Timer() as timer:
-        if RunDir(out).has_checkpoint():
+        if args.eval_only:
+            pass
+        elif RunDir(out).has_checkpoint():
             perceptzoo.resume(out)
         else:
             perceptzoo.train("made", dataset=args.dataset, out=out, train_config=train_cfg,
@@ -127,6 +131,9 @@ def main() -> None:
     for key in ("frechet_distance", "precision", "recall"):
         if key in metrics:
             result[key] = metrics[key]
+    if args.eval_only:  # training time from the run folder: config written -> last log line
+        mtime = lambda name: (out / name).stat().st_mtime  # noqa: E731
+        timer.seconds += mtime("metrics.jsonl") - mtime("config.json")
     records = RunDir(out).read_metrics()
     valid = [r for r in records if "valid_nll_nats" in r]
     if valid:
@@ -139,7 +146,11 @@ def main() -> None:
         "digits: 17 grey levels, categorical outputs; no published figure for this dataset")
     write_result("made", args.dataset, variant, config={
         "script": "benchmarks/made.py", "model": model_cfg, "train": train_cfg.__dict__,
-        "budget": f"{epochs} epochs on {device_description()}"},
+        "budget": f"at most {epochs} epochs on {device_description()}; ran "
+                  f"{result.get('epochs_run', epochs):g}, best validation at epoch "
+                  f"{result.get('best_epoch', epochs):g}" + (
+                      " (training stopped by hand at the session's time limit; the weights "
+                      "are the best validation epoch's)" if args.eval_only else "")},
         metrics=result, published=published, wall_time_s=timer.seconds, notes=notes)
     print(args.dataset, variant, result, f"{timer.seconds:.0f} s")
 
