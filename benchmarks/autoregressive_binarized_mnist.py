@@ -108,6 +108,8 @@ def main() -> None:
             train(args.model, dataset="binarized_mnist", out=out, train_config=cfg,
                   model_overrides=overrides)
     train_s = t.seconds
+    if args.eval_only:  # an interrupted run: training time from config written -> last log line
+        train_s = (out / "metrics.jsonl").stat().st_mtime - (out / "config.json").stat().st_mtime
     model = perceptzoo.load(out)
     start = time.time()
     if args.test_stride == 1:
@@ -131,6 +133,8 @@ def main() -> None:
                 WORK.parent / "figures" / f"autoregressive_{args.model}_binarized_mnist.png")
     batch = config["train"]["batch_size"]  # the run's own
     steps = (config["train"]["epochs"] or 0) * (50000 // batch) or config["train"]["steps"]
+    if args.eval_only:  # the steps it actually ran
+        steps = max(r["step"] for r in RunDir(out).read_metrics())
     epochs = steps * batch / 50000
     valid = [r for r in RunDir(out).read_metrics() if "valid_nll_nats" in r]
     if config["train"].get("keep_best") and valid:
