@@ -10,17 +10,20 @@ import torch.nn.functional as F
 
 from perceptzoo.core.errors import UserError
 from perceptzoo.implicit import sampling
-from perceptzoo.implicit.occupancy import OccupancyConfig, OccupancyNetwork
+from perceptzoo.implicit.occupancy import CBNDecoder, OccupancyConfig, OccupancyNetwork
+from perceptzoo.metrics.geometry import volumetric_iou
 
-TINY = {"hidden": 32, "layers": 4, "skip_layers": (2,), "code_dim": 16, "encoder_hidden": 16,
-        "shapes_per_batch": 2, "points_per_shape": 128, "image_size": 16, "views_per_shape": 2}
+TINY = {"hidden": 32, "blocks": 2, "layers": 4, "skip_layers": (2,), "code_dim": 16,
+        "encoder_hidden": 16, "shapes_per_batch": 2, "points_per_shape": 128, "image_size": 16,
+        "views_per_shape": 2}
 
 
-@pytest.mark.parametrize("encoder", ["pointcloud", "image"])
-def test_loss_is_bce_on_sampled_points_and_reaches_every_parameter(encoder):
+@pytest.mark.parametrize("encoder,decoder", [("pointcloud", "cbn"), ("image", "cbn"),
+                                             ("pointcloud", "concat")])
+def test_loss_is_bce_on_sampled_points_and_reaches_every_parameter(encoder, decoder):
     torch.manual_seed(0)
     shapes = sampling.shape_collection("shapes:2", "train")
-    model = OccupancyNetwork(OccupancyConfig(encoder=encoder, **TINY))
+    model = OccupancyNetwork(OccupancyConfig(encoder=encoder, decoder=decoder, **TINY))
     data = model.make_dataset(shapes, points_per_shape=500)
     assert torch.equal(data["occupancy"][0], shapes[0].occupancy(data["points"][0]))
     batch = model.batch(data, torch.Generator().manual_seed(0))
@@ -31,6 +34,11 @@ def test_loss_is_bce_on_sampled_points_and_reaches_every_parameter(encoder):
     manual = F.binary_cross_entropy_with_logits(model(pts, model.encode(obs)), occ)
     assert torch.isclose(out.loss, manual)
     out.loss.backward()
+    # the CBN decoder starts blind to c and with identity blocks (zero-initialised, as the
+    # authors' code): one step later the gradient reaches every parameter
+    torch.optim.Adam(model.parameters(), 1e-3).step()
+    model.zero_grad()
+    model.loss(batch).loss.backward()
     for name, p in model.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
@@ -40,6 +48,8 @@ def test_surface_level_is_the_threshold_logit():
     assert model.level == pytest.approx(math.log(0.2 / 0.8))
     with pytest.raises(UserError):
         OccupancyNetwork(OccupancyConfig(encoder="voxels"))
+    with pytest.raises(UserError):
+        OccupancyNetwork(OccupancyConfig(decoder="film"))
 
 
 def test_code_depends_on_the_observation_and_training_reduces_the_loss():
@@ -48,10 +58,6 @@ def test_code_depends_on_the_observation_and_training_reduces_the_loss():
     model = OccupancyNetwork(OccupancyConfig(**{**TINY, "shapes_per_batch": 4}))
     data = model.make_dataset(shapes, points_per_shape=2000)
     gen = torch.Generator().manual_seed(0)
-    a = model.field_for(data["clouds"][0][:300])
-    b = model.field_for(data["clouds"][1][:300])
-    p = torch.rand(50, 3) * 2 - 1
-    assert not torch.allclose(a(p), b(p))
     opt = torch.optim.Adam(model.parameters(), 3e-3)
     fixed = model.batch(data, torch.Generator().manual_seed(1))
     first = model.loss(fixed).loss.item()
@@ -61,3 +67,64 @@ def test_code_depends_on_the_observation_and_training_reduces_the_loss():
         out.loss.backward()
         opt.step()
     assert model.loss(fixed).loss.item() < 0.8 * first
+    a = model.field_for(data["clouds"][0][:300])
+    b = model.field_for(data["clouds"][1][:300])
+    p = torch.rand(50, 3) * 2 - 1
+    assert not torch.allclose(a(p), b(p))
+
+
+def test_cbn_decoder_code_sets_scale_and_shift_and_eval_is_pointwise():
+    torch.manual_seed(0)
+    dec = CBNDecoder(code_dim=8, hidden=32, blocks=2)
+    p = torch.rand(1, 200, 3) * 2 - 1
+    c1, c2 = torch.randn(1, 8), torch.randn(1, 8)
+    assert torch.allclose(dec(p, c1), dec(p, c2))  # the authors' init: c starts unused
+    for m in dec.modules():  # as after training: c predicts every gamma and beta
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.normal_(m.weight, std=0.3)
+    dec(torch.rand(4, 500, 3) * 2 - 1, torch.randn(4, 8))  # one batch of running statistics
+    dec.eval()
+    assert not torch.allclose(dec(p, c1), dec(p, c2), atol=1e-3)
+    # eval mode: running statistics, so a point's value does not depend on its chunk
+    whole = dec(p, c1)
+    chunks = torch.cat([dec(q, c1) for q in p.split(7, dim=1)], 1)
+    assert torch.allclose(whole, chunks, atol=1e-5)
+
+
+def test_field_is_evaluated_with_running_statistics_in_any_mode():
+    torch.manual_seed(0)
+    model = OccupancyNetwork(OccupancyConfig(**TINY))
+    shapes = sampling.shape_collection("shapes:2", "train")
+    data = model.make_dataset(shapes, points_per_shape=500)
+    model.loss(model.batch(data, torch.Generator().manual_seed(0)))  # fills running stats
+    model.train()
+    field = model.field_for(data["clouds"][0][:300])
+    p = torch.rand(100, 3) * 2 - 1
+    assert torch.allclose(field(p)[:10], field(p[:10]), atol=1e-5)
+    assert model.training  # the mode is restored
+
+
+def _primitive(kind: str, params: tuple[float, ...]) -> sampling.Shape:
+    prim = sampling.Primitive(kind, params)
+    return sampling.Shape(kind, prim.mesh(), prim)
+
+
+def test_tells_a_sphere_from_a_thin_box_after_short_training():
+    torch.manual_seed(0)
+    shapes = [_primitive("sphere", (0.6,)), _primitive("box", (0.7, 0.7, 0.12))]
+    cfg = OccupancyConfig(**{**TINY, "encoder_hidden": 32, "points_per_shape": 256})
+    model = OccupancyNetwork(cfg)
+    data = model.make_dataset(shapes, points_per_shape=2000)
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        out = model.loss(model.batch(data, gen))
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+    pts = sampling.uniform_points(20_000, torch.Generator().manual_seed(1))
+    occ = [s.occupancy(pts) > 0.5 for s in shapes]
+    for i in range(2):
+        pred = model.field_for(data["clouds"][i][:300])(pts) > model.level
+        own, other = volumetric_iou(pred, occ[i]), volumetric_iou(pred, occ[1 - i])
+        assert own > other + 0.1, (shapes[i].name, own, other)
