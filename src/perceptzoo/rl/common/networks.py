@@ -122,3 +122,15 @@ class PolicyNet(nn.Module):
         if self.discrete:
             return a.astype(np.int64)
         return np.clip(a, self.action_space.low, self.action_space.high).astype(np.float32)
+
+
+class ValueNet(nn.Module):
+    """V(s; w): (B, *obs) -> (B,); REINFORCE's baseline b(s) and actor-critic's critic."""
+
+    def __init__(self, obs_space: Any, hidden: tuple[int, ...]):
+        super().__init__()
+        self.encoder, features = make_encoder(obs_space, hidden)
+        self.head = mlp([features, 1])
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(obs))[:, 0]

@@ -35,19 +35,7 @@ from perceptzoo.rl.common.agent import Agent
 from perceptzoo.rl.common.buffers import gae
 from perceptzoo.rl.common.curves import Curve
 from perceptzoo.rl.common.envs import make_env
-from perceptzoo.rl.common.networks import PolicyNet, encode_obs, make_encoder, mlp
-
-
-class Critic(nn.Module):
-    """V(s; w): (B, *obs) -> (B,)."""
-
-    def __init__(self, obs_space: Any, hidden: tuple[int, ...]):
-        super().__init__()
-        self.encoder, features = make_encoder(obs_space, hidden)
-        self.head = mlp([features, 1])
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(obs))[:, 0]
+from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs
 
 
 @dataclass
@@ -87,7 +75,7 @@ class ActorCritic(Agent):
         self.obs_space, self.action_space = env.observation_space, env.action_space
         env.close()
         self.actor = PolicyNet(self.obs_space, self.action_space, cfg.hidden, cfg.log_std_init)
-        self.critic = Critic(self.obs_space, cfg.hidden)
+        self.critic = ValueNet(self.obs_space, cfg.hidden)
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
         self.curve = Curve()

@@ -32,25 +32,13 @@ from perceptzoo.core.registry import register
 from perceptzoo.rl.common.agent import Agent
 from perceptzoo.rl.common.buffers import discounted_returns
 from perceptzoo.rl.common.curves import Curve
-from perceptzoo.rl.common.networks import PolicyNet, encode_obs, make_encoder, mlp
+from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs
 
 
 def policy_gradient_loss(dist: Distribution, actions: torch.Tensor,
                          advantages: torch.Tensor) -> torch.Tensor:
     """-mean_t log pi(a_t|s_t) A_t; its gradient is the (negated) REINFORCE estimator."""
     return -(dist.log_prob(actions) * advantages.detach()).mean()
-
-
-class ValueNet(nn.Module):
-    """b(s) = V(s; w): (B, *obs) -> (B,)."""
-
-    def __init__(self, obs_space: Any, hidden: tuple[int, ...]):
-        super().__init__()
-        self.encoder, features = make_encoder(obs_space, hidden)
-        self.head = mlp([features, 1])
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(obs))[:, 0]
 
 
 @dataclass
