@@ -251,7 +251,11 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
             mesh = trimesh.load(run.path / "mesh.ply", force="mesh")
         rows.append(score_field(fn, model, shape, seed=i, mesh=mesh))
     keys = sorted({k for r in rows for k in r})
-    metrics = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys}
+    def mean(values: list[float]) -> float:  # over the shapes that have the metric (no surface:
+        finite = [v for v in values if np.isfinite(v)]  # no Chamfer), NaN if none has it
+        return float(np.mean(finite)) if finite else float("nan")
+
+    metrics = {k: mean([r.get(k, np.nan) for r in rows]) for k in keys}
     metrics.update(split=use_split, num_shapes=len(rows), eval_time_s=round(time.time() - t0, 1))
     run.append_metrics({"step": int(config["steps"]), "eval": metrics})
     write_json(run.path / f"eval-{use_split}.json", metrics)
