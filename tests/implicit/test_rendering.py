@@ -1,5 +1,5 @@
 """DVR: the secant root is the analytic ray-sphere hit; the implicit-differentiation depth
-gradient equals finite differences; the loss reaches both fields."""
+gradient equals finite differences; the loss reaches both fields and weighs every ray alike."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import torch
 
 from perceptzoo.implicit import sampling
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
-from perceptzoo.implicit.rendering import DVR, DVRConfig, differentiable_depth, find_surface
+from perceptzoo.implicit.rendering import (
+    DVR,
+    DVRConfig,
+    differentiable_depth,
+    find_surface,
+    ray_box_interval,
+)
 
 
 def _rays(n: int, seed: int, dtype=torch.float64):
@@ -101,3 +107,38 @@ def test_dvr_field_is_free_outside_its_bounding_box():
     unbounded = DVR(DVRConfig(hidden=16, layers=3, skip_layers=(), bound=0.0))
     unbounded.load_state_dict(model.state_dict())
     assert unbounded.field(p)[1] != -10.0
+
+
+def test_dvr_loss_weighs_every_ray_the_same_whichever_term_it_falls_in():
+    """The loss of a batch is the ray-count-weighted mean of the losses of its parts: each term
+    is a sum over its rays / the batch's ray count. (A mean over each term's own rays breaks
+    this: one missed ray then weighs as much as all free rays, and the field inflates.)"""
+    torch.manual_seed(0)
+    model = DVR(DVRConfig(hidden=32, layers=3, skip_layers=(), texture_hidden=16,
+                          texture_layers=2, views=2, image_size=12, rays_per_batch=288,
+                          init_radius=0.3))
+    data = model.make_dataset(sampling.get_shape("sphere"))
+    batch = model.batch(data, torch.Generator().manual_seed(0))
+    origins, dirs, _, mask, *_ = batch
+    hit = find_surface(model.field, origins, dirs, model.cfg.near, model.cfg.far,
+                       model.cfg.march_steps, model.cfg.secant_steps)["hit"]
+    miss = mask & ~hit
+    assert miss.any() and (mask & hit).any() and (~mask).any()  # every term is active
+    # part A: the missed rays only; part B: all the others
+    parts = [tuple(x[idx] for x in batch) for idx in (miss, ~miss)]
+    whole = model.loss(batch).loss
+    split = sum(len(part[0]) * model.loss(part).loss for part in parts) / len(origins)
+    assert torch.allclose(whole, split, rtol=1e-5), (whole, split)
+
+
+def test_ray_box_interval_brackets_the_cube():
+    origins, dirs = _rays(100, 2)
+    t_in, t_out = ray_box_interval(origins, dirs, 1.0, near=0.1, far=6.0)  # unclipped
+    assert (t_in < t_out).all()
+    for t in (t_in + 1e-4, t_out - 1e-4, 0.5 * (t_in + t_out)):
+        assert ((origins + t[:, None] * dirs).abs().amax(-1) <= 1.0).all()
+    for t in (t_in - 1e-3, t_out + 1e-3):  # just outside on either side
+        assert ((origins + t[:, None] * dirs).abs().amax(-1) > 1.0).all()
+    away = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64).expand_as(origins)
+    lo, hi = ray_box_interval(origins.abs() + 2.0, away, 1.0, near=0.5, far=4.0)  # misses
+    assert (lo == 0.5).all() and (hi == 4.0).all()

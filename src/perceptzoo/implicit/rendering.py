@@ -21,12 +21,17 @@ so no intermediate marching step is stored. `differentiable_depth` builds a tens
 value is d_hat and whose gradient is exactly this: d_hat - (f(p_hat) - tau) / sg[grad f . w]
 (sg = stop gradient). The colour t_theta(r0 + d w) then back-propagates into both fields.
 
-Training from multi-view images with masks (sec. 3.4): L1 on RGB where both the rendered and
-the true mask hit; a freespace loss BCE(f(p), 0) on points of rays outside the true mask (at a
-random depth, and at the predicted surface point where one was wrongly found); an occupancy
-loss BCE(f(p), 1) for rays inside the true mask where no surface was found (the paper takes a
+Training from multi-view images with masks (sec. 3.4, L = l0 L_rgb + l1 L_depth + l3 L_freespace
++ l4 L_occupancy): L1 on RGB where both the rendered and the true mask hit; a freespace loss
+BCE(f(p), 0) on points of rays outside the true mask (at a random depth inside the bounding
+box, and at the predicted surface point where one was wrongly found); an occupancy loss
+BCE(f(p), 1) for rays inside the true mask where no surface was found (the paper takes a
 random point on the ray; here the point of largest occupancy among the marched samples, so
-the label is never put on empty space the ray only passes); optionally L1 on depth.
+the label is never put on empty space the ray only passes); optionally L1 on depth. Each term
+is a sum over its rays divided by the number of rays in the batch (the reference code's
+"sum / batch" reduction), so every ray weighs the same whichever term it falls in: a mean
+over each term's own rays would give the few rays that miss as much weight as all free rays
+together, and the field then grows past the silhouettes.
 
     >>> from perceptzoo.implicit import sampling
     >>> model = DVR(DVRConfig(hidden=64, layers=4, skip_layers=(), views=2, image_size=8))
@@ -103,6 +108,22 @@ def differentiable_depth(fn: Field, origins: torch.Tensor, dirs: torch.Tensor,
     denom = (grad_p * dirs).sum(-1).detach()  # grad_p f . w, (R,)
     denom = torch.where(denom.abs() < 1e-6, torch.full_like(denom, 1e-6), denom)
     return depth.detach() - (f - level) / denom
+
+
+def ray_box_interval(origins: torch.Tensor, dirs: torch.Tensor, bound: float, near: float,
+                     far: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Depths (R,), (R,) where rays (R, 3) enter and leave the cube [-bound, bound]^3, clipped
+    to [near, far]; [near, far] for rays that miss it or when bound <= 0 (slab method)."""
+    lo = torch.full_like(dirs[:, 0], near)
+    hi = torch.full_like(dirs[:, 0], far)
+    if bound <= 0:
+        return lo, hi
+    inv = 1.0 / torch.where(dirs.abs() < 1e-9, torch.full_like(dirs, 1e-9), dirs)
+    t_a, t_b = (-bound - origins) * inv, (bound - origins) * inv  # (R, 3)
+    t_in = torch.minimum(t_a, t_b).amax(-1).clamp(min=near)
+    t_out = torch.maximum(t_a, t_b).amin(-1).clamp(max=far)
+    meets = t_in < t_out
+    return torch.where(meets, t_in, lo), torch.where(meets, t_out, hi)
 
 
 # -- the model ------------------------------------------------------------------------------
@@ -199,8 +220,12 @@ class DVR(nn.Module):
 
     # -- objective (sec. 3.4) -------------------------------------------------------------
     def loss(self, batch: tuple) -> LossOutput:
+        """L = l0 L_rgb + l1 L_depth + l3 L_freespace + l4 L_occupancy (sec. 3.4; the paper's
+        normal smoothness term l2 L_normal is left out), each a sum over its rays divided by the
+        batch's ray count (not a mean over its own rays)."""
         cfg = self.cfg
         origins, dirs, rgb_gt, mask_gt, depth_gt, t = batch
+        n = len(dirs)
         surf = find_surface(self.field, origins, dirs, cfg.near, cfg.far, cfg.march_steps,
                             cfg.secant_steps, self.level)
         hit = surf["hit"]
@@ -213,25 +238,29 @@ class DVR(nn.Module):
             d = differentiable_depth(self.field, origins[both], dirs[both], surf["depth"][both],
                                      self.level)  # (H,)
             p = origins[both] + d[:, None] * dirs[both]  # (H, 3), differentiable in theta
-            rgb_loss = (self.color(p) - rgb_gt[both]).abs().sum(-1).mean()
+            rgb_err = (self.color(p) - rgb_gt[both]).abs().sum(-1)  # (H,)
+            rgb_loss = rgb_err.sum() / n
+            metrics["rgb_l1"] = float(rgb_err.detach().mean())  # per hit ray, for the logs
             if cfg.lambda_depth > 0:
-                depth_loss = (d - depth_gt[both]).abs().mean()
-        # freespace: rays outside the mask are empty everywhere; a surface found there is wrong
+                depth_loss = (d - depth_gt[both]).abs().sum() / n
+        # freespace: rays outside the mask are empty everywhere (a random depth where the ray
+        # crosses the bounding box); a surface found there is wrong
         free = ~mask_gt
-        free_pts = origins[free] + (cfg.near + (cfg.far - cfg.near) * t[free])[:, None] * dirs[free]
+        t_in, t_out = ray_box_interval(origins[free], dirs[free], cfg.bound, cfg.near, cfg.far)
+        free_pts = origins[free] + (t_in + (t_out - t_in) * t[free])[:, None] * dirs[free]
         wrong = hit & ~mask_gt
         free_pts = torch.cat([free_pts, origins[wrong] + surf["depth"][wrong][:, None]
                               * dirs[wrong]])
         free_loss = (F.binary_cross_entropy_with_logits(
-            self.field(free_pts), torch.zeros(len(free_pts), device=free_pts.device))
-            if len(free_pts) else zero)
+            self.field(free_pts), torch.zeros(len(free_pts), device=free_pts.device),
+            reduction="sum") / n if len(free_pts) else zero)
         # occupancy: rays inside the mask that found no surface must meet one
         miss = mask_gt & ~hit
         occ_loss = zero
         if miss.any():
             p = origins[miss] + surf["max_depth"][miss][:, None] * dirs[miss]
             occ_loss = F.binary_cross_entropy_with_logits(
-                self.field(p), torch.ones(len(p), device=p.device))
+                self.field(p), torch.ones(len(p), device=p.device), reduction="sum") / n
         total = (cfg.lambda_rgb * rgb_loss + cfg.lambda_freespace * free_loss
                  + cfg.lambda_occupancy * occ_loss + cfg.lambda_depth * depth_loss)
         with torch.no_grad():
