@@ -31,6 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, WORK, Timer, data_dir, write_result  # noqa: E402
+from implicit_published import reference  # noqa: E402
 
 from perceptzoo.implicit import runs  # noqa: E402
 
@@ -87,7 +88,7 @@ def main() -> None:
                        final_eikonal_residual=last["eikonal"], final_surface=last["surface"])
         _figure(out, variant)
         path = write_result("igr", dataset, variant, config={"steps": args.steps, **overrides},
-                            metrics=metrics, published={"note": NOTE},
+                            metrics=metrics, published={**reference("igr"), "note": NOTE},
                             wall_time_s=t_train.seconds + t_eval.seconds,
                             notes=f"CPU budget: {args.steps} Adam steps, one thread.")
         print(variant, json.dumps(metrics), path, flush=True)

@@ -200,3 +200,25 @@ PUBLISHED = {
                          "half-extent 0.8), unscaled.",
     },
 }
+
+TASK = {  # our benchmark variant -> the published task it is set beside
+    "onet-pointcloud": "pointcloud_completion_shapenet",
+    "onet-image": "single_image_shapenet",
+    "deepsdf": "unknown_shapes_shapenet",
+}
+
+
+def reference(model: str, variant: str = "") -> dict:
+    """The flat `published` block of a result file: the matching task's figures (numbers only),
+    then one `source` naming where they come from, whether they were checked, and how far the
+    comparison goes (BENCHMARKS.md prints `key = value` lines and the source)."""
+    entry = PUBLISHED[model]
+    base = variant.split("-")[0] + ("-" + variant.split("-")[1] if "-" in variant else "")
+    task = entry.get(TASK.get(base, ""), {})
+    block = {k: v for k, v in task.items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    source = task.get("source", entry["paper"] + " (no figure could be verified)")
+    if task and not task.get("verified", False):
+        source += " [secondary copy, not checked against the paper]"
+    block["source"] = f"{source}. {entry['comparability']}"
+    return block

@@ -30,6 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, WORK, Timer, data_dir, write_result  # noqa: E402
+from implicit_published import reference  # noqa: E402
 
 from perceptzoo.implicit import runs, sampling  # noqa: E402
 from perceptzoo.metrics.geometry import volumetric_iou  # noqa: E402
@@ -125,7 +126,7 @@ def main() -> None:
         if (out / "views.png").exists():
             shutil.copy(out / "views.png", FIGURES / f"implicit_{variant}.png")
         path = write_result(model, "shapes", variant, config={"steps": args.steps, **overrides},
-                            metrics=metrics, published={"note": NOTES[model]},
+                            metrics=metrics, published=reference(model, variant),
                             wall_time_s=t_train.seconds + t_eval.seconds,
                             notes=f"CPU budget: {args.steps} Adam steps, one thread; "
                                   f"{NUM_TEST} held-out test shapes. {NOTES_RUN.get(base, '')}")
