@@ -27,6 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, WORK, Timer, data_dir, write_result  # noqa: E402
+from implicit_published import reference  # noqa: E402
 
 from perceptzoo.implicit import runs  # noqa: E402
 
@@ -70,7 +71,7 @@ def main() -> None:
                        final_rgb_l1=last.get("rgb_l1", last["rgb"]))
         _figure(out, dataset, FIGURES / f"implicit_dvr_{variant}.png")
         path = write_result("dvr", dataset, "multiview", config={"steps": args.steps, **MODEL},
-                            metrics=metrics, published={"note": NOTE},
+                            metrics=metrics, published={**reference("dvr"), "note": NOTE},
                             wall_time_s=t_train.seconds + t_eval.seconds,
                             notes=f"CPU budget: {args.steps} Adam steps, one thread. {LOSS_NOTE}"
                             + BEFORE.get(variant, ""))
