@@ -27,7 +27,7 @@ import shutil
 import time
 
 import torch
-from common import WORK, Timer, data_dir, write_result
+from common import WORK, Timer, best_validation, data_dir, logged_train_seconds, write_result
 
 import perceptzoo
 from perceptzoo.core.runs import RunDir
@@ -111,8 +111,8 @@ def main() -> None:
             train(args.model, dataset=args.dataset, out=out, train_config=cfg,
                   model_overrides=overrides)
     train_s = t.seconds
-    if args.eval_only:  # an interrupted run: training time from config written -> last log line
-        train_s = (out / "metrics.jsonl").stat().st_mtime - (out / "config.json").stat().st_mtime
+    if args.eval_only:  # an interrupted run
+        train_s = logged_train_seconds(out)
     model = perceptzoo.load(out)
     start = time.time()
     if args.test_stride == 1:
@@ -138,12 +138,12 @@ def main() -> None:
                 WORK.parent / "figures" / f"autoregressive_{args.model}_{args.dataset}.png")
     batch = config["train"]["batch_size"]  # the run's own
     steps = (config["train"]["epochs"] or 0) * (50000 // batch) or config["train"]["steps"]
+    records = RunDir(out).read_metrics()
     if args.eval_only:  # the steps it actually ran
-        steps = max(r["step"] for r in RunDir(out).read_metrics())
+        steps = max(r["step"] for r in records)
     epochs = steps * batch / 50000
-    valid = [r for r in RunDir(out).read_metrics() if "valid_nll_nats" in r]
-    if config["train"].get("keep_best") and valid:
-        best = min(valid, key=lambda r: r["valid_nll_nats"])
+    best = best_validation(records)
+    if config["train"].get("keep_best") and best:
         metrics["valid_nll_nats_2000"] = round(best["valid_nll_nats"], 4)
         metrics["best_epoch"] = round(best["step"] * batch / 50000, 2)
     path = write_result(

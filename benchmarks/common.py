@@ -60,6 +60,17 @@ class Timer:
         self.seconds = time.time() - self.start
 
 
+def best_validation(records: list[dict]) -> dict | None:
+    """The evaluation record with the lowest `valid_nll_nats` of a run's metrics, or None."""
+    valid = [r for r in records if "valid_nll_nats" in r]
+    return min(valid, key=lambda r: r["valid_nll_nats"]) if valid else None
+
+
+def logged_train_seconds(run: Path) -> float:
+    """Training time of a run scored after it was stopped: config written -> last log line."""
+    return (run / "metrics.jsonl").stat().st_mtime - (run / "config.json").stat().st_mtime
+
+
 def write_result(model: str, dataset: str, variant: str | None, *, config: dict, metrics: dict,
                  published: dict | None = None, wall_time_s: float, notes: str = "") -> Path:
     name = f"{model}-{dataset.replace(':', '_')}" + (f"-{variant}" if variant else "")

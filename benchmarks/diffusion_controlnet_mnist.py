@@ -64,23 +64,21 @@ def main() -> None:
         print("base unchanged:", unchanged, flush=True)
         test = data.load("mnist", "test")
         edges = edge_map(test.x[:NUM_SAMPLES], 256)
-        cond = timed_samples(RUN / "samples.pt", lambda: model.sample(
-            NUM_SAMPLES, cond=edges, sampler=DDIMSampler(STEPS, 0.0, clip_x0=True),
-            generator=torch.Generator().manual_seed(1)))
-        uncond = timed_samples(RUN / "base-samples.pt", lambda: base.sample(
-            NUM_SAMPLES, sampler=DDIMSampler(STEPS, 0.0, clip_x0=True),
-            generator=torch.Generator().manual_seed(1)))
+        pairs = []  # per DDIM eta: (ControlNet samples, the locked base's own), cached on disk
+        # eta=0 deterministic; eta=1 stochastic (the ancestral chain with beta~ on the same steps)
+        for eta, suffix in ((0.0, ""), (1.0, "-eta1")):
+            sampler = DDIMSampler(STEPS, eta, clip_x0=True)
+            pairs.append((
+                timed_samples(RUN / f"samples{suffix}.pt", lambda s=sampler: model.sample(
+                    NUM_SAMPLES, cond=edges, sampler=s,
+                    generator=torch.Generator().manual_seed(1))),
+                timed_samples(RUN / f"base-samples{suffix}.pt", lambda s=sampler: base.sample(
+                    NUM_SAMPLES, sampler=s, generator=torch.Generator().manual_seed(1)))))
+        (cond, uncond), (cond1, uncond1) = pairs
         consistency = edge_consistency(cond["samples"], edges, 256)
         chance = edge_consistency(uncond["samples"], edges, 256)
         real = edge_consistency(test.x[:NUM_SAMPLES].float(), edges, 256)
         print(consistency, chance, real, flush=True)
-        # stochastic DDIM (eta=1: the ancestral chain with beta~ on the same steps)
-        cond1 = timed_samples(RUN / "samples-eta1.pt", lambda: model.sample(
-            NUM_SAMPLES, cond=edges, sampler=DDIMSampler(STEPS, 1.0, clip_x0=True),
-            generator=torch.Generator().manual_seed(1)))
-        uncond1 = timed_samples(RUN / "base-samples-eta1.pt", lambda: base.sample(
-            NUM_SAMPLES, sampler=DDIMSampler(STEPS, 1.0, clip_x0=True),
-            generator=torch.Generator().manual_seed(1)))
         consistency1 = edge_consistency(cond1["samples"], edges, 256)
         chance1 = edge_consistency(uncond1["samples"], edges, 256)
         print("eta1", consistency1, chance1, flush=True)

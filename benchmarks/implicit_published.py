@@ -213,8 +213,7 @@ def reference(model: str, variant: str = "") -> dict:
     then one `source` naming where they come from, whether they were checked, and how far the
     comparison goes (BENCHMARKS.md prints `key = value` lines and the source)."""
     entry = PUBLISHED[model]
-    base = variant.split("-")[0] + ("-" + variant.split("-")[1] if "-" in variant else "")
-    task = entry.get(TASK.get(base, ""), {})
+    task = entry.get(TASK.get("-".join(variant.split("-")[:2]), ""), {})
     block = {k: v for k, v in task.items()
              if isinstance(v, (int, float)) and not isinstance(v, bool)}
     source = task.get("source", entry["paper"] + " (no figure could be verified)")

@@ -25,7 +25,15 @@ from __future__ import annotations
 import argparse
 
 import torch
-from common import WORK, Timer, data_dir, device_description, write_result
+from common import (
+    WORK,
+    Timer,
+    best_validation,
+    data_dir,
+    device_description,
+    logged_train_seconds,
+    write_result,
+)
 
 import perceptzoo
 from perceptzoo.core.runs import RunDir
@@ -131,13 +139,11 @@ def main() -> None:
     for key in ("frechet_distance", "precision", "recall"):
         if key in metrics:
             result[key] = metrics[key]
-    if args.eval_only:  # training time from the run folder: config written -> last log line
-        mtime = lambda name: (out / name).stat().st_mtime  # noqa: E731
-        timer.seconds += mtime("metrics.jsonl") - mtime("config.json")
+    if args.eval_only:
+        timer.seconds += logged_train_seconds(out)
     records = RunDir(out).read_metrics()
-    valid = [r for r in records if "valid_nll_nats" in r]
-    if valid:
-        best = min(valid, key=lambda r: r["valid_nll_nats"])
+    best = best_validation(records)
+    if best:
         result["valid_nll_nats"] = best["valid_nll_nats"]
         result["best_epoch"] = best["step"] / steps_per_epoch
         result["epochs_run"] = max(r["step"] for r in records) / steps_per_epoch

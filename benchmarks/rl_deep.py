@@ -113,31 +113,46 @@ def run_ours(algo: str, seed: int) -> dict:
     return record
 
 
+def _sb3_dqn(seed: int, exploration_fraction: float):
+    """stable-baselines3's DQN with our CartPole config (rl-baselines3-zoo's tuned values)."""
+    import gymnasium as gym
+    from stable_baselines3 import DQN
+
+    c = DQN_CARTPOLE
+    return DQN("MlpPolicy", gym.make("CartPole-v1"), learning_rate=c["lr"],
+               batch_size=c["batch_size"], buffer_size=c["buffer_size"],
+               learning_starts=c["learning_starts"], gamma=c["gamma"],
+               train_freq=c["train_freq"], gradient_steps=c["gradient_steps"],
+               target_update_interval=10, exploration_fraction=exploration_fraction,
+               exploration_final_eps=c["epsilon_final"], seed=seed, device="cpu",
+               policy_kwargs=dict(net_arch=list(c["hidden"])))
+
+
+def _sb3_a2c(env_id: str, c: dict, seed: int):
+    """stable-baselines3's A2C with our actor-critic config `c` (Adam, no RMSprop, no entropy)."""
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.env_util import make_vec_env
+
+    policy = dict(net_arch=dict(pi=list(c["hidden"]), vf=list(c["hidden"])))
+    if "log_std_init" in c:
+        policy["log_std_init"] = c["log_std_init"]
+    return A2C("MlpPolicy", make_vec_env(env_id, n_envs=c["num_envs"], seed=seed),
+               learning_rate=c["actor_lr"], n_steps=c["n_steps"], gamma=c["gamma"],
+               gae_lambda=c["gae_lambda"], normalize_advantage=True, ent_coef=0.0,
+               use_rms_prop=False, seed=seed, device="cpu", policy_kwargs=policy)
+
+
 def run_sb3(algo: str, seed: int) -> dict:
     path = OUT / f"sb3-{algo}-CartPole-v1-{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
-    import gymnasium as gym
-    from stable_baselines3 import A2C, DQN
     from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.env_util import make_vec_env
 
     if algo == "dqn":
-        c = DQN_CARTPOLE
-        model = DQN("MlpPolicy", gym.make("CartPole-v1"), learning_rate=c["lr"],
-                    batch_size=c["batch_size"], buffer_size=c["buffer_size"],
-                    learning_starts=c["learning_starts"], gamma=c["gamma"],
-                    train_freq=c["train_freq"], gradient_steps=c["gradient_steps"],
-                    target_update_interval=10, exploration_fraction=c["epsilon_decay_steps"]
-                    / BUDGET["dqn"], exploration_final_eps=c["epsilon_final"],
-                    policy_kwargs=dict(net_arch=list(c["hidden"])), seed=seed, device="cpu")
+        model = _sb3_dqn(seed, exploration_fraction=DQN_CARTPOLE["epsilon_decay_steps"]
+                         / BUDGET["dqn"])
     else:
-        c = A2C_CARTPOLE
-        model = A2C("MlpPolicy", make_vec_env("CartPole-v1", n_envs=c["num_envs"], seed=seed),
-                    learning_rate=c["actor_lr"], n_steps=c["n_steps"], gamma=c["gamma"],
-                    gae_lambda=c["gae_lambda"], normalize_advantage=True, ent_coef=0.0,
-                    use_rms_prop=False, seed=seed, device="cpu",
-                    policy_kwargs=dict(net_arch=dict(pi=list(c["hidden"]), vf=list(c["hidden"]))))
+        model = _sb3_a2c("CartPole-v1", A2C_CARTPOLE, seed)
     check = SolveCheck(lambda obs: int(model.predict(obs, deterministic=True)[0]))
 
     class Stop(BaseCallback):
@@ -178,16 +193,7 @@ def run_sb3_pendulum(seed: int, steps: int = 200_000) -> dict:
     path = OUT / f"sb3-actor_critic-Pendulum-v1-{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
-    from stable_baselines3 import A2C
-    from stable_baselines3.common.env_util import make_vec_env
-
-    c = PENDULUM["actor_critic"]
-    model = A2C("MlpPolicy", make_vec_env("Pendulum-v1", n_envs=c["num_envs"], seed=seed),
-                learning_rate=c["actor_lr"], n_steps=c["n_steps"], gamma=c["gamma"],
-                gae_lambda=c["gae_lambda"], normalize_advantage=True, ent_coef=0.0,
-                use_rms_prop=False, seed=seed, device="cpu",
-                policy_kwargs=dict(net_arch=dict(pi=list(c["hidden"]), vf=list(c["hidden"])),
-                                   log_std_init=c["log_std_init"]))
+    model = _sb3_a2c("Pendulum-v1", PENDULUM["actor_critic"], seed)
     start = time.time()
     model.learn(steps)
     wall = time.time() - start
@@ -209,12 +215,8 @@ def speed(repeats: int = 2) -> dict:
     path = OUT / "speed.json"
     if path.exists():
         return json.loads(path.read_text())
-    import gymnasium as gym
-    from stable_baselines3 import A2C, DQN
-    from stable_baselines3.common.env_util import make_vec_env
 
     steps = {"dqn": 10_000, "actor_critic": 20_000}
-    c, a = DQN_CARTPOLE, A2C_CARTPOLE
     timings: dict = {f"{who}_{algo}": [] for who in ("ours", "sb3") for algo in steps}
     for r in range(repeats):
         for algo, n in steps.items():
@@ -223,19 +225,9 @@ def speed(repeats: int = 2) -> dict:
             agent.learn(None, n)
             timings[f"ours_{algo}"].append(n / (time.time() - start))
             if algo == "dqn":
-                model = DQN("MlpPolicy", gym.make("CartPole-v1"), learning_rate=c["lr"],
-                            batch_size=c["batch_size"], buffer_size=c["buffer_size"],
-                            learning_starts=c["learning_starts"], gamma=c["gamma"],
-                            train_freq=c["train_freq"], gradient_steps=c["gradient_steps"],
-                            target_update_interval=10, exploration_fraction=0.8,
-                            exploration_final_eps=c["epsilon_final"], seed=r, device="cpu",
-                            policy_kwargs=dict(net_arch=list(c["hidden"])))
+                model = _sb3_dqn(r, exploration_fraction=0.8)
             else:
-                model = A2C("MlpPolicy", make_vec_env("CartPole-v1", n_envs=a["num_envs"], seed=r),
-                            learning_rate=a["actor_lr"], n_steps=a["n_steps"], gamma=a["gamma"],
-                            gae_lambda=a["gae_lambda"], normalize_advantage=True,
-                            use_rms_prop=False, seed=r, device="cpu",
-                            policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])))
+                model = _sb3_a2c("CartPole-v1", A2C_CARTPOLE, r)
             start = time.time()
             model.learn(n)
             timings[f"sb3_{algo}"].append(n / (time.time() - start))

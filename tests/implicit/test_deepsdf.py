@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from implicit_fit import fit
 
 from perceptzoo.implicit import sampling
 from perceptzoo.implicit.deepsdf import DeepSDF, DeepSDFConfig
@@ -49,11 +50,7 @@ def test_latent_optimisation_changes_only_the_latent():
     model, data = _model_and_data()
     opt = model.configure_optimizers()
     gen = torch.Generator().manual_seed(0)
-    for _ in range(30):
-        out = model.loss(model.batch(data, gen))
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
+    fit(model, data, opt, 30, gen)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     new = sampling.sample_sdf(sampling.get_shape("torus"), 200, 1800, seed=1)
     z0 = model.cfg.latent_init_std * torch.randn(

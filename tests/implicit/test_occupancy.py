@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from implicit_fit import fit
 
 from perceptzoo.core.errors import UserError
 from perceptzoo.implicit import sampling
@@ -61,11 +62,7 @@ def test_code_depends_on_the_observation_and_training_reduces_the_loss():
     opt = torch.optim.Adam(model.parameters(), 3e-3)
     fixed = model.batch(data, torch.Generator().manual_seed(1))
     first = model.loss(fixed).loss.item()
-    for _ in range(60):
-        out = model.loss(model.batch(data, gen))
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
+    fit(model, data, opt, 60, gen)
     assert model.loss(fixed).loss.item() < 0.8 * first
     a = model.field_for(data["clouds"][0][:300])
     b = model.field_for(data["clouds"][1][:300])
@@ -117,11 +114,7 @@ def test_tells_a_sphere_from_a_thin_box_after_short_training():
     data = model.make_dataset(shapes, points_per_shape=2000)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     gen = torch.Generator().manual_seed(0)
-    for _ in range(200):
-        out = model.loss(model.batch(data, gen))
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
+    fit(model, data, opt, 200, gen)
     pts = sampling.uniform_points(20_000, torch.Generator().manual_seed(1))
     occ = [s.occupancy(pts) > 0.5 for s in shapes]
     for i in range(2):
