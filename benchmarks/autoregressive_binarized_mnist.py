@@ -4,6 +4,8 @@
     python benchmarks/autoregressive_binarized_mnist.py pixelcnn --steps 8000
     python benchmarks/autoregressive_binarized_mnist.py nade --steps 6000 --batch-size 64
     python benchmarks/autoregressive_binarized_mnist.py pixelcnn --dataset mnist --epochs 1
+    python benchmarks/autoregressive_binarized_mnist.py pixelcnn --device cuda --minutes 5 \
+        --batch-size 64 --set hidden_channels=64 num_blocks=12 --tag gpu   (benchmarks/gpu)
 
 Trains MODEL with the Trainer on the fixed binarization (Larochelle & Murray 2011; 50k train,
 10k valid), resuming the run in benchmarks/work/ if one is there, then scores the full 10k
@@ -27,11 +29,20 @@ import shutil
 import time
 
 import torch
-from common import WORK, Timer, best_validation, data_dir, logged_train_seconds, write_result
+from common import (
+    WORK,
+    Timer,
+    best_validation,
+    data_dir,
+    device_description,
+    epochs_for_budget,
+    logged_train_seconds,
+    write_result,
+)
 
 import perceptzoo
 from perceptzoo.core.runs import RunDir
-from perceptzoo.core.trainer import TrainConfig, resume, train
+from perceptzoo.core.trainer import TrainConfig, resolve_device, resume, train
 from perceptzoo.metrics.evaluate import evaluate
 
 PYTORCH_GENERATIVE = ("EugenHotaj/pytorch-generative README, dynamically binarized MNIST (a new "
@@ -87,6 +98,10 @@ def main() -> None:
     p.add_argument("--set", nargs="*", default=[], help="extra model overrides key=value")
     p.add_argument("--eval-only", action="store_true",
                    help="score the finished run in benchmarks/work without training")
+    p.add_argument("--device", default="auto", help="auto: the GPU if there is one")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="size --epochs to this training-time budget (timed on 60 steps)")
+    p.add_argument("--tag", default="", help="suffix of the run and result names (e.g. gpu)")
     p.add_argument("--test-stride", type=int, default=1,
                    help="score every k-th test image (the test set is sorted by label, so a "
                         "stride keeps every class); 1 = all 10,000")
@@ -96,12 +111,18 @@ def main() -> None:
     from perceptzoo.core.config import parse_overrides
 
     overrides = {**DEFAULTS.get(args.model, {}), **parse_overrides(args.set)}
-    out = WORK / (f"{args.model}-{args.dataset}" + (f"-e{args.epochs}" if args.epochs else ""))
     per_epoch = 50000 // args.batch_size
+    by_epoch = bool(args.epochs or args.minutes)
     cfg = TrainConfig(steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
-                      lr=args.lr, eval_every=per_epoch if args.epochs else 1000,
-                      eval_examples=2000 if args.epochs else 1000, checkpoint_every=250,
-                      keep_best=bool(args.epochs), num_samples=64, progress=False, log_every=50)
+                      lr=args.lr, eval_every=per_epoch if by_epoch else 1000,
+                      eval_examples=2000 if by_epoch else 1000, checkpoint_every=250,
+                      keep_best=by_epoch, num_samples=64, progress=False, log_every=50,
+                      device=args.device)
+    if args.minutes and not args.eval_only:
+        cfg.epochs = epochs_for_budget(args.model, args.dataset, overrides, cfg, args.minutes)
+        print(f"{args.minutes} min budget -> {cfg.epochs} epochs", flush=True)
+    out = WORK / (f"{args.model}-{args.dataset}" + (f"-e{args.epochs}" if args.epochs else "")
+                  + (f"-{args.tag}" if args.tag else ""))
     with Timer() as t:
         if args.eval_only:
             pass
@@ -113,7 +134,7 @@ def main() -> None:
     train_s = t.seconds
     if args.eval_only:  # an interrupted run
         train_s = logged_train_seconds(out)
-    model = perceptzoo.load(out)
+    model = perceptzoo.load(out).to(resolve_device(args.device))
     start = time.time()
     if args.test_stride == 1:
         metrics = evaluate(model, args.dataset, "test", num_samples=0)
@@ -121,12 +142,15 @@ def main() -> None:
         from perceptzoo import data
 
         x = data.load(args.dataset, "test").x[:: args.test_stride]
+        model_device = next(model.parameters()).device
         with torch.no_grad():
-            nll = torch.cat([-model.log_prob(x[i : i + 250]) for i in range(0, len(x), 250)])
+            nll = torch.cat([-model.log_prob(x[i : i + 250].to(model_device)).cpu()
+                             for i in range(0, len(x), 250)])
         metrics = {"test_nll_nats": round(float(nll.mean()), 6),
                    "test_bits_per_dim": round(float(nll.mean()) / (784 * math.log(2)), 6),
                    "test_examples": len(x)}
     eval_s = time.time() - start
+    model_device_is_cuda = next(model.parameters()).is_cuda
     config = RunDir(out).read_config()
     published = dict(PUBLISHED.get(args.model, {})) if args.dataset == "binarized_mnist" else {
         "note": "no published PixelCNN figure on 256-level MNIST was found to quote; the "
@@ -135,7 +159,8 @@ def main() -> None:
     if published.get("test_nll_nats"):
         published["gap_nats"] = round(ours - published["test_nll_nats"], 2)
     shutil.copy(out / "samples.png",
-                WORK.parent / "figures" / f"autoregressive_{args.model}_{args.dataset}.png")
+                WORK.parent / "figures" / f"autoregressive_{args.model}_{args.dataset}"
+                f"{'_' + args.tag if args.tag else ''}.png")
     batch = config["train"]["batch_size"]  # the run's own
     steps = (config["train"]["epochs"] or 0) * (50000 // batch) or config["train"]["steps"]
     records = RunDir(out).read_metrics()
@@ -147,17 +172,20 @@ def main() -> None:
         metrics["valid_nll_nats_2000"] = round(best["valid_nll_nats"], 4)
         metrics["best_epoch"] = round(best["step"] * batch / 50000, 2)
     path = write_result(
-        args.model, args.dataset, None,
+        args.model, args.dataset, args.tag or None,
         config={"model": config["model_config"], "train": config["train"]},
         metrics={**metrics, "train_time_s": round(train_s, 1), "eval_time_s": round(eval_s, 1),
                  "epochs": round(epochs, 2)},
         published=published, wall_time_s=train_s + eval_s,
         notes=("" if args.test_stride == 1 else f"test NLL on every {args.test_stride}-th of the "
                "10,000 test images (all classes); ")
-        + f"CPU budget: {steps} steps of batch {batch} ({epochs:.2f} epochs) on "
-              f"{torch.get_num_threads()} thread(s) of a shared 2-core machine (wall time "
-              "includes contention with other jobs); the papers "
-              "train to convergence on GPUs, so a gap is expected.")
+        + f"budget: {steps} steps of batch {batch} ({epochs:.2f} epochs) on "
+        + (f"{device_description()}, sharing it with the other GPU jobs of benchmarks/gpu"
+           if model_device_is_cuda else f"{torch.get_num_threads()} thread(s) of a shared 2-core "
+           "machine (wall time includes contention with other jobs)")
+        + "; the papers train to convergence, so a gap is expected."
+        + (" Training was cut at the job's time limit; the weights are the best validation "
+           "epoch's." if args.eval_only else ""))
     print(path, metrics)
 
 

@@ -44,11 +44,40 @@ def device_description() -> str:
 
 
 def commit() -> str:
+    """The short hash of HEAD ($PERCEPTZOO_COMMIT where the copy has no git history: the GPU)."""
+    if os.environ.get("PERCEPTZOO_COMMIT"):
+        return os.environ["PERCEPTZOO_COMMIT"]
     try:
         return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
                                        text=True).strip()
     except Exception:
         return "unknown"
+
+
+def epochs_for_budget(model: str, dataset: str, model_cfg: dict, train_cfg, minutes: float) -> int:
+    """Time 60 training steps (after 20 warm-up steps) and fit the epochs into `minutes`."""
+    import tempfile
+
+    import perceptzoo
+    from perceptzoo import data
+    from perceptzoo.core.runs import RunDir
+    from perceptzoo.core.trainer import Trainer
+
+    def sync() -> None:
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+    net = perceptzoo.build(model, dataset=dataset, **model_cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(net, data.load(dataset, "train"), None, train_cfg, RunDir(tmp))
+        for step in range(80):
+            if step == 20:
+                sync()
+                start = time.time()
+            trainer.train_one_step(trainer.batch_at(step))
+        sync()
+        per_step = (time.time() - start) / 60
+    return max(1, int(minutes * 60 / (per_step * trainer.steps_per_epoch)))
 
 
 class Timer:

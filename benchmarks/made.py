@@ -31,6 +31,7 @@ from common import (
     best_validation,
     data_dir,
     device_description,
+    epochs_for_budget,
     logged_train_seconds,
     write_result,
 )
@@ -52,30 +53,6 @@ PEER_NOTE = (
     "data (a fresh Bernoulli draw of each image every epoch), a different and easier task than "
     "the fixed Larochelle-Murray binarization used here and in the paper: not comparable."
 )
-
-
-def epochs_for_budget(args, model_cfg: dict, train_cfg, minutes: float) -> int:
-    """Time 60 training steps (after 20 warm-up steps) and fit the epochs into `minutes`."""
-    import tempfile
-    import time
-
-    from perceptzoo import data
-    from perceptzoo.core.trainer import Trainer
-
-    train_set = data.load(args.dataset, "train")
-    model = perceptzoo.build("made", dataset=args.dataset, **model_cfg)
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(model, train_set, None, train_cfg, RunDir(tmp))
-        for step in range(80):
-            if step == 20:
-                if torch.cuda.is_available():
-                    torch.cuda.synchronize()
-                start = time.time()
-            trainer.train_one_step(trainer.batch_at(step))
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        per_step = (time.time() - start) / 60
-    return max(1, int(minutes * 60 / (per_step * trainer.steps_per_epoch)))
 
 
 def main() -> None:
@@ -116,8 +93,8 @@ def main() -> None:
         eval_examples=10000 if masks == 1 else 2000,
         keep_best=mnist, patience=args.patience if mnist else None,
     )
-    if args.minutes:
-        epochs = epochs_for_budget(args, model_cfg, train_cfg, args.minutes)
+    if args.minutes and not args.eval_only:
+        epochs = epochs_for_budget("made", args.dataset, model_cfg, train_cfg, args.minutes)
         train_cfg.epochs = epochs
         print(f"{args.minutes} min budget -> {epochs} epochs", flush=True)
     variant = args.variant + (f"-h{hidden}" if mnist else "") + (f"-{args.tag}" if args.tag else "")

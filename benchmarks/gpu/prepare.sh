@@ -6,7 +6,8 @@ mkdir -p .gpu_data
 for f in binarized_mnist.npz mnist.npz; do cp -f "${PERCEPTZOO_DATA:-../shared/data}/$f" .gpu_data/; done
 grep -qx '/.gpu_data/' .git/info/exclude || echo '/.gpu_data/' >> .git/info/exclude
 # pure-Python dependencies the GPU image lacks travel too
-sp=$(python3 -c "import gymnasium, os; print(os.path.dirname(os.path.dirname(gymnasium.__file__)))")
+py=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
+sp=$("$py" -c "import gymnasium, os; print(os.path.dirname(os.path.dirname(gymnasium.__file__)))")
 mkdir -p .gpu_data/pylib
 for p in gymnasium farama_notifications trimesh cloudpickle; do cp -r "$sp/$p" .gpu_data/pylib/; done
 du -sh .gpu_data
