@@ -101,6 +101,9 @@ def main() -> None:
     p.add_argument("--device", default="auto", help="auto: the GPU if there is one")
     p.add_argument("--minutes", type=float, default=None,
                    help="size --epochs to this training-time budget (timed on 60 steps)")
+    p.add_argument("--trained-on", default=None,
+                   help="with --eval-only: the device the run was trained on (e.g. a run "
+                        "trained on a lent GPU, scored here)")
     p.add_argument("--tag", default="", help="suffix of the run and result names (e.g. gpu)")
     p.add_argument("--test-stride", type=int, default=1,
                    help="score every k-th test image (the test set is sorted by label, so a "
@@ -135,6 +138,7 @@ def main() -> None:
     if args.eval_only:  # an interrupted run
         train_s = logged_train_seconds(out)
     model = perceptzoo.load(out).to(resolve_device(args.device))
+    model_device = next(model.parameters()).device
     start = time.time()
     if args.test_stride == 1:
         metrics = evaluate(model, args.dataset, "test", num_samples=0)
@@ -142,7 +146,6 @@ def main() -> None:
         from perceptzoo import data
 
         x = data.load(args.dataset, "test").x[:: args.test_stride]
-        model_device = next(model.parameters()).device
         with torch.no_grad():
             nll = torch.cat([-model.log_prob(x[i : i + 250].to(model_device)).cpu()
                              for i in range(0, len(x), 250)])
@@ -150,7 +153,6 @@ def main() -> None:
                    "test_bits_per_dim": round(float(nll.mean()) / (784 * math.log(2)), 6),
                    "test_examples": len(x)}
     eval_s = time.time() - start
-    model_device_is_cuda = next(model.parameters()).is_cuda
     config = RunDir(out).read_config()
     published = dict(PUBLISHED.get(args.model, {})) if args.dataset == "binarized_mnist" else {
         "note": "no published PixelCNN figure on 256-level MNIST was found to quote; the "
@@ -158,6 +160,13 @@ def main() -> None:
     ours = metrics["test_nll_nats"]
     if published.get("test_nll_nats"):
         published["gap_nats"] = round(ours - published["test_nll_nats"], 2)
+    if not (out / "samples.png").exists():  # a run folder brought back without its samples
+        from perceptzoo import data
+        from perceptzoo.core.images import save_samples
+
+        with torch.no_grad():
+            grid = model.sample(64, generator=torch.Generator(model_device).manual_seed(0))
+        save_samples(grid.cpu(), out / "samples.png", data.info(args.dataset))
     shutil.copy(out / "samples.png",
                 WORK.parent / "figures" / f"autoregressive_{args.model}_{args.dataset}"
                 f"{'_' + args.tag if args.tag else ''}.png")
@@ -177,12 +186,15 @@ def main() -> None:
         metrics={**metrics, "train_time_s": round(train_s, 1), "eval_time_s": round(eval_s, 1),
                  "epochs": round(epochs, 2)},
         published=published, wall_time_s=train_s + eval_s,
+        **({"train_device": args.trained_on} if args.trained_on else {}),
         notes=("" if args.test_stride == 1 else f"test NLL on every {args.test_stride}-th of the "
                "10,000 test images (all classes); ")
         + f"budget: {steps} steps of batch {batch} ({epochs:.2f} epochs) on "
-        + (f"{device_description()}, sharing it with the other GPU jobs of benchmarks/gpu"
-           if model_device_is_cuda else f"{torch.get_num_threads()} thread(s) of a shared 2-core "
-           "machine (wall time includes contention with other jobs)")
+        + (f"{args.trained_on} (training time from the run's log), scored on "
+           f"{device_description()}" if args.trained_on else
+           f"{device_description()}, sharing it with the other GPU jobs of benchmarks/gpu"
+           if model_device.type == "cuda" else f"{torch.get_num_threads()} thread(s) of a shared "
+           "2-core machine (wall time includes contention with other jobs)")
         + "; the papers train to convergence, so a gap is expected."
         + (" Training was cut at the job's time limit; the weights are the best validation "
            "epoch's." if args.eval_only else ""))

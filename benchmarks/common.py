@@ -101,7 +101,9 @@ def logged_train_seconds(run: Path) -> float:
 
 
 def write_result(model: str, dataset: str, variant: str | None, *, config: dict, metrics: dict,
-                 published: dict | None = None, wall_time_s: float, notes: str = "") -> Path:
+                 published: dict | None = None, wall_time_s: float, notes: str = "",
+                 train_device: str | None = None) -> Path:
+    """Write one result file; `train_device`: where training ran, if not on this machine."""
     name = f"{model}-{dataset.replace(':', '_')}" + (f"-{variant}" if variant else "")
     record = {
         "model": model, "dataset": dataset, "variant": variant or "",
@@ -109,6 +111,8 @@ def write_result(model: str, dataset: str, variant: str | None, *, config: dict,
         "wall_time_s": round(wall_time_s, 1), "device": device_description(),
         "commit": commit(), "date": datetime.date.today().isoformat(),
     }
+    if train_device:
+        record["train_device"] = train_device
     if notes:
         record["notes"] = notes
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -147,7 +147,17 @@ PUBLISHED = {
                     "daratech, dc, gargoyle, lord quas; Chamfer d_C and Hausdorff d_H) and any "
                     "eikonal ablation could not be read: the stored paper text was reachable "
                     "only up to its introduction and the authors' repository (amosgropp/IGR) "
-                    "publishes no figures or evaluation code for that benchmark.",
+                    "publishes no figures or evaluation code for that benchmark. A second "
+                    "search (code, issues, pages) found no stored copy of Table 1 either: "
+                    "no file in the code index holds the benchmark's shape names in a "
+                    "results table, later papers' repositories (Chumbyte/DiGS README and "
+                    "surface_reconstruction/scripts/generate_tables_and_graphs.py) rerun "
+                    "IGR and ship no numbers, and stored paper pages are readable only up "
+                    "to their introductions. The maintainer (amosgropp) confirms in "
+                    "amosgropp/IGR issue #2 that the benchmark is paper section 7.1, that "
+                    "its hyper-parameters are in the appendix, that the benchmark data and "
+                    "comparisons came from fwilliams/deep-geometric-prior, and that no "
+                    "pretrained model was kept; he quotes no figures.",
         },
         "official_reconstruction_setup": {
             "eikonal_lambda": 0.1,
@@ -180,7 +190,13 @@ PUBLISHED = {
                     "single-view ShapeNet Chamfer-L1 with 2D and 2.5D supervision) was "
                     "readable, and the authors' README quotes no figures. The maintainer "
                     "points to page 10 of the supplementary material for accuracy/"
-                    "completeness tables (issue #10).",
+                    "completeness tables (issue #10). A second search found no secondary "
+                    "copy either: lioryariv/idr's README (whose paper Table 1 re-lists DVR's "
+                    "DTU Chamfer per scan) quotes no figures, a stored paper-reading note on "
+                    "IDR (qiyun71/qiyun71.github.io source/_posts/NeRF/SurfaceReconstruction/"
+                    "IDR.md) names the DVR/Colmap/Furu comparison without numbers, and DVR "
+                    "issue #66 (a user's re-evaluation not matching the paper) shows only "
+                    "the user's own per-class figures in the stored excerpt.",
         },
         "metric_definition": {
             "shapenet_chamfer_l1": "ONet's convention: unsquared Euclidean nearest-neighbour "

@@ -44,6 +44,33 @@ def test_loss_is_bce_on_sampled_points_and_reaches_every_parameter(encoder, deco
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
+def test_image_model_is_viewer_centred_in_training_and_evaluation():
+    """Training points are seen in the camera's frame (p @ R) with the world occupancy as the
+    label, and `field_for` queries the same frame: rotating the world and the camera together
+    leaves the reconstruction unchanged (the image and hence the code are the same)."""
+    shapes = sampling.shape_collection("shapes:2", "train")
+    model = OccupancyNetwork(OccupancyConfig(encoder="image", **TINY))
+    data = model.make_dataset(shapes, points_per_shape=400)
+    rot = data["rotations"]  # (S, V, 3, 3) camera-to-world, orthonormal
+    assert torch.allclose(rot @ rot.transpose(-1, -2), torch.eye(3).expand_as(rot), atol=1e-5)
+    g = torch.Generator().manual_seed(3)
+    _, pts_view, occ = model.batch(data, g)
+    g = torch.Generator().manual_seed(3)  # replay the draws to learn which shapes and views
+    idx = torch.randperm(2, generator=g)
+    torch.randint(400, (2, TINY["points_per_shape"]), generator=g)
+    pick = torch.randint(TINY["views_per_shape"], (2,), generator=g)
+    for b in range(2):
+        world = pts_view[b] @ rot[idx[b], pick[b]].T  # back to the world frame
+        assert torch.equal(occ[b], shapes[int(idx[b])].occupancy(world))
+    image, camera = model.observe(shapes[0], torch.Generator().manual_seed(0))
+    q = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(1)))[0]
+    p = torch.rand(50, 3) * 2 - 1
+    same = model.field_for(image, q @ camera)(p @ q.T)  # world and camera rotated by q
+    assert torch.allclose(model.field_for(image, camera)(p), same, atol=1e-5)
+    with pytest.raises(UserError, match="rotation"):
+        model.field_for(image)
+
+
 def test_surface_level_is_the_threshold_logit():
     model = OccupancyNetwork(OccupancyConfig(threshold=0.2, **TINY))
     assert model.level == pytest.approx(math.log(0.2 / 0.8))

@@ -15,6 +15,15 @@ concatenated back, then a max pool; 300 noisy input points, sigma = 0.005) and a
 single-view images (the paper uses an ImageNet ResNet-18; here a 4-layer CNN trained from
 scratch, on 64x64 renders).
 
+Frames. ShapeNet objects share a canonical pose, so the paper's image encoder can predict the
+object-frame shape from a view and the category prior supplies the viewpoint. Our primitives
+have random rotations and a view comes from a random direction, so the object-frame shape is
+ambiguous from one view (a torus seen edge-on could lie in any plane through the camera axis):
+trained that way the model fits worse than the mean training shape. The image model therefore
+works viewer-centred (Shin et al. 2018, "Pixels, voxels, and views"): the decoder sees every
+query point in the camera's frame, p_view = R^T p with R the camera-to-world rotation, and a
+reconstruction maps back to the world by the known camera (`field_for(image, rotation)`).
+
 The decoder (`decoder="cbn"`, the paper's: sec. 3 and the supplement's architecture, the authors'
 DecoderCBatchNorm) projects p by a linear layer to 256 channels, then runs 5 fully connected
 ResNet blocks whose normalisations are Conditional Batch Norms: the code c predicts the
@@ -241,28 +250,44 @@ class OccupancyNetwork(nn.Module):
             data["clouds"] = torch.stack([s.surface(4096, seed=seed + 10_000 + i)[0]
                                           for i, s in enumerate(shapes)])
         else:
-            data["views"] = torch.stack([self.render_views(s, seed + i) for i, s in
-                                         enumerate(shapes)])  # (S, V, 3, H, W)
+            views = [self.render_views(s, seed + i) for i, s in enumerate(shapes)]
+            data["views"] = torch.stack([v for v, _ in views])  # (S, V, 3, H, W)
+            data["rotations"] = torch.stack([r for _, r in views])  # (S, V, 3, 3)
         return data
 
-    def render_views(self, shape: Shape, seed: int) -> torch.Tensor:
-        """views_per_shape renders (V, 3, H, W) from random directions on a sphere."""
+    def render_views(self, shape: Shape, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """views_per_shape renders (V, 3, H, W) from random directions on a sphere, and their
+        camera-to-world rotations (V, 3, 3) (a point's view-frame coordinates: p @ R)."""
         size, cams = self.cfg.image_size, orbit_cameras(self.cfg.views_per_shape, seed=seed)
-        return torch.stack([render_shape(shape, c, size, size)["rgb"].permute(2, 0, 1)
-                            for c in cams])
+        views = torch.stack([render_shape(shape, c, size, size)["rgb"].permute(2, 0, 1)
+                             for c in cams])
+        return views, cams[:, :, :3]
+
+    def observe(self, shape: Shape, generator: torch.Generator
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One evaluation input of a shape: (noisy point cloud (T, 3), None), or (one view
+        (3, H, W), its camera rotation (3, 3)): the arguments of `field_for`."""
+        seed = int(torch.randint(1 << 30, (1,), generator=generator))
+        if self.cfg.encoder == "pointcloud":
+            pts, _ = shape.surface(self.cfg.input_points, seed=seed)
+            return pts + self.cfg.input_noise * torch.randn(pts.shape, generator=generator), None
+        views, rotations = self.render_views(shape, seed)
+        return views[0], rotations[0]
 
     def observation(self, data: dict, idx: torch.Tensor, generator: torch.Generator
-                    ) -> torch.Tensor:
-        """The encoder input of shapes idx: a noisy 300-point subset, or one random view."""
+                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The encoder input of shapes idx: a noisy 300-point subset (rotation None), or one
+        random view and its camera rotation."""
         if self.cfg.encoder == "pointcloud":
             clouds = data["clouds"][idx]  # (B, 4096, 3)
             cols = torch.randint(clouds.shape[1], (len(idx), self.cfg.input_points),
                                  generator=generator)
             pts = torch.gather(clouds, 1, cols[..., None].expand(-1, -1, 3))
-            return pts + self.cfg.input_noise * torch.randn(pts.shape, generator=generator)
+            return pts + self.cfg.input_noise * torch.randn(pts.shape, generator=generator), None
         views = data["views"][idx]  # (B, V, 3, H, W)
         pick = torch.randint(views.shape[1], (len(idx),), generator=generator)
-        return views[torch.arange(len(idx)), pick]
+        rows = torch.arange(len(idx))
+        return views[rows, pick], data["rotations"][idx][rows, pick]
 
     def batch(self, data: dict, generator: torch.Generator) -> tuple:
         num_shapes, num_points = data["occupancy"].shape
@@ -270,9 +295,11 @@ class OccupancyNetwork(nn.Module):
         idx = torch.randperm(num_shapes, generator=generator)[:b]
         cols = torch.randint(num_points, (b, self.cfg.points_per_shape), generator=generator)
         device = next(self.parameters()).device
-        obs = self.observation(data, idx, generator)
-        return (obs.to(device), data["points"][idx[:, None], cols].to(device),
-                data["occupancy"][idx[:, None], cols].to(device))
+        obs, rotation = self.observation(data, idx, generator)
+        pts = data["points"][idx[:, None], cols]  # (B, N, 3), world frame
+        if rotation is not None:  # viewer-centred: the decoder sees p in the camera's frame
+            pts = pts @ rotation
+        return obs.to(device), pts.to(device), data["occupancy"][idx[:, None], cols].to(device)
 
     # -- objective (eq. 2) ----------------------------------------------------------------
     def loss(self, batch: tuple) -> LossOutput:
@@ -284,17 +311,30 @@ class OccupancyNetwork(nn.Module):
             iou = ((pred & true).sum() / (pred | true).sum().clamp(min=1)).item()
         return LossOutput(bce, {"loss": float(bce.detach()), "point_iou": iou})
 
-    def field_for(self, observation: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-        """Logits of the shape seen in one observation (T, 3) or (3, H, W), points (N, 3).
+    def field_for(self, observation: torch.Tensor, rotation: torch.Tensor | None = None
+                  ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Logits of the shape seen in one observation (T, 3) or (3, H, W), at world points
+        (N, 3); an image needs its camera's rotation (3, 3) (see `observe`).
 
         Evaluated in eval mode whatever the model's mode (batch norm with its running
         statistics), so that any chunk of points gets the same values."""
+        if self.cfg.encoder == "image" and rotation is None:
+            raise UserError("an image observation needs its camera rotation: "
+                            "field_for(*model.observe(shape, generator))")
         with torch.no_grad(), self.eval_mode():
-            code = self.encode(observation[None].to(next(self.parameters()).device))  # (1, C)
+            code = self.encode(observation[None].to(next(self.parameters()).device))[0]
+        return self.field_for_code(code, rotation)
+
+    def field_for_code(self, code: torch.Tensor, rotation: torch.Tensor | None = None
+                       ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Logits at world points (N, 3) of the shape with code (C,) (seen by a camera with
+        `rotation`, for an image model), evaluated in eval mode."""
 
         def field(p: torch.Tensor) -> torch.Tensor:
+            if rotation is not None:
+                p = p @ rotation.to(p)
             with self.eval_mode():
-                return self(p[None], code.to(p.device))[0]
+                return self(p[None], code[None].to(p.device))[0]
 
         return field
 

@@ -164,21 +164,9 @@ def _field(model, name: str, shapes, index: int, data: dict | None = None, seed:
     if name == "deepsdf":
         return model.field_for(model.latents.weight[index].detach())
     if name == "occupancy_network":
-        gen = torch.Generator().manual_seed(seed + index)
-        obs = _observation(model, shapes[index], gen)
-        return model.field_for(obs)
+        return model.field_for(*model.observe(shapes[index], torch.Generator().manual_seed(
+            seed + index)))
     return model.field
-
-
-def _observation(model, shape: sampling.Shape, gen: torch.Generator) -> torch.Tensor:
-    """The fixed evaluation input of a shape for an occupancy network."""
-    cfg = model.cfg
-    if cfg.encoder == "pointcloud":
-        seed = int(torch.randint(1 << 30, (1,), generator=gen))
-        pts, _ = shape.surface(cfg.input_points, seed=seed)
-        return pts + cfg.input_noise * torch.randn(pts.shape, generator=gen)
-    seed = int(torch.randint(1 << 30, (1,), generator=gen))
-    return model.render_views(shape, seed)[0]
 
 
 def load(run_dir: str | Path):
