@@ -21,3 +21,14 @@ def test_report_puts_published_figures_beside_ours(tmp_path):
     assert "test_nll_nats = 88.9" in row and "test_nll_nats = 88.4" in row
     assert "Germain et al. 2015, Table 2" in row and "a note" in text
     assert "## autoregressive" in text
+
+
+def test_report_names_the_training_device_of_a_run_scored_elsewhere(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "pixelcnn-binarized_mnist-gpu.json").write_text(json.dumps({
+        "model": "pixelcnn", "dataset": "binarized_mnist", "variant": "gpu", "config": {},
+        "metrics": {"test_nll_nats": 84.6}, "wall_time_s": 1.0, "device": "cpu, 2 thread(s)",
+        "train_device": "NVIDIA H200", "commit": "abc", "date": "2026-11-26"}))
+    text = write_report(results, tmp_path / "BENCHMARKS.md").read_text()
+    assert "trained on NVIDIA H200, scored on cpu, 2 thread(s)" in text

@@ -55,10 +55,13 @@ def write_report(results_dir: Path, out: Path) -> Path:
             published = "<br>".join(f"{k} = {_fmt(v)}" for k, v in pub.items() if k != "source")
             if pub.get("source"):
                 published += f"<br>({pub['source']})"
+            device = r.get("device", "")
+            if r.get("train_device"):  # trained on a lent GPU, scored here
+                device = f"trained on {r['train_device']}, scored on {device}"
             lines.append(
                 f"| [{r.get('model', '')}](benchmarks/results/{r['_file']}) "
                 f"| {r.get('dataset', '')} | {r.get('variant', '')} | {ours} | {published} "
-                f"| {_fmt(r.get('wall_time_s', ''))} | {r.get('device', '')} "
+                f"| {_fmt(r.get('wall_time_s', ''))} | {device} "
                 f"| {r.get('commit', '')} |"
             )
             if r.get("notes"):
