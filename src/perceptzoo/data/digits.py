@@ -11,7 +11,6 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 
 from perceptzoo.data.base import ArrayDataset, DatasetInfo
 
@@ -29,6 +28,8 @@ INFO = DatasetInfo(
 
 @lru_cache(maxsize=1)
 def _arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits  # imported here: sklearn takes seconds to import
+
     bunch = load_digits()
     images = bunch.images.astype(np.uint8)  # (1797, 8, 8), values 0..16
     order = np.random.default_rng(0).permutation(len(images))
