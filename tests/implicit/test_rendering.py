@@ -96,6 +96,9 @@ def test_reference_renders_of_mesh_and_sdf_agree():
     both = a["mask"] & b["mask"]
     assert (a["mask"] != b["mask"]).float().mean() < 0.03
     assert (a["depth"][both] - b["depth"][both]).abs().max() < 5e-3
+    with torch.no_grad():  # normals come from autograd: rendering must not need grad mode
+        c = sampling.render_sdf(shape.analytic.sdf, cam, 24, 24)
+    assert torch.equal(a["rgb"], c["rgb"])
 
 
 def test_dvr_field_is_free_outside_its_bounding_box():

@@ -440,9 +440,10 @@ def render_sdf(sdf: Callable[[torch.Tensor], torch.Tensor], c2w: torch.Tensor, h
         for _ in range(steps):
             d = sdf(origins + t[:, None] * dirs)
             t = torch.where(t < far, t + d, t)
-    p = (origins + t[:, None] * dirs).requires_grad_(True)
-    d = sdf(p)
-    (grad,) = torch.autograd.grad(d.sum(), p)
+    with torch.enable_grad():  # normals by autograd, also when called under no_grad
+        p = (origins + t[:, None] * dirs).requires_grad_(True)
+        d = sdf(p)
+        (grad,) = torch.autograd.grad(d.sum(), p)
     hit = (d.detach().abs() < 1e-3) & (t < far)
     rgb = torch.full((len(dirs), 3), background)
     rgb[hit] = shade(p.detach()[hit], torch.nn.functional.normalize(grad[hit], dim=-1))
