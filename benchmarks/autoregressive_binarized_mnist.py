@@ -197,7 +197,7 @@ def main() -> None:
            "2-core machine (wall time includes contention with other jobs)")
         + "; the papers train to convergence, so a gap is expected."
         + (" Training was cut at the job's time limit; the weights are the best validation "
-           "epoch's." if args.eval_only else ""))
+           "epoch's." if args.eval_only and not args.trained_on else ""))
     print(path, metrics)
 
 

@@ -96,7 +96,13 @@ def best_validation(records: list[dict]) -> dict | None:
 
 
 def logged_train_seconds(run: Path) -> float:
-    """Training time of a run scored after it was stopped: config written -> last log line."""
+    """Training time of a run, summed over its resumes: the Trainer's last logged `time_s`;
+    for runs older than that field, config written -> last log line (pauses included)."""
+    from perceptzoo.core.runs import RunDir
+
+    logged = [r["time_s"] for r in RunDir(run).read_metrics() if "time_s" in r]
+    if logged:
+        return float(logged[-1])
     return (run / "metrics.jsonl").stat().st_mtime - (run / "config.json").stat().st_mtime
 
 

@@ -73,6 +73,9 @@ def test_killed_run_resumes_onto_the_uninterrupted_trajectory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["run"] == str(run)
     assert _losses(run) == _losses(ref)  # exact equality, every logged step
+    # the logged training time goes on from the checkpoint's, not from zero
+    times = [r["time_s"] for r in RunDir(run).read_metrics() if "time_s" in r]
+    assert len(times) == steps // 5 and times == sorted(times) and times[0] > 0
 
 
 def test_early_stopping_keeps_the_best_weights_and_stops_after_patience(tmp_path):

@@ -166,6 +166,7 @@ class Trainer:
         self.ema = EMA(model, cfg.ema_decay) if cfg.ema_decay else None
         self.step = 0
         self.best_valid, self.evals_since_best = math.inf, 0
+        self.train_seconds = 0.0  # wall time spent in fit, summed over resumes
         self._perm, self._perm_epoch = torch.empty(0, dtype=torch.long), -1
 
     # -- data order: a pure function of (seed, step) ------------------------------------
@@ -192,6 +193,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "best_valid": self.best_valid,
             "evals_since_best": self.evals_since_best,
+            "train_seconds": self.train_seconds,
         }
         if torch.cuda.is_available():
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
@@ -213,6 +215,7 @@ class Trainer:
         self.step = int(state["step"])
         self.best_valid = float(state.get("best_valid", math.inf))
         self.evals_since_best = int(state.get("evals_since_best", 0))
+        self.train_seconds = float(state.get("train_seconds", 0.0))
 
     def checkpoint(self) -> None:
         if self.rank == 0:
@@ -295,6 +298,7 @@ class Trainer:
                    disable=not cfg.progress or self.rank != 0,
                    desc=self.run.path.name, dynamic_ncols=True)
         start, last_eval = time.time(), {}
+        resumed_seconds = self.train_seconds
         while self.step < self.total_steps and not self.stopped_early():
             metrics = self.train_one_step(self.batch_at(self.step))
             for sch in self.schedulers:
@@ -302,11 +306,13 @@ class Trainer:
             if self.ema is not None:
                 self.ema.update()
             self.step += 1
+            self.train_seconds = resumed_seconds + time.time() - start
             bar.update(1)
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
-                self.run.append_metrics({"step": self.step, "lr": lr, **metrics})
+                self.run.append_metrics({"step": self.step, "lr": lr, **metrics,
+                                         "time_s": round(self.train_seconds, 2)})
             if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
                 last_eval = self.evaluate()
                 if last_eval:
