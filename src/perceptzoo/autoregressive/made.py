@@ -120,7 +120,9 @@ class MADE(nn.Module):
         for layer, m in zip(self.hidden, hidden):
             layer.set_mask(m[:, None] >= prev[None, :])
             prev = m
-        rep = lambda mask: mask.repeat_interleave(self.out_per_dim, dim=0)  # noqa: E731
+        def rep(mask: torch.Tensor) -> torch.Tensor:  # one row per output of a dimension
+            return mask if self.out_per_dim == 1 else mask.repeat_interleave(self.out_per_dim, 0)
+
         self.output.set_mask(rep(m0[:, None] > prev[None, :]))
         if self.direct is not None:
             self.direct.set_mask(rep(m0[:, None] > m0[None, :]))
