@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .gpu_data
-for f in binarized_mnist.npz mnist.npz; do cp -f "${PERCEPTZOO_DATA:-../shared/data}/$f" .gpu_data/; done
+for f in binarized_mnist.npz mnist.npz fsdd.npz; do cp -f "${PERCEPTZOO_DATA:-../shared/data}/$f" .gpu_data/; done
 grep -qx '/.gpu_data/' .git/info/exclude || echo '/.gpu_data/' >> .git/info/exclude
 # pure-Python dependencies the GPU image lacks travel too
 py=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
