@@ -10,4 +10,8 @@ py=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3
 sp=$("$py" -c "import gymnasium, os; print(os.path.dirname(os.path.dirname(gymnasium.__file__)))")
 mkdir -p .gpu_data/pylib
 for p in gymnasium farama_notifications trimesh cloudpickle; do cp -r "$sp/$p" .gpu_data/pylib/; done
+# compiled dependencies the GPU image lacks (its Python is 3.12): binary wheels, unpacked
+"$py" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu_data/wheels rtree
+for w in .gpu_data/wheels/*.whl; do "$py" -m zipfile -e "$w" .gpu_data/pylib/; done
 du -sh .gpu_data

@@ -139,7 +139,7 @@ def train(name: str, *, dataset: str | None, out: str | Path | None, steps: int 
                          "generator": gen.get_state(), "step": steps})
     try:
         mesh = extract_mesh(_field(model, name, shapes, 0, data), EVAL_RESOLUTION,
-                            level=model.level, inside=model.inside)
+                            level=model.level, inside=model.inside, device=device)
         save_mesh(mesh, run.path / "mesh.ply")
         save_views(mesh, run.path / "views.png", up=_up(dataset))
     except UserError as err:  # no surface yet: say so in the log, keep the run
