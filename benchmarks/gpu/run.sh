@@ -44,8 +44,10 @@ wait
 cd ..
 [ -n "${DRY:-}" ] && exit 0
 tail -n 3 "$logs"/*.log
-# the small autoregressive runs come back whole (weights too) to be re-scored on CPU
+# the small autoregressive runs come back without their checkpoints (weights, config, log,
+# samples: a few MB each) to be re-scored on CPU; one file may be at most 16 MiB
+runs=$(find benchmarks/work -path '*-binarized_mnist*gpu*' ! -path '*made*' \
+  \( -name config.json -o -name metrics.jsonl -o -name model.safetensors -o -name samples.png \))
 tar czf "$out/gpu-results.tgz" benchmarks/results/*gpu*.json benchmarks/work/gpu-logs \
-  benchmarks/figures $(ls -d benchmarks/work/*-binarized_mnist*-gpu 2>/dev/null | grep -v made) \
-  2>/dev/null
+  benchmarks/figures/*gpu* $runs 2>/dev/null
 ls -la "$out"
