@@ -44,10 +44,13 @@ wait
 cd ..
 [ -n "${DRY:-}" ] && exit 0
 tail -n 3 "$logs"/*.log
-# the small autoregressive runs come back without their checkpoints (weights, config, log,
-# samples: a few MB each) to be re-scored on CPU; one file may be at most 16 MiB
-runs=$(find benchmarks/work -path '*-binarized_mnist*gpu*' ! -path '*made*' \
-  \( -name config.json -o -name metrics.jsonl -o -name model.safetensors -o -name samples.png \))
 tar czf "$out/gpu-results.tgz" benchmarks/results/*gpu*.json benchmarks/work/gpu-logs \
-  benchmarks/figures/*gpu* $runs 2>/dev/null
+  benchmarks/figures/*gpu* 2>/dev/null
+# the small autoregressive runs come back without their checkpoints (weights, config, log,
+# samples: a few MB each), one archive each (a returned file may have 16 MiB, 8 files in all),
+# to be re-scored on CPU
+for run in $(ls -d benchmarks/work/*-binarized_mnist*gpu* 2>/dev/null | grep -v made); do
+  tar czf "$out/$(basename "$run").tgz" $(find "$run" -name config.json -o -name metrics.jsonl \
+    -o -name model.safetensors -o -name samples.png)
+done
 ls -la "$out"
