@@ -1,6 +1,6 @@
 """MADE (Germain et al. 2015) on the fixed binarized MNIST and on digits.
 
-    python benchmarks/made.py binarized_mnist 1mask          [--hidden 8000] [--epochs 30]
+    python benchmarks/made.py binarized_mnist 1mask          [--hidden 8000 [8000]] [--epochs 30]
     python benchmarks/made.py binarized_mnist 32masks        (32 connectivities, natural order)
     python benchmarks/made.py binarized_mnist 32masks-orders (32 orderings and connectivities)
     python benchmarks/made.py digits 1mask
@@ -61,7 +61,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("dataset", choices=["binarized_mnist", "digits"])
     p.add_argument("variant", choices=["1mask", "32masks", "32masks-orders"])
-    p.add_argument("--hidden", type=int, default=None, help="hidden units (binarized MNIST: 8000)")
+    p.add_argument("--hidden", type=int, nargs="+", default=None,
+                   help="hidden units per layer (binarized MNIST: 8000; the authors' 32-mask "
+                        "command: 8000 8000)")
     p.add_argument("--epochs", type=int, default=None, help="at most this many epochs")
     p.add_argument("--patience", type=int, default=4,
                    help="stop after this many evaluations without a better validation NLL")
@@ -78,8 +80,8 @@ def main() -> None:
     data_dir()
     masks = 1 if args.variant == "1mask" else 32
     mnist = args.dataset == "binarized_mnist"
-    hidden = args.hidden or (8000 if mnist else 500)
-    model_cfg = {"hidden_sizes": [hidden], "num_masks": masks,
+    hidden = args.hidden or [8000 if mnist else 500]
+    model_cfg = {"hidden_sizes": hidden, "num_masks": masks,
                  "order_agnostic": args.variant == "32masks-orders",
                  "connectivity_agnostic": True, "direct_connections": True}
     epochs = args.epochs or ((30 if masks == 1 else 40) if mnist else 200)
@@ -99,7 +101,8 @@ def main() -> None:
         epochs = epochs_for_budget("made", args.dataset, model_cfg, train_cfg, args.minutes)
         train_cfg.epochs = epochs
         print(f"{args.minutes} min budget -> {epochs} epochs", flush=True)
-    variant = args.variant + (f"-h{hidden}" if mnist else "") + (f"-{args.tag}" if args.tag else "")
+    size = "x".join(map(str, hidden))  # 8000, or 8000x8000 for two layers
+    variant = args.variant + (f"-h{size}" if mnist else "") + (f"-{args.tag}" if args.tag else "")
     out = WORK / f"made-{args.dataset}-{variant}"
     if not args.eval_only:
         if RunDir(out).has_checkpoint():
