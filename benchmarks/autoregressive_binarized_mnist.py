@@ -31,7 +31,6 @@ import time
 import torch
 from common import (
     WORK,
-    Timer,
     best_validation,
     data_dir,
     device_description,
@@ -126,17 +125,13 @@ def main() -> None:
         print(f"{args.minutes} min budget -> {cfg.epochs} epochs", flush=True)
     out = WORK / (f"{args.model}-{args.dataset}" + (f"-e{args.epochs}" if args.epochs else "")
                   + (f"-{args.tag}" if args.tag else ""))
-    with Timer() as t:
-        if args.eval_only:
-            pass
-        elif (out / "config.json").exists():
+    if not args.eval_only:
+        if (out / "config.json").exists():
             resume(out)
         else:
             train(args.model, dataset=args.dataset, out=out, train_config=cfg,
                   model_overrides=overrides)
-    train_s = t.seconds
-    if args.eval_only:  # an interrupted run
-        train_s = logged_train_seconds(out)
+    train_s = logged_train_seconds(out)  # summed over the run's resumes
     model = perceptzoo.load(out).to(resolve_device(args.device))
     model_device = next(model.parameters()).device
     start = time.time()
@@ -186,15 +181,14 @@ def main() -> None:
         metrics={**metrics, "train_time_s": round(train_s, 1), "eval_time_s": round(eval_s, 1),
                  "epochs": round(epochs, 2)},
         published=published, wall_time_s=train_s + eval_s,
-        **({"train_device": args.trained_on} if args.trained_on else {}),
+        train_device=args.trained_on,
         notes=("" if args.test_stride == 1 else f"test NLL on every {args.test_stride}-th of the "
                "10,000 test images (all classes); ")
         + f"budget: {steps} steps of batch {batch} ({epochs:.2f} epochs) on "
         + (f"{args.trained_on} (training time from the run's log), scored on "
-           f"{device_description()}" if args.trained_on else
-           f"{device_description()}, sharing it with the other GPU jobs of benchmarks/gpu"
-           if model_device.type == "cuda" else f"{torch.get_num_threads()} thread(s) of a shared "
-           "2-core machine (wall time includes contention with other jobs)")
+           f"{device_description()}" if args.trained_on else device_description()
+           + ("" if model_device.type == "cuda" else " (a shared machine: wall time includes "
+              "contention with other jobs)"))
         + "; the papers train to convergence, so a gap is expected."
         + (" Training was cut at the job's time limit; the weights are the best validation "
            "epoch's." if args.eval_only and not args.trained_on else ""))
