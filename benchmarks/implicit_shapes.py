@@ -29,10 +29,16 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, WORK, Timer, data_dir, write_result  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS,
+    WORK,
+    Timer,
+    data_dir,
+    logged_train_seconds,
+    write_result,
+)
 from implicit_published import reference  # noqa: E402
 
-from perceptzoo.core.runs import RunDir  # noqa: E402
 from perceptzoo.implicit import runs, sampling  # noqa: E402
 from perceptzoo.metrics.geometry import volumetric_iou  # noqa: E402
 
@@ -94,8 +100,8 @@ def mean_shape_baselines(run_dir: Path) -> dict[str, float]:
         out[f"{split}_iou_mean_shape"] = sum(volumetric_iou(mean_occ, o) for o in occ) / num
         iou = 0.0
         for i, (shape, o) in enumerate(zip(shapes, occ)):
-            # the rotation of the view `runs.evaluate` gives this shape (runs._field's seed)
-            _, rotation = model.observe(shape, torch.Generator().manual_seed(20_000 + i))
+            # the rotation of the view `runs.evaluate` gives this shape
+            _, rotation = model.observe(shape, torch.Generator().manual_seed(runs.EVAL_SEED + i))
             field = model.field_for_code(code, rotation)
             with torch.no_grad():
                 logits = torch.cat([field(p) for p in pts.split(65_536)])
@@ -127,8 +133,7 @@ def main() -> None:
             runs.train(model, dataset="shapes", out=out, steps=args.steps, seed=0,
                        overrides=overrides, data_dir=None)
         # a run found finished is not retrained: its training time is the one it logged
-        logged = [r["time_s"] for r in RunDir(out).read_metrics() if "time_s" in r]
-        train_s = max(t_train.seconds, logged[-1] if logged else 0.0)
+        train_s = max(t_train.seconds, logged_train_seconds(out))
         with Timer() as t_eval:
             test = runs.evaluate(out, split="test", num_samples=NUM_TEST)
             train = runs.evaluate(out, split="train", num_samples=NUM_TRAIN_SCORED)

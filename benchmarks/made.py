@@ -102,7 +102,8 @@ def main() -> None:
         train_cfg.epochs = epochs
         print(f"{args.minutes} min budget -> {epochs} epochs", flush=True)
     size = "x".join(map(str, hidden))  # 8000, or 8000x8000 for two layers
-    variant = args.variant + (f"-h{size}" if mnist else "") + (f"-{args.tag}" if args.tag else "")
+    suffix = (f"-h{size}" if mnist else "") + (f"-{args.tag}" if args.tag else "")
+    variant = args.variant + suffix
     out = WORK / f"made-{args.dataset}-{variant}"
     if not args.eval_only:
         if RunDir(out).has_checkpoint():
@@ -122,7 +123,7 @@ def main() -> None:
         result["test_nll_nats_1mask"] = metrics["test_nll_nats_1mask"]
         result["ensemble_gain_over_own_first_mask_nats"] = round(
             metrics["test_nll_nats_1mask"] - metrics["test_nll_nats"], 2)
-        single = RESULTS / f"made-{args.dataset}-1mask{variant[len(args.variant):]}.json"
+        single = RESULTS / f"made-{args.dataset}-1mask{suffix}.json"
         if single.exists():  # the dedicated one-mask model of the same size and tag
             result["one_mask_model_test_nll_nats"] = json.loads(
                 single.read_text())["metrics"]["test_nll_nats"]

@@ -38,9 +38,9 @@ def test_trainer_model_runs_on_the_gpu(name, tmp_path):
         overrides = {"base_run": str(base)}
     run = perceptzoo.train(name, out=tmp_path / name, train_config=cfg,
                            model_overrides=overrides)
-    # samples.png, or samples.wav for audio
-    assert list(run.glob("samples.*")) or not hasattr(perceptzoo.load(run), "sample")
     model = perceptzoo.load(run).to("cuda")
+    # samples.png, or samples.wav for audio
+    assert list(run.glob("samples.*")) or not hasattr(model, "sample")
     assert all(p.is_cuda for p in model.parameters())
     if hasattr(model, "log_prob"):
         from perceptzoo import data

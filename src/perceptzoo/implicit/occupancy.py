@@ -263,6 +263,10 @@ class OccupancyNetwork(nn.Module):
                              for c in cams])
         return views, cams[:, :, :3]
 
+    def _noisy(self, points: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The encoder's input cloud: surface points with Gaussian noise (sigma input_noise)."""
+        return points + self.cfg.input_noise * torch.randn(points.shape, generator=generator)
+
     def observe(self, shape: Shape, generator: torch.Generator
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """One evaluation input of a shape: (noisy point cloud (T, 3), None), or (one view
@@ -270,7 +274,7 @@ class OccupancyNetwork(nn.Module):
         seed = int(torch.randint(1 << 30, (1,), generator=generator))
         if self.cfg.encoder == "pointcloud":
             pts, _ = shape.surface(self.cfg.input_points, seed=seed)
-            return pts + self.cfg.input_noise * torch.randn(pts.shape, generator=generator), None
+            return self._noisy(pts, generator), None
         views, rotations = self.render_views(shape, seed)
         return views[0], rotations[0]
 
@@ -283,7 +287,7 @@ class OccupancyNetwork(nn.Module):
             cols = torch.randint(clouds.shape[1], (len(idx), self.cfg.input_points),
                                  generator=generator)
             pts = torch.gather(clouds, 1, cols[..., None].expand(-1, -1, 3))
-            return pts + self.cfg.input_noise * torch.randn(pts.shape, generator=generator), None
+            return self._noisy(pts, generator), None
         views = data["views"][idx]  # (B, V, 3, H, W)
         pick = torch.randint(views.shape[1], (len(idx),), generator=generator)
         rows = torch.arange(len(idx))

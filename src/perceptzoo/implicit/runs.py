@@ -36,6 +36,7 @@ SINGLE_SHAPE = {"igr", "dvr"}  # models that fit one shape; deepsdf/occupancy ta
 EVAL_RESOLUTION = 128
 EVAL_POINTS = 30_000  # surface points per mesh for Chamfer / normals / F-score
 IOU_POINTS = 100_000  # uniform box points for volumetric IoU (as ONet)
+EVAL_SEED = 20_000  # shape i of an evaluation is observed with seed EVAL_SEED + i
 FSCORE_TAU = 0.01  # in the [-1, 1]^3 box: 0.5 % of its side
 FIT_STEPS, FIT_POINTS = 400, 4000  # DeepSDF latent optimisation on a held-out shape
 
@@ -230,7 +231,7 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
         elif name == "deepsdf" and collection and len(shapes) > model.cfg.num_shapes:
             raise UserError("this run's latent table is smaller than the dataset")
         else:
-            fn = _field(model, name, shapes, i, seed=20_000)
+            fn = _field(model, name, shapes, i, seed=EVAL_SEED)
         mesh = None
         if not collection and (run.path / "mesh.ply").exists():
             # the surface extracted at the end of training, from these same weights
