@@ -9,6 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 root=$PWD
+: "${PERCEPTZOO_COMMIT:?set PERCEPTZOO_COMMIT to the hash of the commit being run (the git history in the GPU copy is stale)}"
 export PYTHONPATH=$PWD/src:$PWD/.gpu_data/pylib PERCEPTZOO_DATA=$PWD/.gpu_data PYTHONUNBUFFERED=1
 minutes=${1:-6}
 shift || true
