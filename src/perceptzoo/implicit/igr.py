@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.spatial import cKDTree
 from torch import nn
 
 from perceptzoo.core.interfaces import LossOutput
@@ -81,6 +80,8 @@ class IGR(nn.Module):
     # -- data -----------------------------------------------------------------------------
     def make_dataset(self, points: torch.Tensor, normals: torch.Tensor | None) -> dict:
         """The cloud (N, 3), its normals (N, 3) or None, and per-point local sigmas (N,)."""
+        from scipy.spatial import cKDTree  # here: scipy.spatial costs 0.6 s at `import perceptzoo`
+
         cloud = points.detach().cpu().numpy()
         k = min(self.cfg.knn, len(cloud) - 1)
         dist, _ = cKDTree(cloud).query(cloud, k=k + 1, workers=1)
