@@ -20,9 +20,10 @@ probabilities) and, for comparison, with its first mask alone.
 The run folder under benchmarks/work/ makes the training resumable: rerun the same command.
 
 Measured (BENCHMARKS.md): the 32-mask ensemble beats the one-mask model only with orderings in
-the masks (32masks-orders: 88.05 nats after 108 epochs on a GPU, against 89.13 for one mask; its
-masks alone score ~93.6, the mixture gains 5.6). 32 connectivities in one order gain only ~2-3
-nats over their own masks and stay behind the one-mask model (90.0-90.6).
+the masks (32masks-orders: 88.30 nats after 40 epochs on 2 CPU threads, 50 minutes, against
+88.93 for one mask; 88.05 after 108 epochs on a GPU; each mask alone scores ~92.5-93.6).
+32 connectivities in one order gain only ~2-3 nats over their own masks and stay behind the
+one-mask model (90.0-90.6).
 """
 
 from __future__ import annotations
