@@ -98,9 +98,9 @@ class MADE(nn.Module):
         """Input degrees m^0 (1..D, position in the ordering) and hidden degrees of mask k.
 
         Drawn once per mask (seeded) and kept; the masks are built from them on the model's
-        device, so switching masks every minibatch costs a few comparisons there instead of
-        building (D x H) masks on the CPU and copying them over (2 x 8000 units: 130 ms a
-        switch on one CPU thread before, which dominated a GPU step).
+        device. On a GPU, switching masks every minibatch then costs a few comparisons there;
+        building the masks on the CPU and copying them over took 130 ms a switch for 2 x 8000
+        units, most of a GPU step (on a CPU the comparisons themselves still cost that).
         """
         if k not in self._degrees:
             self._degrees[k] = self._draw_degrees(k)
