@@ -45,6 +45,8 @@ class FVSBNConfig:
 
 @register("fvsbn", FVSBNConfig, default_dataset="digits")
 class FVSBN(nn.Module):
+    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
+
     def __init__(self, cfg: FVSBNConfig):
         super().__init__()
         self.cfg = cfg

@@ -168,6 +168,12 @@ class GatedPixelCNN(nn.Module):
         ])  # (K, B)
         return torch.logsumexp(per_class, 0) - math.log(K)
 
+    @property
+    def loss_is_nll(self) -> bool:
+        """Unconditional: the loss is the mean of -log_prob(x) (validated in one pass); with
+        labels the loss is log p(x | y) and log_prob(x) the class mixture."""
+        return self.num_classes == 0
+
     def loss(self, batch) -> LossOutput:
         x, y = batch
         if y is not None and self.num_classes and self.training:

@@ -182,6 +182,12 @@ class MADE(nn.Module):
         self.set_mask(current)
         return torch.logsumexp(torch.stack(per_mask), 0) - math.log(K)
 
+    @property
+    def loss_is_nll(self) -> bool:
+        """One mask: the loss is the mean of -log_prob(x) (validated in one pass); with several
+        the loss is one mask's NLL and log_prob the ensemble's."""
+        return self.cfg.num_masks == 1
+
     def loss(self, batch) -> LossOutput:
         x, _ = batch
         if self.training and self.cfg.num_masks > 1:  # section 4.3: next mask every minibatch

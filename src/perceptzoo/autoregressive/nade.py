@@ -48,6 +48,8 @@ class NADEConfig:
 
 @register("nade", NADEConfig, default_dataset="digits")
 class NADE(nn.Module):
+    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
+
     def __init__(self, cfg: NADEConfig):
         super().__init__()
         self.cfg = cfg

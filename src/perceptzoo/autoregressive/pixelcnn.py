@@ -87,6 +87,8 @@ class ResidualBlock(nn.Module):
 
 @register("pixelcnn", PixelCNNConfig, default_dataset="digits")
 class PixelCNN(nn.Module):
+    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
+
     def __init__(self, cfg: PixelCNNConfig):
         super().__init__()
         if len(cfg.data_shape) != 3:

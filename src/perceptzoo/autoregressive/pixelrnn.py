@@ -94,6 +94,8 @@ class RowLSTM(nn.Module):
 
 @register("pixelrnn", PixelRNNConfig, default_dataset="digits")
 class PixelRNN(nn.Module):
+    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
+
     def __init__(self, cfg: PixelRNNConfig):
         super().__init__()
         if len(cfg.data_shape) != 3:

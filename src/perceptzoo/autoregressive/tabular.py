@@ -54,6 +54,8 @@ class TabularConfig:
 
 @register("tabular", TabularConfig, default_dataset="bars_stripes")
 class Tabular(nn.Module):
+    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
+
     def __init__(self, cfg: TabularConfig):
         super().__init__()
         self.cfg = cfg

@@ -84,6 +84,8 @@ class Block(nn.Module):
 
 @register("transformer", TransformerConfig, default_dataset="digits")
 class Transformer(nn.Module):
+    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
+
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.cfg = cfg

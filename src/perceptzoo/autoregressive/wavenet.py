@@ -182,6 +182,12 @@ class WaveNet(nn.Module):
             for k in range(self.num_classes)])
         return torch.logsumexp(per_class, 0) - math.log(self.num_classes)
 
+    @property
+    def loss_is_nll(self) -> bool:
+        """Unconditional: the loss is the mean of -log_prob(x) (validated in one pass); with
+        labels the loss is log p(x | y) and log_prob(x) the class mixture."""
+        return self.num_classes == 0
+
     def loss(self, batch) -> LossOutput:
         x, y = batch
         y = y if self.num_classes else None

@@ -6,7 +6,10 @@ These are `typing.Protocol`s: a model satisfies them by having the methods, no b
   `configure_optimizers(lr, weight_decay)`; a model whose update is not one loss writes
   `train_step(batch, optimizers) -> metrics` and the Trainer calls it instead.
 - `Sampler`: `sample(num_samples, *, cond=None, generator=None) -> Tensor` in data space.
-- `DensityModel`: `log_prob(x) -> Tensor[B]` in nats, per example.
+- `DensityModel`: `log_prob(x) -> Tensor[B]` in nats, per example. A density model whose
+  `loss(batch)` in eval mode is exactly the mean of `-log_prob(x)` says so with
+  `loss_is_nll = True` (an attribute or property); validation then reads the NLL off the loss
+  instead of a second pass (tests/metrics/test_validation_nll.py holds each model to it).
 """
 
 from __future__ import annotations

@@ -21,8 +21,10 @@ from perceptzoo.metrics.likelihood import bits_per_dim
 
 @torch.no_grad()
 def mean_over_batches(model: nn.Module, x, y, batch_size: int, device) -> dict[str, float]:
-    """Mean of `loss` (and of -log_prob for density models) over (x, y) in batches."""
+    """Mean of `loss` (and of -log_prob for density models) over (x, y) in batches; one pass
+    where the model's loss is its NLL (`loss_is_nll`)."""
     totals: dict[str, float] = {}
+    loss_is_nll = hasattr(model, "loss") and getattr(model, "loss_is_nll", False)
     n = len(x)
     for start in range(0, n, batch_size):
         xb = x[start : start + batch_size].to(device)
@@ -32,7 +34,9 @@ def mean_over_batches(model: nn.Module, x, y, batch_size: int, device) -> dict[s
         if hasattr(model, "loss"):
             out = model.loss((xb, yb))
             values = {"loss": out.loss.item(), **out.metrics}
-        if hasattr(model, "log_prob"):
+        if loss_is_nll:
+            values["nll_nats"] = values["loss"]
+        elif hasattr(model, "log_prob"):
             values["nll_nats"] = -model.log_prob(xb).mean().item()
         for key, v in values.items():
             totals[key] = totals.get(key, 0.0) + v * k
