@@ -54,6 +54,11 @@ def commit() -> str:
         return "unknown"
 
 
+# the code a benchmark runs is the code it started with: a run left going across commits
+# names the commit it began on, not the one checked out when it writes its result
+STARTED_AT = commit()
+
+
 def epochs_for_budget(model: str, dataset: str, model_cfg: dict, train_cfg, minutes: float) -> int:
     """Time 60 training steps (after 20 warm-up steps) and fit the epochs into `minutes`."""
     import tempfile
@@ -115,7 +120,7 @@ def write_result(model: str, dataset: str, variant: str | None, *, config: dict,
         "model": model, "dataset": dataset, "variant": variant or "",
         "config": config, "metrics": metrics, "published": published or {},
         "wall_time_s": round(wall_time_s, 1), "device": device_description(),
-        "commit": commit(), "date": datetime.date.today().isoformat(),
+        "commit": STARTED_AT, "date": datetime.date.today().isoformat(),
     }
     if train_device:
         record["train_device"] = train_device
