@@ -112,12 +112,16 @@ def main() -> None:
     suffix = (f"-h{size}" if mnist else "") + (f"-{args.tag}" if args.tag else "")
     variant = args.variant + suffix
     out = WORK / f"made-{args.dataset}-{variant}"
+    run = RunDir(out)
     if not args.eval_only:
-        if RunDir(out).has_checkpoint():
+        if run.has_checkpoint():
             perceptzoo.resume(out)
         else:
             perceptzoo.train("made", dataset=args.dataset, out=out, train_config=train_cfg,
                              model_overrides=model_cfg)
+    # the run's own training config (an --eval-only or resumed call rebuilds `train_cfg` from
+    # the command line, which need not be what the run was started with)
+    trained = run.read_config()["train"]
     train_s = logged_train_seconds(out)  # summed over the run's resumes
     with Timer() as timer:
         model = perceptzoo.load(out).to(args.device)
@@ -138,14 +142,11 @@ def main() -> None:
                  "connectivities: hidden degrees redrawn per mask), cycled one per minibatch "
                  "(section 4.3); scored as the ensemble (log-mean-exp of the masks' "
                  "probabilities) and with its first mask alone; validation every 2 epochs on "
-                 f"the first {train_cfg.eval_examples:,} valid images. " + notes)
+                 f"the first {trained['eval_examples']:,} valid images. " + notes)
     for key in ("frechet_distance", "precision", "recall"):
         if key in metrics:
             result[key] = metrics[key]
-    # the run's own training config (an --eval-only or resumed call rebuilds `train_cfg` from
-    # the command line, which need not be what the run was started with)
-    trained = RunDir(out).read_config()["train"]
-    records = RunDir(out).read_metrics()
+    records = run.read_metrics()
     best = best_validation(records)
     if best:
         result["valid_nll_nats"] = best["valid_nll_nats"]

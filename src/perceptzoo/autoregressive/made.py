@@ -97,14 +97,17 @@ class MADE(nn.Module):
     def degrees(self, k: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Input degrees m^0 (1..D, position in the ordering) and hidden degrees of mask k.
 
-        Drawn once per mask (seeded) and kept; the masks are built from them on the model's
-        device. On a GPU, switching masks every minibatch then costs a few comparisons there;
+        Drawn once per mask (seeded) and kept on the model's device, where the masks are built
+        from them. On a GPU, switching masks every minibatch then costs a few comparisons there;
         building the masks on the CPU and copying them over took 130 ms a switch for 2 x 8000
         units, most of a GPU step (on a CPU the comparisons themselves still cost that).
         """
-        if k not in self._degrees:
-            self._degrees[k] = self._draw_degrees(k)
-        return self._degrees[k]
+        device = self.output.weight.device
+        cached = self._degrees.get(k)
+        if cached is None or cached[0].device != device:
+            m0, hidden = cached or self._draw_degrees(k)
+            cached = self._degrees[k] = (m0.to(device), [m.to(device) for m in hidden])
+        return cached
 
     def _draw_degrees(self, k: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
         cfg, D = self.cfg, self.num_dims
@@ -127,9 +130,7 @@ class MADE(nn.Module):
     def set_mask(self, k: int) -> None:
         """Put mask k (of num_masks) into the layers."""
         k = k % self.cfg.num_masks
-        device = self.output.weight.device
         m0, hidden = self.degrees(k)
-        m0, hidden = m0.to(device), [m.to(device) for m in hidden]
         prev = m0
         for layer, m in zip(self.hidden, hidden):
             layer.set_mask(m[:, None] >= prev[None, :])

@@ -20,7 +20,7 @@ class MaskedLinear(nn.Linear):
         """mask: (out_features, in_features), 1 where the connection is allowed."""
         if mask.shape != self.weight.shape:
             raise ValueError(f"mask shape {tuple(mask.shape)} != weight {tuple(self.weight.shape)}")
-        self.mask.copy_(mask)  # converts and moves in one pass (a bool mask: 4x less to move)
+        self.mask.copy_(mask)  # converts (a bool mask) and moves in one pass
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight * self.mask, self.bias)
