@@ -157,7 +157,7 @@ def main() -> None:
         published["gap_nats"] = round(ours - published["test_nll_nats"], 2)
     if not (out / "samples.png").exists():  # a run folder brought back without its samples
         from perceptzoo import data
-        from perceptzoo.core.images import save_samples
+        from perceptzoo.viz.images import save_samples
 
         with torch.no_grad():
             grid = model.sample(64, generator=torch.Generator(model_device).manual_seed(0))

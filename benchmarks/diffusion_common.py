@@ -13,7 +13,7 @@ import torch
 from common import WORK, data_dir
 
 import perceptzoo
-from perceptzoo.core.images import save_grid, to_uint8
+from perceptzoo.viz.images import save_grid, to_uint8
 from perceptzoo.core.runs import RunDir
 from perceptzoo.core.trainer import TrainConfig
 from perceptzoo.metrics import classifier

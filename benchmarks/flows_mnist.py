@@ -28,7 +28,7 @@ import torch
 from common import REPO, WORK, Timer, data_dir, write_result
 
 import perceptzoo
-from perceptzoo.core.images import save_grid, to_uint8
+from perceptzoo.viz.images import save_grid, to_uint8
 from perceptzoo.core.trainer import TrainConfig, resume
 from perceptzoo.metrics.evaluate import evaluate
 

@@ -23,7 +23,7 @@ from common import REPO, WORK, Timer, data_dir, write_result
 
 import perceptzoo
 from perceptzoo import data
-from perceptzoo.core.images import save_grid, to_uint8
+from perceptzoo.viz.images import save_grid, to_uint8
 from perceptzoo.core.trainer import TrainConfig, resume
 from perceptzoo.metrics.evaluate import evaluate
 

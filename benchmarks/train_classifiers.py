@@ -18,7 +18,7 @@ from common import Timer, data_dir, write_result
 from safetensors.torch import save_model
 
 from perceptzoo import data
-from perceptzoo.core.runs import atomic_write
+from perceptzoo.io import atomic_write
 from perceptzoo.metrics.classifier import FeatureClassifier, weights_path
 
 SETTINGS = {  # epochs, batch size, lr

@@ -7,27 +7,29 @@
     >>> model.log_prob(model.sample(2)).shape
     torch.Size([2])
 
-`build(name, **config)` makes a model from its registered config dataclass; `load(run_dir)`
-rebuilds a trained one from a run folder; `train(name, ...)` trains into a run folder.
+`build(name, **config)` makes a model from its registered config dataclass; `train(name, ...)`
+trains into a run folder; `load(run_dir, device=None)` rebuilds the trained model; `evaluate`,
+`sample` and `resume` work on a run folder. All of them go through `perceptzoo.core.runner`,
+the one run path of every family.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from perceptzoo import data, metrics  # noqa: F401  (perceptzoo.data.load, perceptzoo.metrics)
 from perceptzoo.core import registry
-from perceptzoo.core.config import from_dict
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.runs import RunDir
-from perceptzoo.core.trainer import TrainConfig, resume, train
+from perceptzoo.core.runner import evaluate, load, resume, sample, train
+from perceptzoo.core.trainer import TrainConfig
+from perceptzoo.errors import UserError
 
 # Families register their models on import (each family's __init__ imports its modules);
 # core imports none of them.
-from perceptzoo import autoregressive, diffusion, flows, implicit, rl  # noqa: E402,F401  isort: skip
+from perceptzoo import (  # noqa: E402,F401  isort: skip
+    autoencoders, autoregressive, diffusion, energy, flows, gans, implicit, rl, vae,
+)
 
 __version__ = "0.1.0"
 
@@ -50,25 +52,5 @@ def build(name: str, **config: Any) -> nn.Module:
     return registry.build_from_config(name, cfg)
 
 
-def load(run_dir: str | Path) -> Any:
-    """The trained model of a run folder (in eval mode), rebuilt from its config.json.
-
-    Families with their own run format (RL agents, implicit fields) load through their
-    `runs` module (see `perceptzoo.core.registry.family_runs`).
-    """
-    run = RunDir(run_dir)
-    config = run.read_config()
-    spec = registry.get_spec(config["model"])
-    family_runs = registry.family_runs(spec)
-    if family_runs is not None:
-        return family_runs.load(run.path)
-    try:
-        cfg = from_dict(spec.config_class, config.get("model_config", {}))
-    except UserError as err:
-        raise UserError(f"{run.path}/config.json does not fit model {spec.name}: {err}") from None
-    model = registry.build_from_config(spec.name, cfg)
-    run.load_weights(model)
-    return model.eval()
-
-
-__all__ = ["TrainConfig", "UserError", "build", "list_models", "load", "resume", "train"]
+__all__ = ["TrainConfig", "UserError", "build", "evaluate", "list_models", "load", "resume",
+           "sample", "train"]

@@ -55,14 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the models and datasets")
 
     t = sub.add_parser("train", help="train a model into a run folder",
-                       description="Train NAME on a dataset; writes config.json, "
-                       "model.safetensors, metrics.jsonl, samples.png and a checkpoint.")
+                       description="Train NAME on a dataset (an image set, an environment, a "
+                       "shape: see `perceptzoo list`); writes config.json, model.safetensors, "
+                       "metrics.jsonl, samples and a checkpoint into the run folder.")
     t.add_argument("name", nargs="?", help="model name (see `perceptzoo list`)")
     t.add_argument("--dataset", help="dataset name (default: the model's default)")
-    t.add_argument("--steps", type=_positive_int, help="optimizer steps")
+    t.add_argument("--steps", type=_positive_int,
+                   help="optimizer steps (agents: environment steps)")
     t.add_argument("--epochs", type=_positive_int, help="passes over the training split")
     t.add_argument("--batch-size", type=_positive_int)
     t.add_argument("--lr", type=_float, help="peak learning rate")
+    t.add_argument("--device", help="auto (a GPU if one is visible) | cpu | cuda")
     t.add_argument("--seed", type=int, help="seed for initialisation, data order and samples")
     t.add_argument("--out", help="run folder (default runs/NAME-DATASET)")
     t.add_argument("--resume", metavar="RUN", help="continue the interrupted run in RUN")
@@ -70,22 +73,21 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
                    help="model config options; train.KEY=VALUE sets Trainer options "
                    "(e.g. train.ema_decay=0.999)")
-    t.add_argument("--eval-samples", type=int, default=1000,
-                   help="samples drawn for the final sample-based metrics (0: none)")
+    _eval_flags(t)
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sample", help="draw samples from a trained run")
     s.add_argument("run", help="run folder")
-    s.add_argument("-n", "--num-samples", type=_positive_int, default=64)
-    s.add_argument("--out", default="samples.png",
-                   help="PNG file to write (a .wav beside it for audio data)")
+    s.add_argument("-n", "--num-samples", type=_positive_int, default=64,
+                   help="samples (agents: episodes; fields: shapes)")
+    s.add_argument("--out", help="file to write (default: samples in the run folder)")
     s.add_argument("--seed", type=int, default=0)
 
     e = sub.add_parser("eval", help="print a run's metrics on a split as one JSON object")
     e.add_argument("run", help="run folder")
     e.add_argument("--split", default="test", choices=["train", "valid", "test"])
-    e.add_argument("--num-samples", type=int, default=1000,
-                   help="samples for sample-based metrics (0: likelihoods only)")
+    _eval_flags(e)
+    e.add_argument("--device", help="evaluate on this device (default cpu)")
     e.add_argument("--data-dir")
 
     r = sub.add_parser("report", help="write BENCHMARKS.md from benchmarks/results/*.json")
@@ -94,54 +96,32 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _family_overrides(spec, args) -> dict:
-    """--lr / --batch-size / --epochs as fields of a family-run config (rl, implicit), + --set."""
-    import dataclasses
+def _eval_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--eval-samples", type=_nonnegative_int, default=1000,
+                   help="samples drawn for sample-based metrics (0: none)")
+    p.add_argument("--eval-episodes", type=_positive_int, default=100,
+                   help="seeded episodes an agent is scored on")
+    p.add_argument("--eval-shapes", type=_positive_int, default=16,
+                   help="shapes an implicit model is scored on")
 
-    from perceptzoo.core.config import parse_overrides
-    from perceptzoo.core.errors import UserError
 
-    fields = [f.name for f in dataclasses.fields(spec.config_class)]
-    flags = {"lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs}
-    given = {k: v for k, v in flags.items() if v is not None}
-    for key in given:
-        if key not in fields:
-            raise UserError(f"--{key.replace('_', '-')} does not apply to {spec.name}; set its "
-                            f"fields with --set key=value ({', '.join(fields)})")
-    return {**given, **parse_overrides(args.overrides)}
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
 
 
 def _train(args) -> int:
-    from perceptzoo import data
-    from perceptzoo.core import registry
-    from perceptzoo.core.config import apply_overrides, parse_overrides
-    from perceptzoo.core.errors import UserError
-    from perceptzoo.core.runs import RunDir
-    from perceptzoo.core.trainer import TrainConfig, resume, train
-    from perceptzoo.metrics.evaluate import evaluate
+    from perceptzoo.core import runner
+    from perceptzoo.core.config import parse_overrides
+    from perceptzoo.errors import UserError
 
-    if args.name and not args.resume:
-        spec = registry.get_spec(args.name)
-        family_runs = registry.family_runs(spec)
-        if family_runs is not None:
-            run_path = family_runs.train(
-                args.name, dataset=args.dataset, out=args.out, steps=args.steps, seed=args.seed,
-                overrides=_family_overrides(spec, args), data_dir=args.data_dir)
-            metrics = family_runs.evaluate(run_path, split="test", num_samples=args.eval_samples)
-            print(json.dumps({"run": str(run_path), **metrics}))
-            return 0
     if args.resume:
-        family_runs = registry.family_runs(
-            registry.get_spec(RunDir(args.resume).read_config()["model"]))
-        if family_runs is not None:
-            if not hasattr(family_runs, "resume"):
-                raise UserError(f"{args.resume} is a run of a family that cannot resume; "
-                                "start a new run")
-            run_path = family_runs.resume(args.resume)
-            metrics = family_runs.evaluate(run_path, split="test", num_samples=args.eval_samples)
-            print(json.dumps({"run": str(run_path), **metrics}))
-            return 0
-        run_path = resume(args.resume)
+        run_path = runner.resume(args.resume)
     else:
         if not args.name:
             raise UserError("name a model to train (see `perceptzoo list`), or pass --resume RUN")
@@ -149,71 +129,34 @@ def _train(args) -> int:
         train_keys = {k[len("train."):]: v for k, v in overrides.items() if k.startswith("train.")}
         model_keys = {k: v for k, v in overrides.items() if not k.startswith("train.")}
         flags = {"steps": args.steps, "epochs": args.epochs, "batch_size": args.batch_size,
-                 "lr": args.lr, "seed": args.seed}
+                 "lr": args.lr, "seed": args.seed, "device": args.device}
         train_keys.update({k: v for k, v in flags.items() if v is not None})
         if args.no_progress:
             train_keys["progress"] = False
-        cfg = apply_overrides(TrainConfig(), train_keys)
-        if args.dataset:
-            data.info(args.dataset)  # unknown dataset: fail before any work
-        run_path = train(args.name, dataset=args.dataset, out=args.out, train_config=cfg,
-                         model_overrides=model_keys, data_dir=args.data_dir)
-    import perceptzoo
-    from perceptzoo.core.trainer import init_distributed
-
-    if init_distributed()[0] != 0:  # data-parallel launch: rank 0 evaluates and reports
+        run_path = runner.train(args.name, dataset=args.dataset, out=args.out,
+                                train_config=train_keys, model_overrides=model_keys,
+                                data_dir=args.data_dir)
+    if runner.init_distributed()[0] != 0:  # data-parallel launch: rank 0 evaluates and reports
         return 0
-    run = RunDir(run_path)
-    config = run.read_config()
-    model = perceptzoo.load(run_path)
-    metrics = evaluate(model, config["dataset"], "test", data_dir=config.get("data_dir"),
-                       num_samples=args.eval_samples)
-    run.append_metrics({"step": int(run.read_metrics()[-1]["step"]), **metrics})
+    metrics = runner.evaluate(run_path, split="test", num_samples=args.eval_samples,
+                              num_episodes=args.eval_episodes, num_shapes=args.eval_shapes)
     print(json.dumps({"run": str(run_path), **metrics}))
     return 0
 
 
 def _sample(args) -> int:
-    import perceptzoo
-    from perceptzoo import data
-    from perceptzoo.core import registry
-    from perceptzoo.core.errors import UserError
-    from perceptzoo.core.images import save_samples
-    from perceptzoo.core.runs import RunDir
+    from perceptzoo.core import runner
 
-    family_runs = registry.family_runs(registry.get_spec(RunDir(args.run).read_config()["model"]))
-    if family_runs is not None:
-        print(family_runs.sample(args.run, num_samples=args.num_samples, out=args.out,
-                                 seed=args.seed))
-        return 0
-    model = perceptzoo.load(args.run)
-    if not hasattr(model, "sample"):
-        raise UserError(f"model in {args.run} cannot sample")
-    info = data.info(RunDir(args.run).read_config()["dataset"])
-    g = torch.Generator().manual_seed(args.seed)
-    with torch.no_grad():
-        samples = model.sample(args.num_samples, generator=g)
-    written = save_samples(samples, args.out, info)
-    print(f"wrote {args.num_samples} samples to {written}")
+    print(runner.sample(args.run, num_samples=args.num_samples, out=args.out, seed=args.seed))
     return 0
 
 
 def _eval(args) -> int:
-    import perceptzoo
-    from perceptzoo.core import registry
-    from perceptzoo.core.runs import RunDir
-    from perceptzoo.metrics.evaluate import evaluate
+    from perceptzoo.core import runner
 
-    config = RunDir(args.run).read_config()
-    family_runs = registry.family_runs(registry.get_spec(config["model"]))
-    if family_runs is not None:
-        print(json.dumps(family_runs.evaluate(args.run, split=args.split,
-                                              num_samples=args.num_samples)))
-        return 0
-    model = perceptzoo.load(args.run)
-    metrics = evaluate(model, config["dataset"], args.split,
-                       data_dir=args.data_dir or config.get("data_dir"),
-                       num_samples=args.num_samples)
+    metrics = runner.evaluate(args.run, split=args.split, num_samples=args.eval_samples,
+                              num_episodes=args.eval_episodes, num_shapes=args.eval_shapes,
+                              data_dir=args.data_dir, device=args.device)
     print(json.dumps(metrics))
     return 0
 
@@ -224,10 +167,15 @@ def _list(args) -> int:
 
     print("models:")
     for spec in registry.list_specs():
-        print(f"  {spec.name:24s} {spec.family:16s} default dataset: {spec.default_dataset}")
-    print("datasets:")
+        print(f"  {spec.name:24s} {spec.family:16s} {spec.runner:8s} "
+              f"default dataset: {spec.default_dataset}")
+    print("datasets (images, audio, 2D points):")
     for name in data.list_datasets():
         print(f"  {name}")
+    for family, (what, names) in sorted(registry.family_datasets().items()):
+        print(f"datasets of the {family} family ({what}):")
+        for name in names():
+            print(f"  {name}")
     return 0
 
 
@@ -240,7 +188,7 @@ def _report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from perceptzoo.core.errors import UserError
+    from perceptzoo.errors import UserError
 
     args = _parser().parse_args(argv)
     torch.set_num_threads(args.threads)

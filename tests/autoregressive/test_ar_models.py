@@ -15,7 +15,7 @@ from safetensors.torch import load_model, save_model
 import perceptzoo
 from perceptzoo import data
 from perceptzoo.cli import main as cli
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 MINE = [n for n in TINY if n != "made"]  # MADE has its own tests (test_made.py)
 

@@ -7,7 +7,7 @@ import pytest
 import perceptzoo
 from perceptzoo.autoregressive.made import MADEConfig
 from perceptzoo.core.config import apply_overrides, from_dict, parse_overrides, to_dict
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 
 def test_overrides_are_parsed_with_the_field_types():

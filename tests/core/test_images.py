@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from perceptzoo import data
-from perceptzoo.core.images import save_samples
+from perceptzoo.viz.images import save_samples
 
 
 def test_images_points_and_audio(tmp_path):

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import perceptzoo
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.runs import RunDir, atomic_write
+from perceptzoo.errors import UserError
+from perceptzoo.core.runs import RunDir
+from perceptzoo.io import atomic_write
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):

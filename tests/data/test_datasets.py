@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from perceptzoo import data
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.data import mnist, toy2d
 
 

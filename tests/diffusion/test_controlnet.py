@@ -10,7 +10,7 @@ import torch
 import perceptzoo
 from perceptzoo import data
 from perceptzoo.cli import main
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.data.edges import edge_map
 from perceptzoo.diffusion.controlnet import edge_consistency
 from perceptzoo.diffusion.samplers import DDIMSampler

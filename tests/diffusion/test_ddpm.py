@@ -11,7 +11,7 @@ import torch
 import perceptzoo
 from perceptzoo import data
 from perceptzoo.cli import main
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.diffusion.ddpm import (
     AncestralSampler,
     discretized_gaussian_log_prob,

@@ -7,7 +7,7 @@ import torch
 
 import perceptzoo
 from perceptzoo import data
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.diffusion.samplers import DDIMSampler
 
 TINY = dict(num_steps=20, channels=8, channel_mults=(1, 2), attention_levels=(1,))

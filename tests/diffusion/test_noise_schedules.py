@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.diffusion.schedules import NoiseSchedule, cosine_alpha_bar
 
 

@@ -312,7 +312,7 @@ def test_temperature_zero_is_deterministic_and_scales_spread():
 
 
 def test_unknown_options_are_user_errors():
-    from perceptzoo.core.errors import UserError
+    from perceptzoo.errors import UserError
 
     with pytest.raises(UserError):
         perceptzoo.build("glow", data_shape=(1, 6, 6), num_scales=2)

@@ -10,7 +10,7 @@ import pytest
 import torch
 import trimesh
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.implicit import sampling
 from perceptzoo.implicit.mesh import extract_mesh, save_mesh
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from implicit_fit import fit
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.implicit import sampling
 from perceptzoo.implicit.occupancy import CBNDecoder, OccupancyConfig, OccupancyNetwork
 from perceptzoo.metrics.geometry import volumetric_iou

@@ -9,7 +9,7 @@ import torch
 import perceptzoo
 from perceptzoo import data
 from perceptzoo.core import registry
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.metrics.evaluate import mean_over_batches
 
 # the exact-likelihood models whose training loss is their NLL (sum over dimensions, nats), as

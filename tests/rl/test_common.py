@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.rl.common.buffers import ReplayBuffer, discounted_returns
 from perceptzoo.rl.common.curves import Curve, moving_average, plot_curves
 from perceptzoo.rl.common.envs import make_env

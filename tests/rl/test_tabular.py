@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import perceptzoo
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.rl.common.envs import MDPEnv, make_env
 from perceptzoo.rl.tabular.dynamic_programming import (
     finite_horizon_values,

@@ -29,7 +29,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 HEADS = ("auto", "bernoulli", "categorical", "logistic_mixture")
 

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from perceptzoo.autoregressive.common import OutputHead, check_discrete, nll_metrics, uniforms
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.nn.masked import MaskedLinear
 
@@ -43,7 +43,7 @@ class FVSBNConfig:
     """values per dimension (2: logistic; more: softmax); filled from the dataset"""
 
 
-@register("fvsbn", FVSBNConfig, default_dataset="digits")
+@register("fvsbn", FVSBNConfig, default_dataset="digits", family="autoregressive", runner="trainer")
 class FVSBN(nn.Module):
     loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
 

@@ -50,8 +50,8 @@ from perceptzoo.autoregressive.common import (
     pixel_order,
     uniforms,
 )
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.nn.masked_conv import MaskedConv2d, channel_groups
 
@@ -97,7 +97,8 @@ class GatedLayer(nn.Module):
         return torch.tanh(f) * torch.sigmoid(g)
 
 
-@register("gated_pixelcnn", GatedPixelCNNConfig, default_dataset="digits")
+@register("gated_pixelcnn", GatedPixelCNNConfig, default_dataset="digits",
+          family="autoregressive", runner="trainer")
 class GatedPixelCNN(nn.Module):
     def __init__(self, cfg: GatedPixelCNNConfig):
         super().__init__()

@@ -36,8 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.nn.masked import MaskedLinear
 
@@ -61,7 +61,7 @@ class MADEConfig:
     mask_seed: int = 0
 
 
-@register("made", MADEConfig, default_dataset="digits")
+@register("made", MADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
 class MADE(nn.Module):
     def __init__(self, cfg: MADEConfig):
         super().__init__()

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from perceptzoo.autoregressive.common import OutputHead, check_discrete, nll_metrics, uniforms
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 
 
@@ -46,7 +46,7 @@ class NADEConfig:
     """H, the paper's 500 on binarized MNIST"""
 
 
-@register("nade", NADEConfig, default_dataset="digits")
+@register("nade", NADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
 class NADE(nn.Module):
     loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
 

@@ -51,8 +51,8 @@ from perceptzoo.autoregressive.common import (
     pixel_order,
     uniforms,
 )
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.nn.masked_conv import MaskedConv2d, channel_groups
 
@@ -85,7 +85,8 @@ class ResidualBlock(nn.Module):
         self.expand = MaskedConv2d(h, channels, 1, "B", groups)
 
 
-@register("pixelcnn", PixelCNNConfig, default_dataset="digits")
+@register("pixelcnn", PixelCNNConfig, default_dataset="digits",
+          family="autoregressive", runner="trainer")
 class PixelCNN(nn.Module):
     loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
 

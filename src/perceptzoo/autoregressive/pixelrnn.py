@@ -50,8 +50,8 @@ from perceptzoo.autoregressive.common import (
     pixel_order,
     uniforms,
 )
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.nn.masked_conv import MaskedConv2d, channel_groups
 
@@ -92,7 +92,8 @@ class RowLSTM(nn.Module):
         return h, c
 
 
-@register("pixelrnn", PixelRNNConfig, default_dataset="digits")
+@register("pixelrnn", PixelRNNConfig, default_dataset="digits",
+          family="autoregressive", runner="trainer")
 class PixelRNN(nn.Module):
     loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
 

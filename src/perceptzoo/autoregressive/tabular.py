@@ -35,8 +35,8 @@ import torch
 from torch import nn
 
 from perceptzoo.autoregressive.common import check_discrete, nll_metrics, uniforms
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 
 MAX_ROWS = 1 << 22  # 4M prefixes: about 16 binary dims' worth of L=2 tables times 64
@@ -52,7 +52,8 @@ class TabularConfig:
     """pseudo-count added to every (prefix, value) cell; 0 is the exact ML fit"""
 
 
-@register("tabular", TabularConfig, default_dataset="bars_stripes")
+@register("tabular", TabularConfig, default_dataset="bars_stripes",
+          family="autoregressive", runner="trainer")
 class Tabular(nn.Module):
     loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
 

@@ -45,8 +45,8 @@ from perceptzoo.autoregressive.common import (
     pixel_order,
     uniforms,
 )
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.nn.attention import CausalSelfAttention, KVCache
 
@@ -82,7 +82,8 @@ class Block(nn.Module):
         return z + self.mlp(self.ln2(z))
 
 
-@register("transformer", TransformerConfig, default_dataset="digits")
+@register("transformer", TransformerConfig, default_dataset="digits",
+          family="autoregressive", runner="trainer")
 class Transformer(nn.Module):
     loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
 

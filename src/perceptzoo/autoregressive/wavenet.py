@@ -52,8 +52,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.autoregressive.common import OutputHead, check_discrete, nll_metrics, uniforms
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 
 
@@ -109,7 +109,8 @@ class ResidualLayer(nn.Module):
         return torch.tanh(f) * torch.sigmoid(g)
 
 
-@register("wavenet", WaveNetConfig, default_dataset="fsdd")
+@register("wavenet", WaveNetConfig, default_dataset="fsdd",
+          family="autoregressive", runner="trainer")
 class WaveNet(nn.Module):
     def __init__(self, cfg: WaveNetConfig):
         super().__init__()

@@ -3,6 +3,6 @@
 `core` knows the contracts, never a family: families import `core`, not the reverse.
 """
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 __all__ = ["UserError"]

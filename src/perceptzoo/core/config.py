@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 C = TypeVar("C")
 

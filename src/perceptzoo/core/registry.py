@@ -1,7 +1,15 @@
-"""The table name -> (model class, config dataclass, default dataset).
+"""The table name -> ModelSpec(model class, config dataclass, family, runner, default data).
 
-Families register themselves with `@register("made", MADEConfig, default_dataset="digits")`;
-`perceptzoo/__init__.py` imports the families, so `core` imports none of them.
+Families register themselves with
+
+    @register("made", MADEConfig, default_dataset="digits", family="autoregressive",
+              runner="trainer")
+
+`perceptzoo/__init__.py` imports the families, so `core` imports none of them. The spec says
+how the model is fitted (`runner`: "trainer" for models with a loss or a train_step, "field"
+for implicit shapes that draw their own batches, "agent" for RL agents that `learn` in an
+environment; see `perceptzoo.core.contracts`) and `train_defaults` holds the Trainer options
+the model is trained with unless a user says otherwise (an implicit field's learning rate).
 
 A config dataclass may have fields named `data_shape`, `num_levels` and `num_classes`: `build`
 fills them from the dataset the model is trained on, so one config trains on any dataset the
@@ -13,12 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from torch import nn
 
 from perceptzoo.core.config import apply_overrides
-from perceptzoo.core.errors import UserError
+from perceptzoo.core.contracts import RUNNERS
+from perceptzoo.errors import UserError
 
 #: Config fields that `build` fills from the dataset's `DatasetInfo`.
 DATA_FIELDS = ("data_shape", "num_levels", "num_classes")
@@ -31,22 +41,40 @@ class ModelSpec:
     config_class: type
     default_dataset: str
     family: str
+    runner: str = "trainer"
+    train_defaults: tuple[tuple[str, Any], ...] = ()
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
-def register(name: str, config_class: type, *, default_dataset: str = "digits"):
+def register(name: str, config_class: type, *, family: str, runner: str = "trainer",
+             default_dataset: str = "digits", train_defaults: dict[str, Any] | None = None):
     """Class decorator: make `name` buildable by `perceptzoo.build` and the CLI."""
+    if runner not in RUNNERS:
+        raise RuntimeError(f"{name}: runner must be one of {RUNNERS}, not {runner!r}")
 
-    def wrap(model_class: type[nn.Module]) -> type[nn.Module]:
+    def wrap(model_class: type) -> type:
         if name in _REGISTRY and _REGISTRY[name].model_class is not model_class:
             raise RuntimeError(f"model name {name!r} registered twice")
-        family = model_class.__module__.split(".")[1] if "." in model_class.__module__ else ""
-        _REGISTRY[name] = ModelSpec(name, model_class, config_class, default_dataset, family)
+        _REGISTRY[name] = ModelSpec(name, model_class, config_class, default_dataset, family,
+                                    runner, tuple(sorted((train_defaults or {}).items())))
         return model_class
 
     return wrap
+
+
+_DATASETS: dict[str, tuple[str, Callable[[], list[str]]]] = {}
+
+
+def register_datasets(family: str, what: str, names: Callable[[], list[str]]) -> None:
+    """A family whose datasets are not `perceptzoo.data` sets (environments, shapes) lists
+    them here for `perceptzoo list`: `what` says what they are, `names()` lists them."""
+    _DATASETS[family] = (what, names)
+
+
+def family_datasets() -> dict[str, tuple[str, Callable[[], list[str]]]]:
+    return dict(_DATASETS)
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -60,29 +88,6 @@ def get_spec(name: str) -> ModelSpec:
 
 def list_specs() -> list[ModelSpec]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
-
-
-def family_runs(spec: ModelSpec):
-    """The family's own `runs` module if it has one, else None.
-
-    Families whose models are not fitted by the Trainer on a `data` dataset (RL agents learn
-    in environments; implicit fields fit meshes) provide `perceptzoo.<family>.runs` with
-
-        train(name, *, dataset, out, steps, seed, overrides: dict, data_dir) -> Path
-        evaluate(run_dir, *, split, num_samples) -> dict[str, float]
-        sample(run_dir, *, num_samples, out, seed) -> str     # what was written
-        load(run_dir) -> the trained model or agent
-        resume(run_dir) -> Path                               # optional: continue a run
-
-    and the CLI and `perceptzoo.load` hand those families' runs to it.
-    """
-    import importlib
-    import importlib.util
-
-    name = f"perceptzoo.{spec.family}.runs"
-    if spec.family and importlib.util.find_spec(name) is not None:
-        return importlib.import_module(name)
-    return None
 
 
 def make_config(name: str, data_info: Any = None, **overrides: Any) -> Any:

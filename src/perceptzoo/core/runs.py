@@ -14,9 +14,6 @@ interrupted write never leaves a half-written checkpoint or loses the previous o
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,8 @@ import torch
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
+from perceptzoo.io import atomic_write, write_json
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -33,35 +31,11 @@ METRICS = "metrics.jsonl"
 SAMPLES = "samples.png"
 
 
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call `write(tmp_path)`, then rename the result onto `path` (same folder, so atomic)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_json(path: str | Path, obj: Any) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-
-    atomic_write(path, write)
-
-
 class RunDir:
     """A run folder on disk. `RunDir(path)` opens one; nothing is read until asked."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path | RunDir):
+        self.path = path.path if isinstance(path, RunDir) else Path(path)
 
     # -- config ---------------------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
@@ -98,6 +72,25 @@ class RunDir:
             raise UserError(f"{file} is corrupt or does not match config.json ({err}); "
                             "retrain the run") from None
         return model
+
+    # -- plain tensors (agents: networks, Q tables, policies) ------------------------------
+    def save_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        atomic_write(self.path / WEIGHTS, lambda tmp: save_file(tensors, tmp))
+
+    def load_tensors(self) -> dict[str, torch.Tensor]:
+        from safetensors.torch import load_file
+
+        file = self.path / WEIGHTS
+        if not file.exists():
+            raise UserError(f"{self.path} has no {WEIGHTS}: the run did not finish; "
+                            "train it again with --out NEW_DIR")
+        try:
+            return load_file(str(file))
+        except Exception as err:
+            raise UserError(f"{file} is corrupt ({err}); train the run again") from None
 
     # -- training checkpoint --------------------------------------------------------------
     def save_checkpoint(self, state: dict[str, Any]) -> None:

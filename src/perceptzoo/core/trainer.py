@@ -38,12 +38,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from perceptzoo.core import registry
-from perceptzoo.core.config import from_dict, parse_overrides, to_dict
 from perceptzoo.core.ema import EMA
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.images import save_samples
-from perceptzoo.core.runs import SAMPLES, RunDir
+from perceptzoo.core.runs import RunDir
+from perceptzoo.errors import UserError
 
 
 @dataclass
@@ -58,7 +55,8 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     """clip the global gradient norm to this value; None turns clipping off"""
     schedule: str = "cosine"
-    """learning-rate schedule after warm-up: constant | cosine | linear (to zero)"""
+    """learning-rate schedule after warm-up: constant | cosine | linear (to zero) | step
+    (halved at 50 % and 75 % of the steps)"""
     warmup_steps: int = 0
     ema_decay: float | None = None
     """keep an exponential moving average of the weights with this decay (e.g. 0.999)"""
@@ -86,10 +84,13 @@ def _lr_lambda(cfg: TrainConfig, total: int):
             return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
         if cfg.schedule == "linear":
             return max(0.0, 1 - progress)
+        if cfg.schedule == "step":
+            return 0.5 ** sum(progress >= f for f in (0.5, 0.75))
         return 1.0
 
-    if cfg.schedule not in ("constant", "cosine", "linear"):
-        raise UserError(f"unknown schedule {cfg.schedule!r}; use constant, cosine or linear")
+    if cfg.schedule not in ("constant", "cosine", "linear", "step"):
+        raise UserError(f"unknown schedule {cfg.schedule!r}; use constant, cosine, linear or "
+                        "step")
     return factor
 
 
@@ -97,17 +98,21 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError("device cuda was asked for but no GPU is visible; use --set device=cpu")
-    return torch.device(name)
+        raise UserError("device cuda was asked for but no GPU is visible; use --device cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device {name!r}; use auto, cpu or cuda") from None
 
 
-def init_distributed() -> tuple[int, int]:
-    """(rank, world size); joins the process group when launched with WORLD_SIZE > 1."""
+def init_distributed(device: str = "auto") -> tuple[int, int]:
+    """(rank, world size); joins the process group when launched with WORLD_SIZE > 1
+    (NCCL when the run is on CUDA devices, gloo otherwise)."""
     import torch.distributed as dist
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if resolve_device(device).type == "cuda" else "gloo")
     if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -131,10 +136,14 @@ class Trainer:
         self.model, self.train_set, self.valid_set, self.cfg, self.run = (
             model, train_set, valid_set, cfg, run,
         )
-        if len(train_set) < cfg.batch_size:
+        self.source = hasattr(train_set, "batch_at")  # the model draws its own batches
+        if not self.source and len(train_set) < cfg.batch_size:
             raise UserError(f"batch size {cfg.batch_size} exceeds the {len(train_set)} training "
                             "examples; pass a smaller --batch-size")
-        self.rank, self.world_size = init_distributed()
+        self.rank, self.world_size = init_distributed(cfg.device)
+        if self.source and self.world_size > 1:
+            raise UserError("models that draw their own batches train in one process; "
+                            "launch without torchrun")
         self.device = resolve_device(cfg.device)
         if self.device.type == "cuda" and self.world_size > 1:
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -149,7 +158,7 @@ class Trainer:
             self.loss_module = DistributedDataParallel(
                 self.loss_module, device_ids=[self.device] if self.device.type == "cuda" else None
             )
-        self.steps_per_epoch = len(train_set) // cfg.batch_size
+        self.steps_per_epoch = max(1, len(train_set) // cfg.batch_size)
         self.total_steps = cfg.epochs * self.steps_per_epoch if cfg.epochs else cfg.steps
         if hasattr(model, "configure_optimizers"):
             self.optimizers = model.configure_optimizers(cfg)
@@ -172,6 +181,8 @@ class Trainer:
     # -- data order: a pure function of (seed, step) ------------------------------------
     def batch_at(self, step: int, shard: bool = True):
         """The batch of `step`: this process's slice of it, or the global batch if not shard."""
+        if self.source:
+            return _to_device(self.train_set.batch_at(step), self.device)
         epoch, within = divmod(step, self.steps_per_epoch)
         if self._perm_epoch != epoch:  # one permutation per epoch, cached
             g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
@@ -311,12 +322,12 @@ class Trainer:
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
-                self.run.append_metrics({"step": self.step, "lr": lr, **metrics,
+                self.run.append_metrics({"step": self.step, "kind": "train", "lr": lr, **metrics,
                                          "time_s": round(self.train_seconds, 2)})
             if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
                 last_eval = self.evaluate()
                 if last_eval:
-                    self.run.append_metrics({"step": self.step, **last_eval})
+                    self.run.append_metrics({"step": self.step, "kind": "valid", **last_eval})
                     self.track_best(last_eval)
             if (self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps
                     or self.stopped_early()):
@@ -327,86 +338,22 @@ class Trainer:
         if cfg.keep_best and self.best_valid < math.inf:  # the best weights are the run's
             self.run.load_weights(self.model)
             self.model.eval()
-            self.write_samples()
-            self.run.append_metrics({"step": self.step, "best_valid": self.best_valid,
+            self.run.append_metrics({"step": self.step, "kind": "best",
+                                     "best_valid": self.best_valid,
                                      "stopped_early": self.stopped_early()})
             return {"train_time_s": time.time() - start, "best_valid": self.best_valid}
         with self.ema_weights():
             self.model.eval()
             self.run.save_weights(self.model)
-            self.write_samples()
         return {"train_time_s": time.time() - start, **last_eval}
 
-    def write_samples(self) -> None:
-        if not hasattr(self.model, "sample") or self.cfg.num_samples <= 0:
-            return
-        g = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
-        with torch.no_grad():
-            samples = self.model.sample(self.cfg.num_samples, generator=g)
-        save_samples(samples.cpu(), self.run.path / SAMPLES, self.train_set.info)
 
-
-# -- runs: the entry points the CLI and the Python API share -------------------------------
-def train(
-    name: str,
-    *,
-    dataset: str | None = None,
-    out: str | Path | None = None,
-    train_config: TrainConfig | None = None,
-    model_overrides: dict[str, Any] | list[str] | None = None,
-    data_dir: str | Path | None = None,
-) -> Path:
-    """Train model `name` on `dataset` (its default if None) into a new run folder."""
-    from perceptzoo import data
-
-    spec = registry.get_spec(name)
-    dataset = dataset or spec.default_dataset
-    cfg = train_config or TrainConfig()
-    info = data.info(dataset)
-    if not isinstance(model_overrides, dict):
-        model_overrides = parse_overrides(model_overrides or [])
-    model_cfg = registry.make_config(name, info, **model_overrides)
-    out = Path(out) if out else Path("runs") / f"{name}-{dataset.replace(':', '_')}"
-    run = RunDir(out)
-    if init_distributed()[0] == 0:
-        if (out / "config.json").exists():
-            raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
-        run.write_config({
-            "model": name,
-            "model_config": to_dict(model_cfg),
-            "dataset": dataset,
-            "data_dir": None if data_dir is None else str(data_dir),
-            "train": to_dict(cfg),
-        })
-    return _fit(run, name, model_cfg, dataset, cfg, data_dir, resume=False)
-
-
-def resume(run_dir: str | Path) -> Path:
-    """Continue an interrupted run from its last checkpoint."""
-    run = RunDir(run_dir)
-    config = run.read_config()
-    spec = registry.get_spec(config["model"])
-    model_cfg = from_dict(spec.config_class, config["model_config"])
-    cfg = from_dict(TrainConfig, config["train"])
-    return _fit(run, config["model"], model_cfg, config["dataset"], cfg, config.get("data_dir"),
-                resume=True)
-
-
-def _fit(run: RunDir, name, model_cfg, dataset, cfg: TrainConfig, data_dir, *, resume: bool):
-    from perceptzoo import data
-
-    torch.manual_seed(cfg.seed)
-    train_set = data.load(dataset, "train", data_dir)
-    valid_set = data.load(dataset, "valid", data_dir)
-    model = registry.build_from_config(name, model_cfg)
-    if hasattr(model, "check_data"):
-        model.check_data(train_set.info)
-    trainer = Trainer(model, train_set, valid_set, cfg, run)
-    if resume:
-        trainer.load_state_dict(run.load_checkpoint())
-        if trainer.rank == 0:
-            run.truncate_metrics(trainer.step)
-    elif hasattr(model, "initialize"):  # data-dependent init (ActNorm): same on every rank
-        model.initialize(trainer.batch_at(0, shard=False))
-    trainer.fit()
-    return run.path
+def _to_device(batch: Any, device: torch.device) -> Any:
+    """A batch (a tensor, or tuples, lists and dicts of them) on `device`."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(v, device) for v in batch)
+    return batch

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.data import bars_stripes, digits, fsdd, mnist, toy2d
 from perceptzoo.data.base import SPLITS, ArrayDataset, DatasetInfo, data_dir
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.data.base import ArrayDataset, DatasetInfo, data_dir
 
 SAMPLE_RATE = 8000

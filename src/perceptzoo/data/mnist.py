@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.data.base import ArrayDataset, DatasetInfo, data_dir
 
 _IMAGE = dict(data_shape=(1, 28, 28), num_classes=10)

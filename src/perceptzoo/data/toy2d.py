@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.data.base import ArrayDataset, DatasetInfo
 
 NAMES = ("moons", "8gaussians", "25gaussians", "checkerboard", "rings", "spirals")

@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.core.runs import RunDir
 from perceptzoo.data.edges import edge_map
@@ -75,7 +75,8 @@ class ControlNetConfig(DDPMConfig):
     sample_steps: int | None = 50
 
 
-@register("controlnet", ControlNetConfig, default_dataset="digits")
+@register("controlnet", ControlNetConfig, default_dataset="digits",
+          family="diffusion", runner="trainer")
 class ControlNet(nn.Module):
     def __init__(self, cfg: ControlNetConfig):
         super().__init__()

@@ -46,8 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.samplers import (
     DDIMSampler,
@@ -168,7 +168,7 @@ def check_image_data(model_name: str, cfg, info) -> None:
                         f"{cfg.num_levels} levels, not {info.name}")
 
 
-@register("ddpm", DDPMConfig, default_dataset="digits")
+@register("ddpm", DDPMConfig, default_dataset="digits", family="diffusion", runner="trainer")
 class DDPM(nn.Module):
     def __init__(self, cfg: DDPMConfig, net: nn.Module | None = None):
         super().__init__()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.ddpm import (
     DDPM,
@@ -65,7 +65,8 @@ class GuidedDDPMConfig(DDPMConfig):
     """w of `sample` when not given"""
 
 
-@register("ddpm_cfg", GuidedDDPMConfig, default_dataset="digits")
+@register("ddpm_cfg", GuidedDDPMConfig, default_dataset="digits",
+          family="diffusion", runner="trainer")
 class GuidedDDPM(DDPM):
     def __init__(self, cfg: GuidedDDPMConfig):
         if not 0 <= cfg.label_dropout <= 1:

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.ddpm import (
     AncestralSampler,
@@ -104,7 +104,8 @@ class LatentDiffusionConfig(DDPMConfig):
     grad_clip: float = 1.0
 
 
-@register("latent_diffusion", LatentDiffusionConfig, default_dataset="digits")
+@register("latent_diffusion", LatentDiffusionConfig, default_dataset="digits",
+          family="diffusion", runner="trainer")
 class LatentDiffusion(nn.Module):
     def __init__(self, cfg: LatentDiffusionConfig):
         super().__init__()

@@ -30,7 +30,7 @@ from typing import Protocol
 
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.diffusion.schedules import NoiseSchedule
 
 EpsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -41,7 +41,7 @@ import math
 import torch
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 SCHEDULES = ("linear", "cosine")
 

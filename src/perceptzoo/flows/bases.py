@@ -103,7 +103,7 @@ class GaussianMixture(nn.Module):
 
 def make_base(kind: str, shape: tuple[int, ...], num_components: int = 8) -> nn.Module:
     """'normal' | 'diagonal' | 'mixture' -> a base over `shape`."""
-    from perceptzoo.core.errors import UserError
+    from perceptzoo.errors import UserError
 
     if kind == "normal":
         return StandardNormal(shape)

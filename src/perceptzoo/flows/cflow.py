@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.data.edges import edge_map
 from perceptzoo.flows.bases import StandardNormal
@@ -64,7 +64,7 @@ class CFlowConfig:
     """temperature of `sample` when none is given"""
 
 
-@register("cflow", CFlowConfig, default_dataset="mnist")
+@register("cflow", CFlowConfig, default_dataset="mnist", family="flows", runner="trainer")
 class CFlow(nn.Module):
     def __init__(self, cfg: CFlowConfig):
         super().__init__()
@@ -122,7 +122,7 @@ class CFlow(nn.Module):
         return lp_a + lp_b
 
     def loss(self, batch):
-        from perceptzoo.core.interfaces import LossOutput
+        from perceptzoo.core.contracts import LossOutput
 
         x, _ = batch
         lp_a, lp_b = self.log_prob_pair(*self.pair(x))

@@ -97,7 +97,7 @@ class VariationalDequantization(nn.Module):
 def make_dequantization(kind: str, data_shape: tuple[int, ...], num_levels: int,
                         hidden: int = 32) -> nn.Module:
     """'uniform' | 'variational'."""
-    from perceptzoo.core.errors import UserError
+    from perceptzoo.errors import UserError
 
     if kind == "uniform":
         return UniformDequantization(num_levels)

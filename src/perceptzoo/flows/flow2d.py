@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.flows.bases import make_base
 from perceptzoo.flows.dequantization import make_dequantization
@@ -68,7 +68,8 @@ class RealNVP2DConfig:
     """size of an attribute vector each coupling is conditioned on (0: unconditional)"""
 
 
-@register("realnvp2d", RealNVP2DConfig, default_dataset="toy2d:moons")
+@register("realnvp2d", RealNVP2DConfig, default_dataset="toy2d:moons",
+          family="flows", runner="trainer")
 class RealNVP2D(FlowModel):
     def __init__(self, cfg: RealNVP2DConfig):
         if len(cfg.data_shape) != 1:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.flows.bases import make_base
 from perceptzoo.flows.dequantization import make_dequantization
@@ -62,7 +62,7 @@ class GlowConfig:
     """seed of the random rotations that initialise the 1x1 convolutions"""
 
 
-@register("glow", GlowConfig, default_dataset="digits")
+@register("glow", GlowConfig, default_dataset="digits", family="flows", runner="trainer")
 class Glow(FlowModel):
     def __init__(self, cfg: GlowConfig):
         if len(cfg.data_shape) != 3:

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 
 def _sum_per_example(t: torch.Tensor) -> torch.Tensor:

@@ -33,8 +33,8 @@ import math
 import torch
 from torch import nn
 
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.flows.layers import ActNorm
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.flows.bases import make_base
 from perceptzoo.flows.dequantization import make_dequantization
@@ -86,7 +86,7 @@ def _steps(kind: str, shape, cfg: RealNVPConfig, count: int) -> list[nn.Module]:
     return layers
 
 
-@register("realnvp", RealNVPConfig, default_dataset="digits")
+@register("realnvp", RealNVPConfig, default_dataset="digits", family="flows", runner="trainer")
 class RealNVP(FlowModel):
     def __init__(self, cfg: RealNVPConfig):
         if cfg.coupling not in ("affine", "additive"):

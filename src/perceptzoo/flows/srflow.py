@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.flows.bases import StandardNormal
 from perceptzoo.flows.dequantization import make_dequantization
@@ -109,7 +109,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(1.0 / mse)
 
 
-@register("srflow", SRFlowConfig, default_dataset="mnist")
+@register("srflow", SRFlowConfig, default_dataset="mnist", family="flows", runner="trainer")
 class SRFlow(FlowModel):
     def __init__(self, cfg: SRFlowConfig):
         if len(cfg.data_shape) != 3 or cfg.num_levels is None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
 from perceptzoo.implicit.sampling import Shape, sample_sdf
@@ -67,7 +67,7 @@ class DeepSDFConfig:
     lr_latent: float = 1e-3
 
 
-@register("deepsdf", DeepSDFConfig, default_dataset="shapes")
+@register("deepsdf", DeepSDFConfig, default_dataset="shapes", family="implicit", runner="field")
 class DeepSDF(nn.Module):
     def __init__(self, cfg: DeepSDFConfig):
         super().__init__()

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP, gradient
 
@@ -60,7 +60,8 @@ class IGRConfig:
     """fit the mesh file's vertices (a raw scan) rather than points sampled on its faces"""
 
 
-@register("igr", IGRConfig, default_dataset="mesh:bunny-watertight")
+@register("igr", IGRConfig, default_dataset="mesh:bunny-watertight",
+          family="implicit", runner="field")
 class IGR(nn.Module):
     """An SDF network fitted to one point cloud with the IGR loss."""
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 
 def grid_points(resolution: int, bounds: tuple[float, float] = (-1.0, 1.0)) -> torch.Tensor:

@@ -61,8 +61,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
 from perceptzoo.implicit.sampling import Shape, orbit_cameras, render_shape, sample_sdf
@@ -203,7 +203,8 @@ class CBNDecoder(nn.Module):
         return self.fc_out(F.relu(self.norm(h, code))).squeeze(-1)  # (B, N)
 
 
-@register("occupancy_network", OccupancyConfig, default_dataset="shapes")
+@register("occupancy_network", OccupancyConfig, default_dataset="shapes",
+          family="implicit", runner="field")
 class OccupancyNetwork(nn.Module):
     def __init__(self, cfg: OccupancyConfig):
         super().__init__()

@@ -49,7 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.core.interfaces import LossOutput
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
 from perceptzoo.implicit.sampling import Shape, camera_rays, orbit_cameras, render_shape
@@ -163,7 +163,7 @@ class DVRConfig:
         return self.camera_radius + 1.5
 
 
-@register("dvr", DVRConfig, default_dataset="torus")
+@register("dvr", DVRConfig, default_dataset="torus", family="implicit", runner="field")
 class DVR(nn.Module):
     level = 0.0  # logits; occupancy probability 0.5
     inside = "above"

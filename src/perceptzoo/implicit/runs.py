@@ -26,8 +26,9 @@ import torch
 
 from perceptzoo.core import registry
 from perceptzoo.core.config import apply_overrides, from_dict, to_dict
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.runs import RunDir, write_json
+from perceptzoo.errors import UserError
+from perceptzoo.core.runs import RunDir
+from perceptzoo.io import write_json
 from perceptzoo.implicit import sampling
 from perceptzoo.implicit.mesh import extract_mesh, save_mesh
 from perceptzoo.metrics.geometry import compare_surfaces, volumetric_iou

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 PRIMITIVES = ("sphere", "box", "torus", "capsule")
 BOX = (-1.0, 1.0)  # every shape lives in [-1, 1]^3

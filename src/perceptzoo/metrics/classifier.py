@@ -17,7 +17,7 @@ from safetensors import safe_open
 from safetensors.torch import load_model
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 FEATURE_DIM = 128

@@ -23,8 +23,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from perceptzoo.core.config import from_dict, to_dict
-from perceptzoo.core.errors import UserError
-from perceptzoo.core.runs import CONFIG, WEIGHTS, RunDir, atomic_write, write_json
+from perceptzoo.errors import UserError
+from perceptzoo.core.runs import CONFIG, WEIGHTS, RunDir
+from perceptzoo.io import atomic_write, write_json
 from perceptzoo.rl.common.envs import make_env
 
 

@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 #: Step limits for environments that have none (CliffWalking's episodes can last forever
 #: under an exploring policy).

@@ -64,7 +64,8 @@ class ActorCriticConfig:
     seed: int = 0
 
 
-@register("actor_critic", ActorCriticConfig, default_dataset="CartPole-v1")
+@register("actor_critic", ActorCriticConfig, default_dataset="CartPole-v1",
+          family="rl", runner="agent")
 class ActorCritic(Agent):
     name = "actor_critic"
 

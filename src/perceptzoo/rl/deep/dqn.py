@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.rl.common.agent import Agent
 from perceptzoo.rl.common.buffers import ReplayBuffer
@@ -84,7 +84,7 @@ class DQNConfig:
     seed: int = 0
 
 
-@register("dqn", DQNConfig, default_dataset="CartPole-v1")
+@register("dqn", DQNConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
 class DQN(Agent):
     name = "dqn"
 

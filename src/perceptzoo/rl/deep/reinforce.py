@@ -65,7 +65,7 @@ class ReinforceConfig:
     seed: int = 0
 
 
-@register("reinforce", ReinforceConfig, default_dataset="CartPole-v1")
+@register("reinforce", ReinforceConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
 class Reinforce(Agent):
     name = "reinforce"
 

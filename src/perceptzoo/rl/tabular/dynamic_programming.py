@@ -150,7 +150,8 @@ class _Planner(Agent):
         self.q_values = tensors["q_values"].numpy()
 
 
-@register("value_iteration", PlannerConfig, default_dataset="FrozenLake-v1")
+@register("value_iteration", PlannerConfig, default_dataset="FrozenLake-v1",
+          family="rl", runner="agent")
 class ValueIteration(_Planner):
     name = "value_iteration"
 
@@ -158,7 +159,8 @@ class ValueIteration(_Planner):
         return value_iteration(self.mdp, tol=self.cfg.tol, max_iterations=self.cfg.max_iterations)
 
 
-@register("policy_iteration", PlannerConfig, default_dataset="FrozenLake-v1")
+@register("policy_iteration", PlannerConfig, default_dataset="FrozenLake-v1",
+          family="rl", runner="agent")
 class PolicyIteration(_Planner):
     name = "policy_iteration"
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 
 
 @dataclass

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from perceptzoo.core.errors import UserError
+from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.rl.common.agent import Agent
 from perceptzoo.rl.common.curves import Curve
@@ -138,7 +138,8 @@ class QTableAgent(Agent):
         self.epsilon = self.cfg.epsilon
 
 
-@register("mc_control", MCControlConfig, default_dataset="FrozenLake-v1")
+@register("mc_control", MCControlConfig, default_dataset="FrozenLake-v1",
+          family="rl", runner="agent")
 class MonteCarloControl(QTableAgent):
     name = "mc_control"
 

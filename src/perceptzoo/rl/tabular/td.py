@@ -123,7 +123,7 @@ class _TDControl(QTableAgent):
 
 
 
-@register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1")
+@register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1", family="rl", runner="agent")
 class SARSA(_TDControl):
     name = "sarsa"
 
@@ -131,7 +131,8 @@ class SARSA(_TDControl):
         return float(self.q_values[s_next, a_next])  # Q(S', A'), A' from the behaviour
 
 
-@register("q_learning", TDControlConfig, default_dataset="CliffWalking-v1")
+@register("q_learning", TDControlConfig, default_dataset="CliffWalking-v1",
+          family="rl", runner="agent")
 class QLearning(_TDControl):
     name = "q_learning"
 

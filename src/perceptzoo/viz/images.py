@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from perceptzoo.core.runs import atomic_write
+from perceptzoo.io import atomic_write
 
 
 def to_uint8(x: torch.Tensor, num_levels: int | None, value_range=(0.0, 1.0)) -> np.ndarray:

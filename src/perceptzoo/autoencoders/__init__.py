@@ -1,0 +1,1 @@
+"""Autoencoders: linear (PCA), undercomplete and overcomplete, denoising and inpainting."""

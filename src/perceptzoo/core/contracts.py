@@ -1,0 +1,187 @@
+"""Every contract between a model and the rest of the package, one signature each.
+
+A model satisfies a contract by having the methods (`typing.Protocol`, no base class). Which
+contracts a registered model must meet follows from its registry spec: its `runner` says how it
+is fitted (`trainer`, `agent` or `field`), and the methods it has say what else it offers.
+`tests/test_every_model.py` inspects every registered model against this file, so a hook
+spelled differently (an extra positional argument, `y` for `cond`) fails a test, not a user.
+
+Trainer models (runner "trainer"; GANs and other multi-update models too)
+    loss(batch) -> LossOutput                      one objective; the Trainer steps it
+    train_step(batch, optimizers) -> dict          optional: an update that is not one loss
+    configure_optimizers(train_cfg) -> list[Optimizer]   optional; default one AdamW
+    check_data(info) -> None                       optional: refuse data it cannot model
+    initialize(batch) -> None                      optional: data-dependent init (ActNorm)
+    extra_metrics(x) -> dict[str, float]           optional: figures `eval` adds
+    loss_is_nll: bool                              optional: loss == mean -log_prob in eval
+
+Density models and samplers (any runner)
+    log_prob(x, *, cond=None) -> Tensor[B]         nats per example
+    sample(num_samples, *, cond=None, generator=None) -> Tensor   data space
+
+Field models (runner "field": implicit shapes; fitted by the Trainer from their own data)
+    data_source(dataset, split, data_dir, seed) -> BatchSource
+    loss(batch) -> LossOutput
+    evaluate_shapes(dataset, split, data_dir, *, num_shapes) -> dict[str, float]
+    write_samples(dataset, data_dir, *, num_samples, out, seed) -> str
+
+Agents (runner "agent": RL; they own modules but are not modules; `learn` is the algorithm)
+    act(obs, *, deterministic=False)
+    learn(env, total_steps, *, callback=None) -> self
+    save(path) / load(path)  (classmethod)
+    evaluate_episodes(num_episodes, seed) -> dict[str, float]
+    write_rollouts(out, *, num_episodes, seed) -> str
+
+`cond` is the one conditioning keyword: class labels, a low-resolution image, an edge map.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+#: The runners a registry spec may name.
+RUNNERS = ("trainer", "agent", "field")
+
+
+@dataclass
+class LossOutput:
+    """A scalar loss to minimise and named scalar metrics to log (already detached floats)."""
+
+    loss: torch.Tensor
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class BatchSource(Protocol):
+    """Batches a model draws itself (points on shapes, rays through views): `batch_at(step)` is
+    a pure function of the step, so a resumed run draws the batches the uninterrupted one did."""
+
+    def batch_at(self, step: int) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    def loss(self, batch: Any) -> LossOutput: ...
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    def sample(
+        self,
+        num_samples: int,
+        *,
+        cond: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class DensityModel(Protocol):
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class FieldModel(Protocol):
+    def data_source(self, dataset: str, split: str, data_dir: str | Path | None,
+                    seed: int) -> BatchSource: ...
+
+    def loss(self, batch: Any) -> LossOutput: ...
+
+    def evaluate_shapes(self, dataset: str, split: str, data_dir: str | Path | None, *,
+                        num_shapes: int) -> dict[str, float]: ...
+
+    def write_samples(self, dataset: str, data_dir: str | Path | None, *, num_samples: int,
+                      out: str | Path, seed: int) -> str: ...
+
+
+@runtime_checkable
+class Agent(Protocol):
+    def act(self, obs: Any, *, deterministic: bool = False) -> Any: ...
+
+    def learn(self, env: Any, total_steps: int, *, callback: Any = None) -> Any: ...
+
+    def save(self, path: str | Path) -> Any: ...
+
+    def evaluate_episodes(self, num_episodes: int, seed: int) -> dict[str, float]: ...
+
+    def write_rollouts(self, out: str | Path, *, num_episodes: int, seed: int) -> str: ...
+
+
+#: Optional hooks: name -> (parameter names after self, keyword-only names). One signature each.
+HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "loss": (("batch",), ()),
+    "train_step": (("batch", "optimizers"), ()),
+    "configure_optimizers": (("train_cfg",), ()),
+    "check_data": (("info",), ()),
+    "initialize": (("batch",), ()),
+    "extra_metrics": (("x",), ()),
+    "log_prob": (("x",), ("cond",)),
+    "sample": (("num_samples",), ("cond", "generator")),
+    "data_source": (("dataset", "split", "data_dir", "seed"), ()),
+    "evaluate_shapes": (("dataset", "split", "data_dir"), ("num_shapes",)),
+    "write_samples": (("dataset", "data_dir"), ("num_samples", "out", "seed")),
+    "act": (("obs",), ("deterministic",)),
+    "learn": (("env", "total_steps"), ("callback",)),
+    "evaluate_episodes": (("num_episodes", "seed"), ()),
+    "write_rollouts": (("out",), ("num_episodes", "seed")),
+}
+
+#: What each runner requires a model class to have.
+REQUIRED = {
+    "trainer": ("loss",),  # or train_step (checked in check_hooks)
+    "field": ("data_source", "loss", "evaluate_shapes", "write_samples"),
+    "agent": ("act", "learn", "save", "load", "evaluate_episodes", "write_rollouts"),
+}
+
+
+def check_hooks(model_class: type, runner: str) -> list[str]:
+    """Problems with `model_class` against this file's contracts (empty if none).
+
+    Each hook the class defines must take the declared positional parameters in order
+    (extra ones must have defaults) and the declared keyword-only ones (each with a default).
+    """
+    problems = []
+    required = REQUIRED[runner]
+    if runner == "trainer" and not (hasattr(model_class, "loss")
+                                    or hasattr(model_class, "train_step")):
+        problems.append("needs loss(batch) or train_step(batch, optimizers)")
+    for name in required:
+        if runner == "trainer":
+            break
+        if not hasattr(model_class, name):
+            problems.append(f"runner {runner!r} needs a method {name}")
+    for name, (positional, keyword) in HOOKS.items():
+        fn = getattr(model_class, name, None)
+        if fn is None or not callable(fn):
+            continue
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            continue
+        params = list(sig.parameters.values())
+        if params and params[0].name in ("self", "cls"):
+            params = params[1:]
+        pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        kwonly = {p.name: p for p in params if p.kind is p.KEYWORD_ONLY}
+        names = [p.name for p in pos[: len(positional)]]
+        if names != list(positional):
+            problems.append(f"{name}{sig}: positional parameters must start with "
+                            f"{', '.join(positional) or '(none)'}")
+            continue
+        extra = [p.name for p in pos[len(positional):] if p.default is p.empty]
+        if extra:
+            problems.append(f"{name}{sig}: extra positional parameters need defaults: {extra}")
+        for k in keyword:
+            p = kwonly.get(k)
+            if p is None:
+                problems.append(f"{name}{sig}: needs keyword-only parameter {k}=...")
+            elif p.default is p.empty:
+                problems.append(f"{name}{sig}: keyword-only {k} needs a default")
+    return problems

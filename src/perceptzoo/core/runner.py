@@ -1,0 +1,294 @@
+"""One run path for every model: train, resume, evaluate, sample and load a run folder.
+
+The registry spec of a model names its runner (see `perceptzoo.core.contracts`):
+
+- "trainer": the Trainer fits `loss(batch)` (or `train_step`) on a `data` dataset;
+- "field":   the Trainer fits an implicit field on batches the model draws itself
+             (`model.data_source(...)`); evaluation scores extracted surfaces;
+- "agent":   `agent.learn(env, steps)` (the algorithm's own loop); evaluation plays episodes.
+
+Every runner writes the same run folder (see `perceptzoo.core.runs`): one `config.json`
+schema, written by `run_config` below, and metrics records `{"step", "kind", ...}`.
+
+    run = runner.train("made", dataset="digits", train_config={"steps": 500})
+    runner.evaluate(run, split="test")          # {"test_nll_nats": ..., "frechet_distance": ...}
+    runner.sample(run, num_samples=64)          # writes run/samples.png
+    model = runner.load(run, device="cuda")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from perceptzoo.core import registry
+from perceptzoo.core.config import apply_overrides, from_dict, parse_overrides, to_dict
+from perceptzoo.core.runs import CONFIG, RunDir
+from perceptzoo.core.trainer import Trainer, TrainConfig, init_distributed, resolve_device
+from perceptzoo.errors import UserError
+
+#: The config.json format this version writes and reads.
+FORMAT = 2
+#: Episode seeds of each split for agents (never scored on the seeds it trained on).
+SPLIT_SEEDS = {"train": 0, "valid": 5_000, "test": 10_000}
+#: TrainConfig fields an agent takes from the command line when its config has them.
+AGENT_FLAGS = ("lr", "batch_size", "seed", "device")
+
+
+def versions() -> dict[str, str]:
+    from perceptzoo import __version__
+
+    return {"perceptzoo": __version__, "torch": torch.__version__,
+            "python": platform.python_version()}
+
+
+def run_config(spec: registry.ModelSpec, dataset: str, data_dir: Any, model_cfg: Any,
+               train_cfg: TrainConfig) -> dict[str, Any]:
+    """The one config.json schema: it rebuilds the model and reruns the training."""
+    return {"format": FORMAT, "model": spec.name, "family": spec.family,
+            "runner": spec.runner, "dataset": dataset,
+            "data_dir": None if data_dir is None else str(data_dir),
+            "model_config": to_dict(model_cfg), "train": to_dict(train_cfg),
+            "seed": train_cfg.seed, "versions": versions()}
+
+
+def read_config(run: RunDir) -> dict[str, Any]:
+    """A run's config.json, checked against this version's schema."""
+    config = run.read_config()
+    if config.get("format") != FORMAT:
+        raise UserError(
+            f"{run.path} was written by an older perceptzoo (config.json format "
+            f"{config.get('format', 1)}, this version reads {FORMAT}); train it again with "
+            f"`perceptzoo train {config.get('model', 'NAME')} --out NEW_DIR`")
+    return config
+
+
+def train_config_for(spec: registry.ModelSpec,
+                     train_config: TrainConfig | dict[str, Any] | None) -> TrainConfig:
+    """The model's Trainer options: TrainConfig defaults, the spec's, then the caller's."""
+    if isinstance(train_config, TrainConfig):
+        return train_config
+    values = dict(spec.train_defaults)
+    values.update(train_config or {})
+    return apply_overrides(TrainConfig(), values)
+
+
+def model_config_for(spec: registry.ModelSpec, dataset: str, data_dir: Any,
+                     overrides: dict[str, Any], train_cfg: TrainConfig,
+                     explicit: set[str]) -> Any:
+    from perceptzoo import data
+
+    if spec.runner == "trainer":
+        return registry.make_config(spec.name, data.info(dataset, data_dir), **overrides)
+    fields = {f.name for f in dataclasses.fields(spec.config_class)}
+    values = dict(overrides)
+    if spec.runner == "agent":
+        values.setdefault("env_id", dataset)
+        for key in AGENT_FLAGS:
+            if key in explicit and key not in fields and key not in ("seed", "device"):
+                raise UserError(f"--{key.replace('_', '-')} does not apply to {spec.name}; set "
+                                f"its options with --set key=value ({', '.join(sorted(fields))})")
+            if key in fields and (key in explicit or key in ("seed", "device")):
+                values.setdefault(key, getattr(train_cfg, key))
+    return registry.make_config(spec.name, None, **values)
+
+
+# -- train / resume -------------------------------------------------------------------------
+def train(name: str, *, dataset: str | None = None, out: str | Path | None = None,
+          train_config: TrainConfig | dict[str, Any] | None = None,
+          model_overrides: dict[str, Any] | list[str] | None = None,
+          data_dir: str | Path | None = None) -> Path:
+    """Train model `name` on `dataset` (its default if None) into a new run folder.
+
+    `train_config`: a TrainConfig, or a dict of the options the caller sets (the rest are the
+    model's `train_defaults`, then TrainConfig's defaults). Returns the run folder.
+    """
+    spec = registry.get_spec(name)
+    dataset = dataset or spec.default_dataset
+    explicit = set(train_config) if isinstance(train_config, dict) else set()
+    cfg = train_config_for(spec, train_config)
+    if not isinstance(model_overrides, dict):
+        model_overrides = parse_overrides(model_overrides or [])
+    model_cfg = model_config_for(spec, dataset, data_dir, model_overrides, cfg, explicit)
+    out = Path(out) if out else Path("runs") / f"{name}-{dataset.replace(':', '_').replace('/', '_')}"
+    run = RunDir(out)
+    if (out / CONFIG).exists():
+        raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
+    config = run_config(spec, dataset, data_dir, model_cfg, cfg)
+    if spec.runner == "agent":
+        return _learn(run, spec, model_cfg, cfg, config)
+    return _fit(run, spec, model_cfg, dataset, cfg, data_dir, config=config)
+
+
+def resume(run_dir: str | Path) -> Path:
+    """Continue an interrupted run from its last checkpoint."""
+    run = RunDir(run_dir)
+    config = read_config(run)
+    spec = registry.get_spec(config["model"])
+    model_cfg = _model_cfg(spec, config, run)
+    cfg = from_dict(TrainConfig, config["train"])
+    if spec.runner == "agent":
+        raise UserError(f"{run.path} is a run of agent {spec.name}, whose learn() loop keeps "
+                        "no checkpoint; start a new run with --out NEW_DIR")
+    return _fit(run, spec, model_cfg, config["dataset"], cfg, config.get("data_dir"),
+                config=None)
+
+
+def _model_cfg(spec: registry.ModelSpec, config: dict, run: RunDir) -> Any:
+    try:
+        return from_dict(spec.config_class, config.get("model_config", {}))
+    except UserError as err:
+        raise UserError(f"{run.path}/{CONFIG} does not fit model {spec.name}: {err}") from None
+
+
+def _sources(spec, model, dataset: str, cfg: TrainConfig, data_dir):
+    from perceptzoo import data
+
+    if spec.runner == "field":
+        return model.data_source(dataset, "train", data_dir, cfg.seed, cfg.batch_size), None
+    return data.load(dataset, "train", data_dir), data.load(dataset, "valid", data_dir)
+
+
+def _fit(run: RunDir, spec, model_cfg, dataset: str, cfg: TrainConfig, data_dir, *,
+         config: dict | None) -> Path:
+    """Build, (re)load and fit a trainer or field model; write the run's end products."""
+    torch.manual_seed(cfg.seed)
+    model = registry.build_from_config(spec.name, model_cfg)
+    train_set, valid_set = _sources(spec, model, dataset, cfg, data_dir)
+    if spec.runner == "trainer" and hasattr(model, "check_data"):
+        model.check_data(train_set.info)
+    trainer = Trainer(model, train_set, valid_set, cfg, run)
+    if config is not None:  # a new run: the folder appears only once everything is checked
+        if trainer.rank == 0:
+            run.write_config(config)
+        if hasattr(model, "initialize"):  # data-dependent init (ActNorm): same on every rank
+            model.initialize(trainer.batch_at(0, shard=False))
+    else:
+        trainer.load_state_dict(run.load_checkpoint())
+        if trainer.rank == 0:
+            run.truncate_metrics(trainer.step)
+    trainer.fit()
+    if trainer.rank == 0:
+        model.eval()
+        try:
+            written = _write_samples(spec, model, run, config or read_config(run),
+                                     num_samples=cfg.num_samples, out=None, seed=cfg.seed)
+            if written:
+                run.append_metrics({"step": trainer.step, "kind": "samples", "written": written})
+        except UserError as err:  # e.g. no surface yet: say so in the log, keep the run
+            run.append_metrics({"step": trainer.step, "kind": "samples", "error": str(err)})
+    return run.path
+
+
+def _learn(run: RunDir, spec, model_cfg, cfg: TrainConfig, config: dict) -> Path:
+    """An agent's run: `learn` for `steps` environment steps, then its tensors and curve."""
+    agent = spec.model_class(model_cfg)
+    steps = cfg.steps if "steps" in dict(spec.train_defaults) or cfg.steps != TrainConfig.steps \
+        else 0
+    run.write_config(config)
+    start = time.time()
+    agent.learn(None, steps)
+    wall = time.time() - start
+    run.save_tensors(agent.state_tensors())
+    record: dict[str, Any] = {"step": int(steps or getattr(model_cfg, "total_steps", 0)),
+                              "kind": "train", "time_s": round(wall, 2)}
+    if hasattr(agent, "training_summary"):
+        record.update(agent.training_summary(run.path))
+    run.append_metrics(record)
+    return run.path
+
+
+# -- load / evaluate / sample -----------------------------------------------------------------
+def load(run_dir: str | Path, device: str | torch.device | None = None) -> Any:
+    """The trained model (or agent) of a run folder, in eval mode, on `device` (default CPU)."""
+    run = RunDir(run_dir)
+    config = read_config(run)
+    spec = registry.get_spec(config["model"])
+    model_cfg = _model_cfg(spec, config, run)
+    target = resolve_device(str(device)) if device is not None else torch.device("cpu")
+    if spec.runner == "agent":
+        if "device" in {f.name for f in dataclasses.fields(model_cfg)}:
+            model_cfg = dataclasses.replace(model_cfg, device=str(target))
+        agent = spec.model_class(model_cfg)
+        agent.load_state_tensors(run.load_tensors())
+        return agent
+    model = registry.build_from_config(spec.name, model_cfg)
+    run.load_weights(model)
+    return model.to(target).eval()
+
+
+def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 1000,
+             num_episodes: int = 100, num_shapes: int = 16, data_dir: str | Path | None = None,
+             device: str | None = None) -> dict[str, Any]:
+    """A run's metrics on `split`; appended to its metrics.jsonl as a record of kind "eval".
+
+    num_samples: samples for sample-based metrics (trainer models; 0: likelihoods only);
+    num_episodes: seeded episodes (agents); num_shapes: shapes scored (fields).
+    """
+    from perceptzoo.metrics.evaluate import evaluate as evaluate_model
+
+    run = RunDir(run_dir)
+    config = read_config(run)
+    spec = registry.get_spec(config["model"])
+    data_dir = data_dir or config.get("data_dir")
+    model = load(run, device=device)
+    if spec.runner == "agent":
+        metrics = model.evaluate_episodes(num_episodes, SPLIT_SEEDS.get(split, 10_000))
+        metrics = {"split": split, **metrics}
+    elif spec.runner == "field":
+        metrics = model.evaluate_shapes(config["dataset"], split, data_dir,
+                                        num_shapes=num_shapes)
+    else:
+        metrics = evaluate_model(model, config["dataset"], split, data_dir=data_dir,
+                                 num_samples=num_samples)
+    steps = [r.get("step", 0) for r in run.read_metrics() if isinstance(r.get("step"), int)]
+    run.append_metrics({"step": max(steps, default=0), "kind": "eval", "split": split,
+                        **metrics})
+    return metrics
+
+
+def sample(run_dir: str | Path, *, num_samples: int = 64, out: str | Path | None = None,
+           seed: int = 0) -> str:
+    """Write samples of a run (an image grid, a WAV, meshes, rollouts) into the run folder
+    (or `out`); returns a line saying what was written."""
+    run = RunDir(run_dir)
+    config = read_config(run)
+    spec = registry.get_spec(config["model"])
+    model = load(run)
+    return _write_samples(spec, model, run, config, num_samples=num_samples, out=out, seed=seed)
+
+
+def _write_samples(spec, model, run: RunDir, config: dict, *, num_samples: int,
+                   out: str | Path | None, seed: int) -> str:
+    if num_samples <= 0:
+        return ""
+    if spec.runner == "agent":
+        return model.write_rollouts(out or run.path / "rollout.png", num_episodes=num_samples,
+                                    seed=seed)
+    if spec.runner == "field":
+        return model.write_samples(config["dataset"], config.get("data_dir"),
+                                   num_samples=num_samples, out=out or run.path / "mesh.ply",
+                                   seed=seed)
+    if not hasattr(model, "sample"):
+        if out is not None:
+            raise UserError(f"model {spec.name} cannot sample")
+        return ""
+    from perceptzoo import data
+    from perceptzoo.viz.images import save_samples
+
+    device = next(iter(model.parameters())).device
+    g = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
+        samples = model.sample(num_samples, generator=g)
+    written = save_samples(samples.cpu(), out or run.path / "samples.png",
+                           data.info(config["dataset"], config.get("data_dir")))
+    return f"wrote {num_samples} samples to {written}"
+
+
+__all__ = ["FORMAT", "evaluate", "init_distributed", "load", "read_config", "resume",
+           "run_config", "sample", "train"]

@@ -1,0 +1,1 @@
+"""Energy-based and Markov-chain models: restricted Boltzmann machines, GSNs."""

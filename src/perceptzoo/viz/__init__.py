@@ -1,0 +1,1 @@
+"""Pictures of results: image grids, scatter plots, curves, rollouts and turntables."""
