@@ -20,7 +20,7 @@ Density models and samplers (any runner)
     sample(num_samples, *, cond=None, generator=None) -> Tensor   data space
 
 Field models (runner "field": implicit shapes; fitted by the Trainer from their own data)
-    data_source(dataset, split, data_dir, seed) -> BatchSource
+    data_source(dataset, split, data_dir, seed, batch_size) -> BatchSource
     loss(batch) -> LossOutput
     evaluate_shapes(dataset, split, data_dir, *, num_shapes) -> dict[str, float]
     write_samples(dataset, data_dir, *, num_samples, out, seed) -> str
@@ -28,7 +28,7 @@ Field models (runner "field": implicit shapes; fitted by the Trainer from their 
 Agents (runner "agent": RL; they own modules but are not modules; `learn` is the algorithm)
     act(obs, *, deterministic=False)
     learn(env, total_steps, *, callback=None) -> self
-    save(path) / load(path)  (classmethod)
+    state_tensors() -> dict[str, Tensor] / load_state_tensors(tensors)   what it learned
     evaluate_episodes(num_episodes, seed) -> dict[str, float]
     write_rollouts(out, *, num_episodes, seed) -> str
 
@@ -90,7 +90,7 @@ class DensityModel(Protocol):
 @runtime_checkable
 class FieldModel(Protocol):
     def data_source(self, dataset: str, split: str, data_dir: str | Path | None,
-                    seed: int) -> BatchSource: ...
+                    seed: int, batch_size: int) -> BatchSource: ...
 
     def loss(self, batch: Any) -> LossOutput: ...
 
@@ -107,7 +107,9 @@ class Agent(Protocol):
 
     def learn(self, env: Any, total_steps: int, *, callback: Any = None) -> Any: ...
 
-    def save(self, path: str | Path) -> Any: ...
+    def state_tensors(self) -> dict[str, torch.Tensor]: ...
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
 
     def evaluate_episodes(self, num_episodes: int, seed: int) -> dict[str, float]: ...
 
@@ -124,7 +126,7 @@ HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "extra_metrics": (("x",), ()),
     "log_prob": (("x",), ("cond",)),
     "sample": (("num_samples",), ("cond", "generator")),
-    "data_source": (("dataset", "split", "data_dir", "seed"), ()),
+    "data_source": (("dataset", "split", "data_dir", "seed", "batch_size"), ()),
     "evaluate_shapes": (("dataset", "split", "data_dir"), ("num_shapes",)),
     "write_samples": (("dataset", "data_dir"), ("num_samples", "out", "seed")),
     "act": (("obs",), ("deterministic",)),
@@ -137,7 +139,8 @@ HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 REQUIRED = {
     "trainer": ("loss",),  # or train_step (checked in check_hooks)
     "field": ("data_source", "loss", "evaluate_shapes", "write_samples"),
-    "agent": ("act", "learn", "save", "load", "evaluate_episodes", "write_rollouts"),
+    "agent": ("act", "learn", "state_tensors", "load_state_tensors", "evaluate_episodes",
+              "write_rollouts"),
 }
 
 
