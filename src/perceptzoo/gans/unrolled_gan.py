@@ -1,0 +1,147 @@
+"""Unrolled GAN (Metz, Poole, Pfau & Sohl-Dickstein, ICLR 2017).
+
+The generator is trained against the discriminator it would face after K more discriminator
+updates, which lets it anticipate D's response and spread over the modes instead of collapsing:
+
+    theta_D^0 = theta_D,   theta_D^{k+1} = theta_D^k + eta^k d f(theta_G, theta_D^k) / d theta_D^k
+    f_K(theta_G, theta_D) = f(theta_G, theta_D^K(theta_G, theta_D))                  (eqs. 4-5)
+
+and theta_G descends d f_K / d theta_G, the gradient flowing through all K updates
+(create_graph). The real D still takes ordinary steps on f (eq. 6 uses theta_D^1 only).
+
+The K updates are Adam steps (the paper's appendix trains with Adam, and an SGD step of a small
+lr would hardly move D) that start from the real D optimiser's moments, written
+differentiably. They act on functional copies of D's parameters through
+`torch.func.functional_call`, so the real D's parameters, gradients and optimiser state are
+untouched by the unrolling (tested in tests/gans/test_unrolled_gan.py).
+
+The 2D setting of the paper (appendix A): G an MLP with two hidden layers of 128 ReLU, D one
+hidden layer of 128 ReLU on the input scaled by 1/4, the minimax ("saturating") losses, Adam
+lr 1e-4 and beta1 = 0.5, batch 512, K = 5 or 10.
+
+    >>> import perceptzoo
+    >>> model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", unroll_steps=2)
+    >>> model.sample(4).shape
+    torch.Size([4, 2])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.func import functional_call
+
+from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
+from perceptzoo.gans.common import (
+    GANBase,
+    average_gradients,
+    critic_batches,
+    discriminator_loss,
+    finite,
+    generator_loss,
+    mlp_discriminator,
+    mlp_generator,
+    step,
+)
+
+
+@dataclass
+class UnrolledGANConfig:
+    data_shape: tuple[int, ...] = (2,)
+    num_levels: int | None = None
+    latent_dim: int = 64
+    hidden_g: tuple[int, ...] = (128, 128)
+    hidden_d: tuple[int, ...] = (128,)
+    input_scale: float = 0.25
+    generator_loss: str = "minimax"
+    """minimax (as Metz et al.) | non_saturating"""
+    unroll_steps: int = 5
+    """K, discriminator updates the generator looks through (0: a plain GAN)"""
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_lr_scale: float = 1.0
+
+    @classmethod
+    def tiny(cls) -> UnrolledGANConfig:
+        return cls(latent_dim=8, hidden_g=(16,), hidden_d=(16,), unroll_steps=2)
+
+
+@register("unrolled_gan", UnrolledGANConfig, family="gans", runner="trainer",
+          default_dataset="toy2d:8gaussians",
+          train_defaults={"lr": 1e-4, "batch_size": 512, "schedule": "constant",
+                          "grad_clip": None})
+class UnrolledGAN(GANBase):
+    def __init__(self, cfg: UnrolledGANConfig):
+        super().__init__()
+        if cfg.unroll_steps < 0:
+            raise UserError(f"unroll_steps must be >= 0, got {cfg.unroll_steps}")
+        generator_loss(torch.zeros(1), cfg.generator_loss)
+        self.cfg = cfg
+        shape = tuple(cfg.data_shape)
+        self.generator = mlp_generator(cfg.latent_dim, tuple(cfg.hidden_g), shape,
+                                       len(shape) == 3)
+        self.discriminator = mlp_discriminator(shape, tuple(cfg.hidden_d), cfg.input_scale)
+
+    def unrolled_parameters(self, real_batches: list[torch.Tensor], fake: torch.Tensor,
+                            opt_d: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+        """theta_D^K as a differentiable function of theta_G (through `fake`): K Adam steps on
+        functional copies that start from the real D's parameters and Adam moments."""
+        names = [n for n, _ in self.discriminator.named_parameters()]
+        params = dict(self.discriminator.named_parameters())
+        group = opt_d.param_groups[0]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        state = [opt_d.state.get(p, {}) for p in params.values()]
+        m = [s["exp_avg"].detach() if "exp_avg" in s else torch.zeros_like(p)
+             for s, p in zip(state, params.values())]
+        v = [s["exp_avg_sq"].detach() if "exp_avg_sq" in s else torch.zeros_like(p)
+             for s, p in zip(state, params.values())]
+        t0 = int(state[0]["step"]) if "step" in state[0] else 0
+        n = len(fake)
+        for k in range(self.cfg.unroll_steps):
+            real = real_batches[k % len(real_batches)]
+            f = fake[k * n // self.cfg.unroll_steps: (k + 1) * n // self.cfg.unroll_steps] \
+                if n >= self.cfg.unroll_steps else fake
+            loss = discriminator_loss(functional_call(self.discriminator, params, (real,)),
+                                      functional_call(self.discriminator, params, (f,)))
+            grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+            t = t0 + k + 1
+            new = {}
+            for i, (name, g) in enumerate(zip(names, grads)):
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                m_hat, v_hat = m[i] / (1 - b1 ** t), v[i] / (1 - b2 ** t)
+                new[name] = params[name] - lr * m_hat / ((v_hat + 1e-30).sqrt() + eps)
+            params = new
+        return params
+
+    def train_step(self, batch, optimizers) -> dict[str, float]:
+        """One real D step (eq. 6), then one G step through K unrolled D steps (eq. 5)."""
+        opt_g, opt_d = optimizers
+        x = self.model_space(batch[0])
+        # 1. the real discriminator's step on f (theta_G fixed)
+        with torch.no_grad():
+            fake = self.generator(self.latent(len(x)))
+        real_logits, fake_logits = self.discriminator(x), self.discriminator(fake)
+        loss_d = discriminator_loss(real_logits, fake_logits)
+        step(opt_d, loss_d, self.discriminator)
+        # 2. the generator's step on f_K: the gradient flows through theta_D^K(theta_G)
+        fake = self.generator(self.latent(len(x)))
+        params = dict(self.discriminator.named_parameters())
+        if self.cfg.unroll_steps > 0:
+            params = self.unrolled_parameters(critic_batches(x, self.cfg.unroll_steps), fake,
+                                              opt_d)
+        loss_g = generator_loss(functional_call(self.discriminator, params, (fake,)),
+                                self.cfg.generator_loss)
+        g_params = list(self.generator.parameters())
+        grads = torch.autograd.grad(loss_g, g_params)  # only G's: D's .grad stays as it was
+        opt_g.zero_grad(set_to_none=True)
+        for p, g in zip(g_params, grads):
+            p.grad = g
+        average_gradients(self.generator)
+        opt_g.step()
+        return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
+                       "loss_g": loss_g.detach(),
+                       "d_real": torch.sigmoid(real_logits).mean().detach(),
+                       "d_fake": torch.sigmoid(fake_logits).mean().detach()}, "UnrolledGAN")
