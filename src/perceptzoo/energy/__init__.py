@@ -1,1 +1,7 @@
-"""Energy-based and Markov-chain models: restricted Boltzmann machines, GSNs."""
+"""Energy-based and Markov-chain models: restricted Boltzmann machines, GSNs.
+
+rbm (Bernoulli-Bernoulli RBM: CD-k, PCD, exact and AIS log Z), gsn (Generative Stochastic
+Network: a denoising autoencoder's corrupt/denoise Markov chain).
+"""
+
+from perceptzoo.energy import rbm  # noqa: F401  (registers "rbm")
