@@ -23,15 +23,14 @@ IMAGE_MODELS = ("pixelcnn", "gated_pixelcnn", "pixelrnn", "transformer")
 
 
 def build_tiny(name: str, data_shape=(1, 3, 4), num_levels: int = 2, seed: int = 0, **extra):
-    """A tiny model (float64, but MADE) with perturbed weights: no conditional trivially flat."""
+    """A tiny float64 model with perturbed weights: no conditional trivially flat."""
     torch.manual_seed(seed)
     cfg = dict(TINY[name])
     if name == "wavenet":
         data_shape = (1, 1, int(torch.tensor(data_shape).prod()))
     cfg.update(extra)
     model = perceptzoo.build(name, data_shape=data_shape, num_levels=num_levels, **cfg)
-    if name != "made":  # MADE computes in float32 by design
-        model = model.double()
+    model = model.double()
     with torch.no_grad():
         if name == "tabular":
             model.counts.copy_(torch.rand_like(model.counts) * 5)
@@ -46,7 +45,5 @@ def build_tiny(name: str, data_shape=(1, 3, 4), num_levels: int = 2, seed: int =
 
 
 def conditionals(model, x: torch.Tensor) -> torch.Tensor:
-    """(B, D, P) per-dimension parameters of any family member (MADE has only `logits`)."""
-    if hasattr(model, "conditionals"):
-        return model.conditionals(x)
-    return model.logits(x).reshape(x.shape[0], model.num_dims, -1)
+    """(B, D, P) per-dimension parameters: every family member has `conditionals`."""
+    return model.conditionals(x)

@@ -183,7 +183,7 @@ def test_cli_train_sample_eval_on_the_default_dataset(name, tmp_path, capsys):
     assert math.isfinite(trained["test_nll_nats"])
     assert cli(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.png")]) == 0
     assert (tmp_path / "s.png").exists()
-    assert cli(["eval", str(run), "--num-samples", "0"]) == 0
+    assert cli(["eval", str(run), "--eval-samples", "0"]) == 0
     assert "test_bits_per_dim" in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 

@@ -108,13 +108,13 @@ def test_class_conditional_models_normalised_given_each_label_and_marginally(nam
         x = x.reshape(-1, 1, 1, 12)
     with torch.no_grad():
         for label in range(3):
-            lp = model.log_prob(x, torch.full((len(x),), label))
+            lp = model.log_prob(x, cond=torch.full((len(x),), label))
             assert abs(torch.logsumexp(lp, 0).exp().item() - 1) < 1e-5
         model.trained_with_labels.fill_(True)  # log_prob(x) is now the marginal over labels
         assert abs(torch.logsumexp(model.log_prob(x), 0).exp().item() - 1) < 1e-5
         # and the labels matter
-        a = model.log_prob(x[:8], torch.zeros(8))
-        b = model.log_prob(x[:8], torch.ones(8))
+        a = model.log_prob(x[:8], cond=torch.zeros(8))
+        b = model.log_prob(x[:8], cond=torch.ones(8))
         assert not torch.allclose(a, b)
 
 

@@ -69,7 +69,7 @@ def test_ensemble_is_log_mean_exp_of_masks():
     per_mask = []
     for k in range(4):
         model.set_mask(k)
-        per_mask.append(model._log_prob_current_mask(x))
+        per_mask.append(model.log_prob_given(x))
     expected = torch.logsumexp(torch.stack(per_mask), 0) - math.log(4)
     torch.testing.assert_close(model.log_prob(x), expected)
     assert not torch.allclose(per_mask[0], per_mask[1])  # masks really differ

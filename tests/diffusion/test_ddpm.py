@@ -157,5 +157,5 @@ def test_cli_train_sample_eval_with_ema(tmp_path, capsys):
     assert not torch.equal(live, model.net.encoder.input_conv.weight)
     assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.png")]) == 0
     assert (tmp_path / "s.png").exists()
-    assert main(["eval", str(run), "--num-samples", "0"]) == 0
+    assert main(["eval", str(run), "--eval-samples", "0"]) == 0
     assert "test_bound_decoder_bits_per_dim" in capsys.readouterr().out

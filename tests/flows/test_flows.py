@@ -343,7 +343,7 @@ def test_cli_train_sample_eval_and_reload(tmp_path, capsys, name, dataset, overr
     assert math.isfinite(metrics["test_nll_nats"])
     assert main(["sample", str(run), "-n", "4", "--out", str(tmp_path / "s.png")]) == 0
     assert (tmp_path / "s.png").stat().st_size > 0
-    assert main(["eval", str(run), "--num-samples", "0"]) == 0
+    assert main(["eval", str(run), "--eval-samples", "0"]) == 0
     # the reloaded model scores exactly as the trained one did (same noise draw)
     from perceptzoo import data
 

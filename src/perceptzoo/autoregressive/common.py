@@ -1,4 +1,4 @@
-"""What the autoregressive models share: output distributions and reproducible sampling.
+"""What the autoregressive models share: one contract, output distributions, reproducible sampling.
 
 Every model of this family factorises p(x) = prod_i p(x_i | x_<i) over the dimensions of x in a
 fixed order and computes all conditionals' parameters at once from the (teacher-forced) data:
@@ -20,6 +20,17 @@ Sampling draws one uniform number u per example and dimension from the caller's 
 inverts the CDF of the conditional (`sample_from_params`); two samplers that see the same
 conditionals therefore make the same draws, which is how the cached samplers are tested
 against the naive D-pass ones.
+
+`Autoregressive` is the family's contract written once: a model that has `head`, `num_dims`,
+`order` and `conditionals(x, *, cond=None)` gets from it
+
+    log_prob(x, *, cond=None) = sum_d log p(x_d | x_<d [, cond])         (the chain rule)
+    loss((x, y))              = mean -log p(x [| y])                      (teacher forcing)
+    sample_naive(n, ...)      = D passes of `conditionals`, one dimension each, in `order`
+
+and, for a class-conditional model (`num_classes` > 0 and a `trained_with_labels` buffer set
+by training on labels), `log_prob(x)` without `cond` is the exact marginal
+log (1/K) sum_k p(x | k) under a uniform label prior.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.errors import UserError
 
 HEADS = ("auto", "bernoulli", "categorical", "logistic_mixture")
@@ -126,3 +138,76 @@ def check_discrete(model_name: str, info, cfg) -> None:
         raise UserError(f"this {model_name} was built for {tuple(cfg.data_shape)} with "
                         f"{cfg.num_levels} levels, not {info.name}; rebuild it with "
                         f"dataset={info.name!r}")
+
+
+class Autoregressive:
+    """Mixin for `nn.Module`s of this family: log_prob, loss and the naive sampler, once.
+
+    The model provides `head` (an `OutputHead`), `num_dims`, an `order` buffer (D,) and
+    `conditionals(x, *, cond=None) -> (B, D, P)`. Class-conditional models set `num_classes`
+    and register a bool buffer `trained_with_labels`; `log_prob_chunk` bounds the examples
+    scored in one pass (WaveNet's (B, T, 256) logits would take GBs for a large batch).
+    """
+
+    head: OutputHead
+    num_dims: int
+    order: torch.Tensor
+    num_classes: int = 0
+    log_prob_chunk: int | None = None
+
+    def log_prob_given(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """log p(x | cond) = sum_d log p(x_d | x_<d, cond) in nats, (B,)."""
+        step = self.log_prob_chunk
+        if step is None or len(x) <= step:
+            params = self.conditionals(x, cond=cond)  # (B, D, P)
+            return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
+        return torch.cat([
+            self.log_prob_given(x[i : i + step], None if cond is None else cond[i : i + step])
+            for i in range(0, len(x), step)])
+
+    def _marginal_over_labels(self) -> bool:
+        return self.num_classes > 0 and bool(getattr(self, "trained_with_labels", False))
+
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """log p(x | cond) in nats, (B,); a model trained with labels and given no `cond`
+        returns the marginal log (1/K) sum_k p(x | k)."""
+        if cond is not None or not self._marginal_over_labels():
+            return self.log_prob_given(x, cond)
+        K = self.num_classes
+        per_class = torch.stack([
+            self.log_prob_given(x, torch.full((x.shape[0],), k, device=x.device))
+            for k in range(K)])  # (K, B)
+        return torch.logsumexp(per_class, 0) - math.log(K)
+
+    @property
+    def loss_is_nll(self) -> bool:
+        """Unconditional: the loss is the mean of -log_prob(x) (validated in one pass); with
+        labels the loss is -log p(x | y) and log_prob(x) the class mixture."""
+        return self.num_classes == 0
+
+    def loss(self, batch) -> LossOutput:
+        x, y = batch
+        cond = y if self.num_classes else None
+        if cond is not None and self.training:
+            self.trained_with_labels.fill_(True)
+        nll = -self.log_prob_given(x, cond).mean()
+        return LossOutput(nll, nll_metrics(nll, self.num_dims))
+
+    @torch.no_grad()
+    def sample_naive(self, num_samples: int, *, cond: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None,
+                     shape: tuple[int, ...] | None = None) -> torch.Tensor:
+        """(num_samples, *shape) levels by D passes of `conditionals`, dimension order[t] drawn
+        at pass t: the reference the cached samplers are tested against (they draw the same
+        uniforms, so they give the same samples). `shape` defaults to the data shape; another
+        one (longer audio) is filled in raster order."""
+        shape = tuple(self.cfg.data_shape) if shape is None else tuple(shape)
+        D = math.prod(shape)
+        order = self.order.tolist() if D == self.num_dims else range(D)
+        w = next(self.parameters())
+        x = torch.zeros(num_samples, D, dtype=w.dtype, device=w.device)
+        for d in order:
+            params = self.conditionals(x.view(num_samples, *shape), cond=cond)[:, d]  # (B, P)
+            u = uniforms(num_samples, generator, x.device)
+            x[:, d] = self.head.sample(params, u).to(x.dtype)
+        return x.view(num_samples, *shape)

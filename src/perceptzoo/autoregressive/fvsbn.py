@@ -29,8 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.autoregressive.common import OutputHead, check_discrete, nll_metrics, uniforms
-from perceptzoo.core.contracts import LossOutput
+from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete, uniforms
 from perceptzoo.core.registry import register
 from perceptzoo.nn.masked import MaskedLinear
 
@@ -44,9 +43,7 @@ class FVSBNConfig:
 
 
 @register("fvsbn", FVSBNConfig, default_dataset="digits", family="autoregressive", runner="trainer")
-class FVSBN(nn.Module):
-    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
-
+class FVSBN(Autoregressive, nn.Module):
     def __init__(self, cfg: FVSBNConfig):
         super().__init__()
         self.cfg = cfg
@@ -67,19 +64,10 @@ class FVSBN(nn.Module):
         x = x.reshape(x.shape[0], self.num_dims).to(self.linear.weight.dtype)
         return x / (self.cfg.num_levels - 1)
 
-    def conditionals(self, x: torch.Tensor) -> torch.Tensor:
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
         """x (B, *data_shape) -> (B, D, P) logits (see common.py)."""
         return self.linear(self._inputs(x)).view(x.shape[0], self.num_dims, -1)
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (B,)."""
-        params = self.conditionals(x)
-        return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
-
-    def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        nll = -self.log_prob(x).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):

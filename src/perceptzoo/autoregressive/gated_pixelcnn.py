@@ -25,7 +25,8 @@ label" embedding row is used throughout. The buffer `trained_with_labels` record
 
 Sampling: `cached=True` computes each layer of the vertical stack once per row and the
 horizontal stack once per pixel (`MaskedConv2d.forward_row` / `forward_at`), instead of a full
-forward pass per pixel and channel (`cached=False`); both draw the same uniforms.
+forward pass per pixel and channel (`cached=False`, the family's naive sampler); both draw the
+same uniforms. `log_prob` and `loss` are the family's (`common.Autoregressive`).
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("gated_pixelcnn", data_shape=(1, 6, 6), num_levels=2,
@@ -44,15 +45,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.autoregressive.common import (
+    Autoregressive,
     OutputHead,
     check_discrete,
-    nll_metrics,
     pixel_order,
     uniforms,
 )
-from perceptzoo.errors import UserError
-from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.nn.masked_conv import MaskedConv2d, channel_groups
 
 
@@ -99,7 +99,7 @@ class GatedLayer(nn.Module):
 
 @register("gated_pixelcnn", GatedPixelCNNConfig, default_dataset="digits",
           family="autoregressive", runner="trainer")
-class GatedPixelCNN(nn.Module):
+class GatedPixelCNN(Autoregressive, nn.Module):
     def __init__(self, cfg: GatedPixelCNNConfig):
         super().__init__()
         if len(cfg.data_shape) != 3:
@@ -129,11 +129,12 @@ class GatedPixelCNN(nn.Module):
     def _scale(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.out1.weight.dtype) * (2.0 / (self.cfg.num_levels - 1)) - 1.0
 
-    def _labels(self, y: torch.Tensor | None, batch: int) -> torch.Tensor:
+    def _labels(self, cond: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """Class labels (B,), the extra "no label" row where there are none."""
         device = self.out1.weight.device
-        if y is None or self.num_classes == 0:
+        if cond is None or self.num_classes == 0:
             return torch.full((batch,), self.num_classes, dtype=torch.long, device=device)
-        return y.long().to(device)
+        return cond.long().to(device)
 
     def _params_map(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """x (B, C, H, W) levels, labels (B,) -> (B, C, P, H, W)."""
@@ -149,38 +150,11 @@ class GatedPixelCNN(nn.Module):
         B, _, H, W = out.shape
         return out.view(B, self.cfg.data_shape[0], self.head.num_params, H, W)
 
-    def conditionals(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, C, H, W) -> (B, D, P); y (B,) class labels or None (see common.py)."""
-        out = self._params_map(x, self._labels(y, x.shape[0]))
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
+        """x (B, C, H, W) -> (B, D, P); cond (B,) class labels or None (see common.py)."""
+        out = self._params_map(x, self._labels(cond, x.shape[0]))
         return out.permute(0, 1, 3, 4, 2).reshape(x.shape[0], self.num_dims, -1)
-
-    def _log_prob_given(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        params = self.conditionals(x, y)
-        return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
-
-    def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """log p(x | y), or log p(x) = log mean_y p(x | y) if trained with labels and y is None."""
-        if y is not None or not bool(self.trained_with_labels):
-            return self._log_prob_given(x, y)
-        K = self.num_classes
-        per_class = torch.stack([
-            self._log_prob_given(x, torch.full((x.shape[0],), k, device=x.device))
-            for k in range(K)
-        ])  # (K, B)
-        return torch.logsumexp(per_class, 0) - math.log(K)
-
-    @property
-    def loss_is_nll(self) -> bool:
-        """Unconditional: the loss is the mean of -log_prob(x) (validated in one pass); with
-        labels the loss is log p(x | y) and log_prob(x) the class mixture."""
-        return self.num_classes == 0
-
-    def loss(self, batch) -> LossOutput:
-        x, y = batch
-        if y is not None and self.num_classes and self.training:
-            self.trained_with_labels.fill_(True)
-        nll = -self._log_prob_given(x, y if self.num_classes else None).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     # -- sampling ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -193,18 +167,17 @@ class GatedPixelCNN(nn.Module):
             cond = torch.arange(num_samples, device=device) % self.num_classes
         if cond is not None and self.num_classes == 0:
             raise UserError("this gated PixelCNN was built without classes; sample without cond")
+        if not cached:
+            return self.sample_naive(num_samples, cond=cond, generator=generator)
         labels = self._labels(cond, num_samples)
         x = torch.zeros(num_samples, C, H, W, device=device, dtype=dtype)
         caches = None
         for i in range(H):
             for j in range(W):
                 for c in range(C):
-                    if cached:
-                        if j == 0 and c == 0:
-                            caches = self._vertical_row(x, i, labels, caches)
-                        params = self._params_at(x, i, j, labels, caches)[:, c]  # (B, P)
-                    else:
-                        params = self._params_map(x, labels)[:, c, :, i, j]
+                    if j == 0 and c == 0:
+                        caches = self._vertical_row(x, i, labels, caches)
+                    params = self._params_at(x, i, j, labels, caches)[:, c]  # (B, P)
                     u = uniforms(num_samples, generator, device)
                     x[:, c, i, j] = self.head.sample(params, u).to(dtype)
         return x

@@ -19,7 +19,8 @@ At evaluation, log p(x) averages the probabilities of the masks, log (1/K) sum_k
 (log-mean-exp): a mixture of K autoregressive models, itself exactly normalised.
 
 Outputs: one Bernoulli logit per dimension for binary data, or a categorical over `num_levels`
-values per dimension (e.g. 17 grey levels for digits). Sampling takes D passes.
+values per dimension (e.g. 17 grey levels for digits): `conditionals(x)` under the current mask,
+scored and sampled (D passes) by the family's `common.Autoregressive`.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("made", data_shape=(1, 4, 4), num_levels=2, hidden_sizes=(32,))
@@ -36,9 +37,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.errors import UserError
+from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.nn.masked import MaskedLinear
 
 
@@ -62,7 +64,7 @@ class MADEConfig:
 
 
 @register("made", MADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
-class MADE(nn.Module):
+class MADE(Autoregressive, nn.Module):
     def __init__(self, cfg: MADEConfig):
         super().__init__()
         if cfg.num_levels < 2:
@@ -72,7 +74,8 @@ class MADE(nn.Module):
         self.cfg = cfg
         self.num_dims = math.prod(cfg.data_shape)
         # Bernoulli: one logit per dimension; categorical: num_levels logits per dimension.
-        self.out_per_dim = 1 if cfg.num_levels == 2 else cfg.num_levels
+        self.head = OutputHead("auto", cfg.num_levels)
+        self.out_per_dim = self.head.num_params
         sizes = [self.num_dims, *cfg.hidden_sizes]
         self.hidden = nn.ModuleList(MaskedLinear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.output = MaskedLinear(sizes[-1], self.num_dims * self.out_per_dim)
@@ -87,11 +90,7 @@ class MADE(nn.Module):
         self.set_mask(0)
 
     def check_data(self, info) -> None:
-        if info.num_levels is None:
-            raise UserError(f"MADE models discrete data; {info.name} is continuous. Use a flow.")
-        if info.num_levels != self.cfg.num_levels or tuple(info.data_shape) != self.cfg.data_shape:
-            raise UserError(f"this MADE was built for {self.cfg.data_shape} with "
-                            f"{self.cfg.num_levels} levels, not {info.name}")
+        check_discrete("MADE", info, self.cfg)
 
     # -- masks (eqs. 12-13) ---------------------------------------------------------------
     def degrees(self, k: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -146,7 +145,7 @@ class MADE(nn.Module):
 
     # -- the network ----------------------------------------------------------------------
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.reshape(x.shape[0], self.num_dims).float()
+        x = x.reshape(x.shape[0], self.num_dims).to(self.output.weight.dtype)
         return x / (self.cfg.num_levels - 1)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -161,25 +160,23 @@ class MADE(nn.Module):
             return out
         return out.view(x.shape[0], self.num_dims, self.out_per_dim)
 
-    def _log_prob_current_mask(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.logits(x)
-        target = x.reshape(x.shape[0], self.num_dims)
-        if self.out_per_dim == 1:
-            ll = -F.binary_cross_entropy_with_logits(logits, target.float(), reduction="none")
-        else:
-            ll = -F.cross_entropy(logits.transpose(1, 2), target.long(), reduction="none")
-        return ll.sum(1)
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
+        """x (B, *data_shape) -> (B, D, P) under the current mask, whose order is `order`
+        (see common.py): one logit (P = 1) or L logits per dimension."""
+        return self.logits(x).reshape(x.shape[0], self.num_dims, self.out_per_dim)
 
-    def log_prob(self, x: torch.Tensor, num_masks: int | None = None) -> torch.Tensor:
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None,
+                 num_masks: int | None = None) -> torch.Tensor:
         """log p(x) in nats, (B,). Averages p over the first `num_masks` masks (default all)."""
         K = num_masks or self.cfg.num_masks
         if K == 1 and self.cfg.num_masks == 1:
-            return self._log_prob_current_mask(x)
+            return self.log_prob_given(x)
         current = int(self.mask_index)
         per_mask = []
         for k in range(K):
             self.set_mask(k)
-            per_mask.append(self._log_prob_current_mask(x))
+            per_mask.append(self.log_prob_given(x))
         self.set_mask(current)
         return torch.logsumexp(torch.stack(per_mask), 0) - math.log(K)
 
@@ -190,12 +187,10 @@ class MADE(nn.Module):
         return self.cfg.num_masks == 1
 
     def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        if self.training and self.cfg.num_masks > 1:  # section 4.3: next mask every minibatch
+        """-log p(x) under one mask; in training the next mask every minibatch (sec. 4.3)."""
+        if self.training and self.cfg.num_masks > 1:
             self.set_mask(int(self.mask_index) + 1)
-        nll = -self._log_prob_current_mask(x).mean()
-        return LossOutput(nll, {"nll_nats": nll.item(), "bits_per_dim": nll.item() / (
-            self.num_dims * math.log(2))})
+        return super().loss(batch)
 
     @torch.no_grad()
     def extra_metrics(self, x: torch.Tensor) -> dict[str, float]:
@@ -208,28 +203,22 @@ class MADE(nn.Module):
         return {"nll_nats_1mask": float(nll.mean())}
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):
-        """D passes: fill dimensions in the order of a mask (drawn uniformly if several)."""
-        device = self.output.weight.device
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """D passes in the order of a mask (drawn uniformly per sample if several)."""
+        if cond is not None:
+            raise UserError("MADE is unconditional; sample without cond")
         current = int(self.mask_index)
         if self.cfg.num_masks > 1:
             k = torch.randint(self.cfg.num_masks, (num_samples,), generator=generator,
                               device=generator.device if generator else "cpu").cpu()
         else:
             k = torch.zeros(num_samples, dtype=torch.long)
-        x = torch.zeros(num_samples, self.num_dims, device=device)
+        w = self.output.weight
+        x = torch.zeros(num_samples, *self.cfg.data_shape, dtype=w.dtype, device=w.device)
         for mask in k.unique().tolist():
-            rows = (k == mask).nonzero().squeeze(1).to(device)
+            rows = (k == mask).nonzero().squeeze(1).to(w.device)
             self.set_mask(mask)
-            xs = x[rows]
-            for d in self.order.tolist():
-                logits = self.logits(xs)
-                if self.out_per_dim == 1:
-                    p = torch.sigmoid(logits[:, d])
-                    xs[:, d] = torch.bernoulli(p, generator=generator)
-                else:
-                    probs = F.softmax(logits[:, d], -1)
-                    xs[:, d] = torch.multinomial(probs, 1, generator=generator).squeeze(1).float()
-            x[rows] = xs
+            x[rows] = self.sample_naive(len(rows), generator=generator)
         self.set_mask(current)
-        return x.reshape(num_samples, *self.cfg.data_shape)
+        return x

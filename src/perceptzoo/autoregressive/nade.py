@@ -31,8 +31,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.autoregressive.common import OutputHead, check_discrete, nll_metrics, uniforms
-from perceptzoo.core.contracts import LossOutput
+from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete, uniforms
 from perceptzoo.core.registry import register
 
 
@@ -47,9 +46,7 @@ class NADEConfig:
 
 
 @register("nade", NADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
-class NADE(nn.Module):
-    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
-
+class NADE(Autoregressive, nn.Module):
     def __init__(self, cfg: NADEConfig):
         super().__init__()
         self.cfg = cfg
@@ -83,19 +80,10 @@ class NADE(nn.Module):
         return torch.stack([torch.sigmoid(self.c + v[:, :d] @ self.W[:, :d].T)
                             for d in range(self.num_dims)], dim=1)
 
-    def conditionals(self, x: torch.Tensor) -> torch.Tensor:
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
         """x (B, *data_shape) -> (B, D, P) output parameters (see common.py)."""
         return torch.einsum("bdh,dph->bdp", self.hidden(x), self.V) + self.b
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (B,)."""
-        params = self.conditionals(x)
-        return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
-
-    def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        nll = -self.log_prob(x).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):

@@ -20,14 +20,15 @@ that misses pixels to the right of the current column in the rows above (van den
 2016b, figure 1). The causality test shows those pixels get exactly zero gradient here, and
 none for the gated PixelCNN (`gated_pixelcnn.py`), which removes the blind spot.
 
-Sampling: `sample(n, cached=False)` is the naive sampler, one full forward pass per pixel and
-channel (H W C passes over the whole image). `cached=True` (the default) keeps every layer's
-activations and, for each new pixel, computes only that pixel's activations in each layer
-(`MaskedConv2d.forward_at`): activations at earlier pixels never change once their inputs are
-known, and a mask-B layer at (i, j) only reads its input at pixels <= (i, j), so one position
-per layer is all a new pixel needs (the idea of Ramachandran et al. 2017, "Fast generation
-for convolutional autoregressive models", without the strided layers). Both samplers draw the
-same uniforms from the generator, so they produce the same images.
+Sampling: `sample(n, cached=False)` is the family's naive sampler (`common.Autoregressive`),
+one full forward pass per pixel and channel (H W C passes over the whole image). `cached=True`
+(the default) keeps every layer's activations and, for each new pixel, computes only that
+pixel's activations in each layer (`MaskedConv2d.forward_at`): activations at earlier pixels
+never change once their inputs are known, and a mask-B layer at (i, j) only reads its input at
+pixels <= (i, j), so one position per layer is all a new pixel needs (the idea of Ramachandran
+et al. 2017, "Fast generation for convolutional autoregressive models", without the strided
+layers). Both samplers draw the same uniforms from the generator, so they produce the same
+images.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("pixelcnn", data_shape=(1, 6, 6), num_levels=2, hidden_channels=8)
@@ -45,15 +46,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.autoregressive.common import (
+    Autoregressive,
     OutputHead,
     check_discrete,
-    nll_metrics,
     pixel_order,
     uniforms,
 )
-from perceptzoo.errors import UserError
-from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.nn.masked_conv import MaskedConv2d, channel_groups
 
 
@@ -87,9 +87,7 @@ class ResidualBlock(nn.Module):
 
 @register("pixelcnn", PixelCNNConfig, default_dataset="digits",
           family="autoregressive", runner="trainer")
-class PixelCNN(nn.Module):
-    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
-
+class PixelCNN(Autoregressive, nn.Module):
     def __init__(self, cfg: PixelCNNConfig):
         super().__init__()
         if len(cfg.data_shape) != 3:
@@ -125,20 +123,11 @@ class PixelCNN(nn.Module):
         B, _, H, W = out.shape
         return out.view(B, self.cfg.data_shape[0], self.head.num_params, H, W)
 
-    def conditionals(self, x: torch.Tensor) -> torch.Tensor:
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
         """x (B, C, H, W) -> (B, D, P), D = C H W flattened (see common.py)."""
         out = self._params_map(x)
         return out.permute(0, 1, 3, 4, 2).reshape(x.shape[0], self.num_dims, -1)
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (B,)."""
-        params = self.conditionals(x)
-        return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
-
-    def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        nll = -self.log_prob(x).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     # -- sampling ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -147,17 +136,16 @@ class PixelCNN(nn.Module):
         """(num_samples, C, H, W) integer levels (float tensor). See the module docstring."""
         if cond is not None:
             raise UserError("PixelCNN is unconditional; use gated_pixelcnn for class labels")
+        if not cached:
+            return self.sample_naive(num_samples, generator=generator)
         C, H, W = self.cfg.data_shape
         device, dtype = self.conv_in.weight.device, self.conv_in.weight.dtype
         x = torch.zeros(num_samples, C, H, W, device=device, dtype=dtype)
-        caches = self._empty_caches(num_samples, H, W) if cached else None
+        caches = self._empty_caches(num_samples, H, W)
         for i in range(H):
             for j in range(W):
                 for c in range(C):
-                    if cached:
-                        params = self._params_at(x, i, j, caches)[:, c]  # (B, P)
-                    else:
-                        params = self._params_map(x)[:, c, :, i, j]
+                    params = self._params_at(x, i, j, caches)[:, c]  # (B, P)
                     u = uniforms(num_samples, generator, device)
                     x[:, c, i, j] = self.head.sample(params, u).to(dtype)
         return x

@@ -44,15 +44,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.autoregressive.common import (
+    Autoregressive,
     OutputHead,
     check_discrete,
-    nll_metrics,
     pixel_order,
     uniforms,
 )
-from perceptzoo.errors import UserError
-from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.nn.masked_conv import MaskedConv2d, channel_groups
 
 
@@ -94,9 +93,7 @@ class RowLSTM(nn.Module):
 
 @register("pixelrnn", PixelRNNConfig, default_dataset="digits",
           family="autoregressive", runner="trainer")
-class PixelRNN(nn.Module):
-    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
-
+class PixelRNN(Autoregressive, nn.Module):
     def __init__(self, cfg: PixelRNNConfig):
         super().__init__()
         if len(cfg.data_shape) != 3:
@@ -140,20 +137,11 @@ class PixelRNN(nn.Module):
             feat = feat + layer.output(torch.stack(rows, dim=2))  # residual
         return self._head(feat)
 
-    def conditionals(self, x: torch.Tensor) -> torch.Tensor:
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
         """x (B, C, H, W) -> (B, D, P) (see common.py)."""
         out = self._params_map(x)
         return out.permute(0, 1, 3, 4, 2).reshape(x.shape[0], self.num_dims, -1)
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (B,)."""
-        params = self.conditionals(x)
-        return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
-
-    def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        nll = -self.log_prob(x).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     # -- sampling ---------------------------------------------------------------------------
     def _row(self, x: torch.Tensor, i: int, states):

@@ -34,10 +34,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.autoregressive.common import check_discrete, nll_metrics, uniforms
-from perceptzoo.errors import UserError
-from perceptzoo.core.contracts import LossOutput
+from perceptzoo.autoregressive.common import (
+    Autoregressive,
+    OutputHead,
+    check_discrete,
+    nll_metrics,
+    uniforms,
+)
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 
 MAX_ROWS = 1 << 22  # 4M prefixes: about 16 binary dims' worth of L=2 tables times 64
 
@@ -54,9 +59,7 @@ class TabularConfig:
 
 @register("tabular", TabularConfig, default_dataset="bars_stripes",
           family="autoregressive", runner="trainer")
-class Tabular(nn.Module):
-    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
-
+class Tabular(Autoregressive, nn.Module):
     def __init__(self, cfg: TabularConfig):
         super().__init__()
         self.cfg = cfg
@@ -75,6 +78,7 @@ class Tabular(nn.Module):
         # to hand an optimizer, but it is set by counting, never by gradients
         self.counts = nn.Parameter(torch.zeros(rows, L), requires_grad=False)
         self.register_buffer("order", torch.arange(D), persistent=False)
+        self.head = OutputHead("categorical", L)
 
     def check_data(self, info) -> None:
         check_discrete("tabular model", info, self.cfg)
@@ -97,15 +101,11 @@ class Tabular(nn.Module):
         uniform = torch.full_like(n, 1.0 / self.cfg.num_levels)
         return torch.where(total > 0, n / total.clamp(min=1e-300), uniform).log()
 
-    def conditionals(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, *shape) -> (B, D, L) log-probabilities of each level (see common.py)."""
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
+        """x (B, *shape) -> (B, D, L) log-probabilities of each level (see common.py): the
+        parameters of a categorical head, whose softmax leaves them as they are."""
         return self.table_log_probs(self.rows(x))
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (B,) (-inf for data the unsmoothed table never saw)."""
-        lp = self.conditionals(x)
-        target = x.reshape(x.shape[0], self.num_dims).long()
-        return lp.gather(-1, target[..., None]).squeeze(-1).sum(1)
 
     # -- exact maximum likelihood -----------------------------------------------------------
     @torch.no_grad()
@@ -134,20 +134,13 @@ class Tabular(nn.Module):
             nll = -self.log_prob(x).mean()
         return {"loss": nll.item(), **nll_metrics(nll, self.num_dims)}
 
-    def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        nll = -self.log_prob(x).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
-
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):
         D, L = self.num_dims, self.cfg.num_levels
         x = torch.zeros(num_samples, D, dtype=torch.long, device=self.counts.device)
         prefix = torch.zeros(num_samples, dtype=torch.long, device=x.device)
         for i in range(D):
-            probs = self.table_log_probs(self.offsets[i] + prefix).exp()  # (B, L)
-            u = uniforms(num_samples, generator, x.device)
-            cdf = probs.cumsum(-1)
-            x[:, i] = (cdf < u[:, None] * cdf[:, -1:]).sum(-1).clamp(max=L - 1)
+            params = self.table_log_probs(self.offsets[i] + prefix)  # (B, L)
+            x[:, i] = self.head.sample(params, uniforms(num_samples, generator, x.device))
             prefix = prefix * L + x[:, i]
         return x.to(self.counts.dtype).view(num_samples, *self.cfg.data_shape)

@@ -18,10 +18,10 @@ gradients (the causality test), the one-hot gets the straight-through term (x - 
 so d output / d x_j is the sum of the gradients w.r.t. token j's embedding row: exactly zero
 iff output does not depend on token j.
 
-Sampling: `cached=False` reruns the whole prefix for every new token (D passes of growing
-length, O(D^2) token-layers); `cached=True` (the default) feeds one token per step and keeps
-every layer's keys and values in a `KVCache` (O(D) token-layers). Both draw the same
-uniforms, so they give the same samples.
+Sampling: `cached=False` reruns the whole sequence for every new token (the family's naive
+sampler, `common.Autoregressive.sample_naive`: D full passes, O(D^2) token-layers);
+`cached=True` (the default) feeds one token per step and keeps every layer's keys and values in
+a `KVCache` (O(D) token-layers). Both draw the same uniforms, so they give the same samples.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("transformer", data_shape=(1, 4, 4), num_levels=2, embed_dim=16)
@@ -39,15 +39,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.autoregressive.common import (
+    Autoregressive,
     OutputHead,
     check_discrete,
-    nll_metrics,
     pixel_order,
     uniforms,
 )
-from perceptzoo.errors import UserError
-from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.nn.attention import CausalSelfAttention, KVCache
 
 
@@ -84,9 +83,7 @@ class Block(nn.Module):
 
 @register("transformer", TransformerConfig, default_dataset="digits",
           family="autoregressive", runner="trainer")
-class Transformer(nn.Module):
-    loss_is_nll = True  # loss(batch) is the mean of -log_prob(x): validated in one pass
-
+class Transformer(Autoregressive, nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.cfg = cfg
@@ -112,16 +109,12 @@ class Transformer(nn.Module):
             onehot = onehot + (tokens - tokens.detach())[..., None]
         return onehot @ self.token_embedding
 
-    def _inputs(self, seq: torch.Tensor, start_position: int = 0) -> torch.Tensor:
-        """seq (B, T) tokens at positions start.. -> embeddings of the shifted input (B, T, E).
-
-        Input position t holds token t - 1 (the start token at t = 0).
-        """
-        B, T = seq.shape
-        e = self.embed(seq)
-        if start_position == 0:
-            e = torch.cat([self.start.expand(B, 1, -1), e[:, :-1]], dim=1)
-        return e + self.position[start_position : start_position + T]
+    def _inputs(self, seq: torch.Tensor) -> torch.Tensor:
+        """seq (B, D) tokens -> embeddings of the shifted input (B, D, E): input position t
+        holds token t - 1 (the start token at t = 0)."""
+        B = seq.shape[0]
+        e = torch.cat([self.start.expand(B, 1, -1), self.embed(seq)[:, :-1]], dim=1)
+        return e + self.position[: seq.shape[1]]
 
     def _trunk(self, z: torch.Tensor, caches=None) -> torch.Tensor:
         for k, block in enumerate(self.blocks):
@@ -132,22 +125,13 @@ class Transformer(nn.Module):
         """x (B, *shape) -> tokens in generation order (B, D)."""
         return x.reshape(x.shape[0], self.num_dims)[:, self.order]
 
-    def conditionals(self, x: torch.Tensor) -> torch.Tensor:
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
         """x (B, *data_shape) -> (B, D, P) indexed by flat data dimension (see common.py)."""
         params_seq = self._trunk(self._inputs(self.sequence(x)))  # (B, D, P), sequence order
         params = torch.empty_like(params_seq)
         params[:, self.order] = params_seq
         return params
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (B,)."""
-        params = self.conditionals(x)
-        return self.head.log_prob(params, x.reshape(x.shape[0], -1)).sum(1)
-
-    def loss(self, batch) -> LossOutput:
-        x, _ = batch
-        nll = -self.log_prob(x).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
@@ -155,15 +139,14 @@ class Transformer(nn.Module):
         """(num_samples, *data_shape) levels. See the module docstring for `cached`."""
         if cond is not None:
             raise UserError("this transformer is unconditional; sample without cond")
+        if not cached:
+            return self.sample_naive(num_samples, generator=generator)
         B, D, device = num_samples, self.num_dims, self.start.device
         seq = torch.zeros(B, D, dtype=torch.long, device=device)
-        caches = [KVCache() for _ in self.blocks] if cached else None
-        for t in range(D):
-            if cached:  # one new position: input t holds token t - 1 (or the start token)
-                z = (self.start.expand(B, 1, -1) if t == 0 else self.embed(seq[:, t - 1 : t]))
-                params = self._trunk(z + self.position[t], caches)[:, 0]
-            else:  # the whole prefix again
-                params = self._trunk(self._inputs(seq[:, : t + 1]))[:, t]
+        caches = [KVCache() for _ in self.blocks]
+        for t in range(D):  # one new position: input t holds token t - 1 (or the start token)
+            z = (self.start.expand(B, 1, -1) if t == 0 else self.embed(seq[:, t - 1 : t]))
+            params = self._trunk(z + self.position[t], caches)[:, 0]
             seq[:, t] = self.head.sample(params, uniforms(B, generator, device))
         x = torch.empty_like(seq)
         x[:, self.order] = seq

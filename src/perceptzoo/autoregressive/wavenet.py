@@ -44,17 +44,15 @@ uniforms and give the same audio. `perceptzoo.data.fsdd.write_wav` writes sample
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.autoregressive.common import OutputHead, check_discrete, nll_metrics, uniforms
-from perceptzoo.errors import UserError
-from perceptzoo.core.contracts import LossOutput
+from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete, uniforms
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 
 
 @dataclass
@@ -111,7 +109,9 @@ class ResidualLayer(nn.Module):
 
 @register("wavenet", WaveNetConfig, default_dataset="fsdd",
           family="autoregressive", runner="trainer")
-class WaveNet(nn.Module):
+class WaveNet(Autoregressive, nn.Module):
+    log_prob_chunk = 64  # clips scored per pass: the (B, T, 256) logits of a big batch take GBs
+
     def __init__(self, cfg: WaveNetConfig):
         super().__init__()
         if len(cfg.data_shape) != 3 or cfg.data_shape[:2] != (1, 1):
@@ -144,58 +144,26 @@ class WaveNet(nn.Module):
     def _scale(self, codes: torch.Tensor) -> torch.Tensor:
         return codes.to(self.input.weight.dtype) * (2.0 / (self.cfg.num_levels - 1)) - 1.0
 
-    def _cond(self, layer: ResidualLayer, y: torch.Tensor | None):
-        if layer.embed is None or y is None:
+    def _cond(self, layer: ResidualLayer, cond: torch.Tensor | None):
+        if layer.embed is None or cond is None:
             return None
-        return layer.embed(y.long())[:, :, None]  # (B, 2R, 1)
+        return layer.embed(cond.long())[:, :, None]  # (B, 2R, 1)
 
-    def conditionals(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, 1, 1, T) codes -> (B, T, P); y (B,) labels or None."""
-        B, T = x.shape[0], self.num_dims
+    def conditionals(self, x: torch.Tensor, *, cond: torch.Tensor | None = None
+                     ) -> torch.Tensor:
+        """x (B, 1, 1, T) codes, any T -> (B, T, P); cond (B,) labels or None."""
+        B, T = x.shape[0], x.shape[-1]
         audio = self._scale(x.reshape(B, 1, T))
         shifted = F.pad(audio, (1, 0))[:, :, :T]  # input t holds x_{t-1}; x_{-1} = 0 (silence)
         h = self.input(shifted)  # (B, R, T)
         skip = 0
         for layer in self.layers:
-            z = layer.gate(layer.conv(h), self._cond(layer, y))  # (B, R, T)
+            z = layer.gate(layer.conv(h), self._cond(layer, cond))  # (B, R, T)
             if layer.res is not None:
                 h = h + layer.res(z)
             skip = skip + layer.skip(z)
         out = self.out2(F.relu(self.out1(F.relu(skip))))  # (B, P, T)
         return out.transpose(1, 2)
-
-    def _log_prob_given(self, x: torch.Tensor, y: torch.Tensor | None,
-                        chunk: int = 64) -> torch.Tensor:
-        """Chunks of `chunk` clips: the (B, T, 256) logits of a big batch would take GBs."""
-        out = []
-        for i in range(0, x.shape[0], chunk):
-            xc, yc = x[i : i + chunk], None if y is None else y[i : i + chunk]
-            params = self.conditionals(xc, yc)
-            out.append(self.head.log_prob(params, xc.reshape(xc.shape[0], -1)).sum(1))
-        return torch.cat(out)
-
-    def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """log p(x | y) in nats, (B,); log mean_y p(x | y) if trained with labels and y is None."""
-        if y is not None or not bool(self.trained_with_labels):
-            return self._log_prob_given(x, y)
-        per_class = torch.stack([
-            self._log_prob_given(x, torch.full((x.shape[0],), k, device=x.device))
-            for k in range(self.num_classes)])
-        return torch.logsumexp(per_class, 0) - math.log(self.num_classes)
-
-    @property
-    def loss_is_nll(self) -> bool:
-        """Unconditional: the loss is the mean of -log_prob(x) (validated in one pass); with
-        labels the loss is log p(x | y) and log_prob(x) the class mixture."""
-        return self.num_classes == 0
-
-    def loss(self, batch) -> LossOutput:
-        x, y = batch
-        y = y if self.num_classes else None
-        if y is not None and self.training:
-            self.trained_with_labels.fill_(True)
-        nll = -self._log_prob_given(x, y).mean()
-        return LossOutput(nll, nll_metrics(nll, self.num_dims))
 
     # -- sampling ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -209,36 +177,25 @@ class WaveNet(nn.Module):
             cond = torch.arange(B, device=w.device) % self.num_classes
         if cond is not None and not self.num_classes:
             raise UserError("this WaveNet has no global conditioning; sample without cond")
+        if not cached:
+            return self.sample_naive(B, cond=cond, generator=generator, shape=(1, 1, T))
         codes = torch.zeros(B, T, dtype=w.dtype, device=w.device)
-        if cached:
-            queues = [w.new_zeros(B, self.cfg.residual_channels, layer.conv.left)
-                      for layer in self.layers]
-            prev = w.new_zeros(B, 1)  # x_{-1} = 0 in the scaled domain (silence)
+        queues = [w.new_zeros(B, self.cfg.residual_channels, layer.conv.left)
+                  for layer in self.layers]
+        prev = w.new_zeros(B, 1)  # x_{-1} = 0 in the scaled domain (silence)
         for t in range(T):
-            if cached:
-                params, queues = self._step(prev, queues, cond)
-            else:
-                window = codes[:, : t + 1].view(B, 1, 1, t + 1)
-                params = self._conditionals_any_length(window, cond)[:, t]
+            params, queues = self._step(prev, queues, cond)
             codes[:, t] = self.head.sample(params, uniforms(B, generator, w.device)).to(w.dtype)
-            if cached:
-                prev = self._scale(codes[:, t : t + 1])
+            prev = self._scale(codes[:, t : t + 1])
         return codes.view(B, 1, 1, T)
 
-    def _conditionals_any_length(self, x, y):
-        saved, self.num_dims = self.num_dims, x.shape[-1]
-        try:
-            return self.conditionals(x, y)
-        finally:
-            self.num_dims = saved
-
-    def _step(self, prev: torch.Tensor, queues, y):
+    def _step(self, prev: torch.Tensor, queues, labels):
         """One new output from the previous sample (B, 1) scaled: -> params (B, P), queues."""
         h = self.input(prev[:, :, None])[:, :, 0]  # (B, R)
         skip, new_queues = 0, []
         for layer, queue in zip(self.layers, queues):
             a, queue = layer.conv.step(h, queue)  # (B, 2R)
-            cond = self._cond(layer, y)
+            cond = self._cond(layer, labels)
             z = layer.gate(a, None if cond is None else cond[:, :, 0])
             if layer.res is not None:
                 h = h + layer.res(z[:, :, None])[:, :, 0]
