@@ -199,6 +199,15 @@ class VAE(nn.Module):
         if info.num_levels is None and self.decoder_kind != "gaussian":
             raise UserError(f"{info.name} is continuous; use --set decoder=gaussian")
 
+    @torch.no_grad()
+    def initialize(self, batch) -> None:
+        """Start the Bernoulli decoder's output bias at the logit of the first batch's pixel
+        means, so training begins from the independent-pixel model instead of ~500 nats."""
+        if self.decoder_kind != "bernoulli":
+            return
+        p = self.inputs(batch[0]).mean(0).clamp(1e-3, 1 - 1e-3)
+        self.decoder[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
+
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, *data_shape) in data units -> (B, D) floats (levels scaled to [0, 1])."""
         x = x.reshape(x.shape[0], -1).to(self.encoder[0].weight.dtype)
