@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from perceptzoo.report import write_report
+from perceptzoo.bench.report import write_report
 
 
 def test_report_puts_published_figures_beside_ours(tmp_path):
@@ -15,12 +15,13 @@ def test_report_puts_published_figures_beside_ours(tmp_path):
         "config": {}, "metrics": {"test_nll_nats": 88.9},
         "published": {"test_nll_nats": 88.40, "source": "Germain et al. 2015, Table 2"},
         "wall_time_s": 12.0, "device": "cpu", "commit": "abc", "date": "2026-11-26",
-        "notes": "a note"}))
+        "parameters": 1_200_000, "notes": "a note"}))
     text = write_report(results, tmp_path / "BENCHMARKS.md").read_text()
     row = next(line for line in text.splitlines() if line.startswith("| [made]"))
-    assert "test_nll_nats = 88.9" in row and "test_nll_nats = 88.4" in row
-    assert "Germain et al. 2015, Table 2" in row and "a note" in text
-    assert "## autoregressive" in text
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[2] == "88.9" and cells[3] == "88.4 (Germain et al. 2015, Table 2)"
+    assert cells[4] == "+0.5" and cells[5] == "12 s" and "1.2M" in cells and "abc" in cells
+    assert "### autoregressive" in text or "### other" in text  # the details section
 
 
 def test_report_names_the_training_device_of_a_run_scored_elsewhere(tmp_path):

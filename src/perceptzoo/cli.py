@@ -1,4 +1,4 @@
-"""The `perceptzoo` command: list | train | sample | eval | report.
+"""The `perceptzoo` command: list | train | sample | eval | bench | report.
 
     perceptzoo list
     perceptzoo train made                       # MADE on the embedded digits, into runs/made-digits
@@ -6,7 +6,10 @@
     perceptzoo train --resume runs/made-digits  # continue an interrupted run
     perceptzoo sample runs/made-digits -n 64 --out grid.png
     perceptzoo eval runs/made-digits --split test
+    perceptzoo bench --suite quick              # one model of every family, minutes, a leaderboard
+    perceptzoo bench made-digits-1mask --force  # one recipe (or every recipe of a model)
     perceptzoo report                           # BENCHMARKS.md from benchmarks/results/*.json
+    perceptzoo report --out report.html         # one self-contained HTML page
 
 Bad input gets one line on stderr that says what to do, and exit status 2.
 """
@@ -90,9 +93,42 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--device", help="evaluate on this device (default cpu)")
     e.add_argument("--data-dir")
 
-    r = sub.add_parser("report", help="write BENCHMARKS.md from benchmarks/results/*.json")
-    r.add_argument("--results", default="benchmarks/results")
-    r.add_argument("--out", default="BENCHMARKS.md")
+    b = sub.add_parser("bench", help="train and score benchmark recipes; print the leaderboard",
+                       description="Run benchmark recipes (perceptzoo/bench/recipes/), each in "
+                       "its own process, resuming what an earlier run left; write "
+                       "benchmarks/results/NAME.json and print the leaderboard.")
+    b.add_argument("names", nargs="*", metavar="NAME",
+                   help="recipes or models to run (default: every recipe of --suite)")
+    b.add_argument("--suite", choices=["quick", "full", "gpu"],
+                   help="quick: one model of every family on embedded data in minutes; full: "
+                   "the CPU benchmarks (hours); gpu: recipes sized for a GPU (default: quick "
+                   "when no NAME is given)")
+    b.add_argument("--device", help="run every recipe on this device (cpu | cuda | auto) "
+                   "instead of the recipe's own")
+    b.add_argument("--minutes", type=_float, help="training budget of each recipe (default: "
+                   "the recipe's); a run stopped at its budget resumes on the next call")
+    b.add_argument("--eval-only", action="store_true",
+                   help="score the finished runs again without training")
+    b.add_argument("--tag", default="", help="suffix for result and run names, to keep a "
+                   "variant beside the default result")
+    b.add_argument("--force", action="store_true",
+                   help="run recipes already run at this commit with the same config")
+    b.add_argument("--jobs", type=_positive_int, help="recipes run at once (default: 2 for "
+                   "the quick suite, else 1)")
+    b.add_argument("--results", help="results folder (default benchmarks/results)")
+    b.add_argument("--work", help="folder for run folders and logs (default benchmarks/work)")
+    b.add_argument("--data-dir", help="folder with MNIST-family data (default $PERCEPTZOO_DATA)")
+    b.add_argument("--list", action="store_true", help="list the recipes and exit")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("report", help="write BENCHMARKS.md (or an HTML page) from results",
+                       description="Write the leaderboard and details from result files: "
+                       "markdown, or one self-contained HTML page when --out ends in .html.")
+    r.add_argument("results", nargs="?", default=None,
+                   help="results folder (default benchmarks/results)")
+    r.add_argument("--results", dest="results_flag", help=argparse.SUPPRESS)
+    r.add_argument("--out", default="BENCHMARKS.md",
+                   help="BENCHMARKS.md (markdown) or a .html file")
     return p
 
 
@@ -179,10 +215,78 @@ def _list(args) -> int:
     return 0
 
 
-def _report(args) -> int:
-    from perceptzoo.report import write_report
+def _bench(args) -> int:
+    from perceptzoo.bench import harness, report
+    from perceptzoo.bench.results import default_results_dir, default_work_dir, result_name
+    from perceptzoo.errors import UserError
 
-    path = write_report(Path(args.results), Path(args.out))
+    recipes = harness.all_recipes()
+    if args.list:
+        for r in recipes:
+            print(f"  {r.name:55s} {','.join(r.suites):6s} {r.minutes:6.1f} min  {r.task}")
+        return 0
+    suite = args.suite or (None if args.names else "quick")
+    chosen = harness.select(recipes, args.names, suite)
+    options = harness.Options(
+        suite=suite or "full", device=args.device, minutes=args.minutes,
+        eval_only=args.eval_only, tag=args.tag, force=args.force,
+        results_dir=args.results or str(default_results_dir()),
+        work_dir=args.work or str(default_work_dir()), data_dir=args.data_dir,
+        threads=args.threads, jobs=args.jobs or (2 if suite == "quick" else 1),
+        progress=not args.no_progress)
+    for problem in harness.check(chosen):
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"bench: {len(chosen)} recipe(s), {options.jobs} at a time; runs and logs in "
+          f"{options.work_dir}")
+    outcomes = harness.run_all(chosen, options)
+    results = report.load_results(Path(options.results_dir))
+    names = {result_name(r, args.tag) for r in chosen}
+    mine = [r for r in results if r["_file"].removesuffix(".json") in names]
+    tasks = sorted({t for t, rows in report.leaderboard(results).items()
+                    if any(row["result"] in mine for row in rows)})
+    print()
+    print(report.leaderboard_markdown(results, tasks=tasks))
+    failed = [o for o in outcomes if o.status in ("failed", "timed out")]
+    done = [o for o in outcomes if o.status == "done"]
+    print(f"{len(done)} done, {len(outcomes) - len(done) - len(failed)} skipped, "
+          f"{len(failed)} failed in {sum(o.seconds for o in outcomes):.0f} s of recipe time")
+    for o in failed:
+        print(f"  {o.status}: {o.name}: {o.message}")
+    out = Path(options.work_dir) / "report.html"
+    try:
+        written = _write_report(Path(options.results_dir), out)
+    except UserError as err:
+        written = _write_report(Path(options.results_dir), out.with_suffix(".md"))
+        print(f"({err})")
+    print(f"report: {written}")
+    return 1 if failed else 0
+
+
+def _write_report(results: Path, out: Path) -> Path:
+    """Markdown, or the HTML page when `out` ends in .html (imported only then)."""
+    from perceptzoo.errors import UserError
+
+    if out.suffix.lower() in (".html", ".htm"):
+        try:
+            from perceptzoo.bench.html import write_html
+        except ImportError as err:
+            raise UserError(f"this version cannot write an HTML report yet ({err}); write "
+                            "markdown with --out BENCHMARKS.md") from None
+        return write_html(results, out)
+    from perceptzoo.bench.report import write_report
+
+    return write_report(results, out)
+
+
+def _report(args) -> int:
+    from perceptzoo.bench.results import default_results_dir
+    from perceptzoo.errors import UserError
+
+    results = Path(args.results or args.results_flag or default_results_dir())
+    if not results.is_dir():
+        raise UserError(f"no results folder {results}; pass the folder that holds the result "
+                        "files (`perceptzoo bench` writes benchmarks/results/)")
+    path = _write_report(results, Path(args.out))
     print(f"wrote {path}")
     return 0
 
@@ -193,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     handler = {"list": _list, "train": _train, "sample": _sample, "eval": _eval,
-               "report": _report}[args.command]
+               "bench": _bench, "report": _report}[args.command]
     try:
         return handler(args)
     except UserError as err:

@@ -21,24 +21,62 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The leaderboard tables. A recipe's `task` names one; its `figure` is the sort key.
-TASKS: dict[str, dict[str, str]] = {
-    "binarized_mnist_nll": {"figure": "test_nll_nats", "better": "lower",
-                            "title": "Binarized MNIST: test NLL (nats)"},
-    "mnist_bits_per_dim": {"figure": "test_bits_per_dim", "better": "lower",
-                           "title": "MNIST: test bits/dim"},
-    "mnist_sample_quality": {"figure": "frechet_distance", "better": "lower",
-                             "title": "MNIST: sample quality (Fréchet distance)"},
-    "fashion_mnist_sample_quality": {"figure": "frechet_distance", "better": "lower",
-                                     "title": "Fashion-MNIST: sample quality"},
-    "digits_sample_quality": {"figure": "frechet_distance", "better": "lower",
-                              "title": "Digits (8x8): sample quality"},
-    "fsdd_bits_per_sample": {"figure": "test_bits_per_dim", "better": "lower",
-                             "title": "FSDD: bits per audio sample"},
-    "rl": {"figure": "mean_return", "better": "higher", "title": "Reinforcement learning"},
-    "shapes": {"figure": "chamfer_l1", "better": "lower", "title": "Shapes: Chamfer-L1"},
-    "toy2d": {"figure": "mmd", "better": "lower", "title": "2D toys: MMD"},
+#: The leaderboard tables. A result belongs to a table when its dataset is one of the table's
+#: `datasets` (a name ending in ":" matches every dataset with that prefix; "*" any dataset
+#: of the families in `families`) and it has one of the table's `figures` (the first one found is
+#: the row's figure; `figures[0]` names the column). Rows sort by the figure, `better` first.
+#: `extra` names further columns (precision, recall, the real-vs-real floor, ...).
+TASKS: dict[str, dict[str, Any]] = {
+    "binarized_mnist_nll": {
+        "title": "Binarized MNIST: test NLL (nats)", "better": "lower",
+        "figures": ("test_nll_nats",), "datasets": ("binarized_mnist",)},
+    "mnist_bits_per_dim": {
+        "title": "MNIST (256 levels): test bits/dim", "better": "lower",
+        "figures": ("test_bits_per_dim",), "datasets": ("mnist",)},
+    "mnist_sample_quality": {
+        "title": "MNIST: sample quality (Fréchet distance in the project classifier's features)",
+        "better": "lower", "figures": ("frechet_distance",), "datasets": ("mnist",),
+        "extra": ("precision", "recall", "real_vs_real_frechet_distance",
+                  "sampling_ms_per_image")},
+    "fashion_mnist_sample_quality": {
+        "title": "Fashion-MNIST: sample quality (Fréchet distance)", "better": "lower",
+        "figures": ("frechet_distance",), "datasets": ("fashion_mnist",),
+        "extra": ("precision", "recall", "real_vs_real_frechet_distance",
+                  "sampling_ms_per_image")},
+    "digits_sample_quality": {
+        "title": "Digits (8x8, embedded): sample quality (Fréchet distance)", "better": "lower",
+        "figures": ("frechet_distance",), "datasets": ("digits",),
+        "extra": ("precision", "recall", "real_vs_real_frechet_distance",
+                  "sampling_ms_per_image")},
+    "digits_nll": {
+        "title": "Digits (8x8, 17 levels): test NLL (nats)", "better": "lower",
+        "figures": ("test_nll_nats",), "datasets": ("digits",)},
+    "bars_stripes": {
+        "title": "Bars and stripes 3x4 (exact entropy 3.091 nats): test NLL (nats)",
+        "better": "lower", "figures": ("test_nll_nats",), "datasets": ("bars_stripes",)},
+    "fsdd_bits_per_sample": {
+        "title": "FSDD speech (8-bit mu-law): test bits per audio sample", "better": "lower",
+        "figures": ("test_bits_per_sample", "test_bits_per_dim"), "datasets": ("fsdd",)},
+    "rl": {
+        "title": "Reinforcement learning: return (or success rate) on held-out episode seeds",
+        "better": "higher", "per_dataset": True, "datasets": ("*",), "families": ("rl",),
+        "figures": ("mean_return", "success_rate", "best_eval_mean_return",
+                    "online_mean_return_last_100_episodes", "mean_imitation_reward"),
+        "extra": ("steps_to_solve_median", "steps_per_s")},
+    "shapes": {
+        "title": "Shapes: Chamfer-L1 (normalised units), IoU, normal consistency",
+        "better": "lower", "per_dataset": True, "datasets": ("*",), "families": ("implicit",),
+        "figures": ("chamfer_l1", "test_chamfer_l1"),
+        "extra": ("iou", "test_iou", "normal_consistency", "test_normal_consistency")},
+    "toy2d": {
+        "title": "2D toys: MMD to held-out points (and NLL gap to the true density)",
+        "better": "lower", "per_dataset": True, "datasets": ("toy2d:",),
+        "figures": ("mmd",), "extra": ("test_nll_gap_nats", "test_nll_nats")},
 }
+
+#: Suites `perceptzoo bench --suite` runs: quick (embedded data, minutes on a laptop CPU), full
+#: (the CPU benchmarks, hours), gpu (recipes sized for one lent GPU).
+SUITES = ("quick", "full", "gpu")
 
 
 @dataclass(frozen=True)
@@ -57,7 +95,8 @@ class Recipe:
     model: str
     dataset: str
     task: str
-    """a key of TASKS (or a new table's name)"""
+    """the key of TASKS whose table this recipe is made for (its result may appear in others
+    too: a digits sampler with a likelihood is in the digits NLL and sample-quality tables)"""
     model_config: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     """TrainConfig options (steps or epochs, batch_size, lr, ...)"""
@@ -73,3 +112,6 @@ class Recipe:
     study: Callable[[Any], dict[str, Any]] | None = None
     """optional extra figures: study(run_dir) -> metrics (a sweep, a peer comparison)"""
     notes: str = ""
+    figure: str = ""
+    """the metric that ranks this recipe's row (default: its task's; needed for a task that is
+    not in TASKS, whose table is then made from the recipes that name it)"""

@@ -1,0 +1,76 @@
+"""Sample-quality figures that mean something: the real-vs-real floor at the same sample size,
+and class accuracy of conditional samples.
+
+A Fréchet distance between two finite samples is biased upwards, and the bias grows as the
+sample shrinks (Chong & Forsyth 2020, "Effectively Unbiased FID and Inception Score and where to
+find them", Sec. 3: FID_N = FID_inf + k/N). So a figure is only readable beside the distance
+between two sets of *real* images of the same sizes in the same features: the floor that a
+perfect model would reach. `perceptzoo.metrics.evaluate.evaluate` compares `num_samples` model
+samples with the first `num_samples` images of the split (all of them when the split is smaller);
+`real_vs_real` puts the same number of training images in the samples' place.
+
+    floor = real_vs_real("mnist", num_samples=1000)      # {"real_vs_real_frechet_distance": ...}
+    acc = class_accuracy("mnist", samples, labels)       # fraction the classifier agrees with
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from perceptzoo.errors import UserError
+
+
+def real_vs_real(dataset: str, num_samples: int, *, split: str = "test",
+                 data_dir: str | Path | None = None) -> dict[str, float]:
+    """Fréchet distance, precision and recall of `num_samples` training images against the
+    reference `evaluate` uses (the first `num_samples` images of `split`), in the project
+    classifier's features: the floor of a model's figure at the same sample sizes.
+
+    Returns `real_vs_real_frechet_distance`, `real_vs_real_precision`, `real_vs_real_recall`,
+    and the sizes `frechet_num_samples`, `frechet_num_reference`.
+    """
+    from perceptzoo import data
+    from perceptzoo.metrics import classifier
+    from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+
+    if not classifier.has_classifier(dataset):
+        raise UserError(f"no feature classifier ships for {dataset!r}, so it has no Fréchet "
+                        "distance; train one with `python benchmarks/train_classifiers.py`")
+    reference = data.load(dataset, split, data_dir).x[:num_samples]
+    train = data.load(dataset, "train", data_dir).x
+    if len(train) < num_samples:
+        raise UserError(f"{dataset} has {len(train)} training images, fewer than the "
+                        f"{num_samples} samples asked for; draw at most {len(train)} samples")
+    f_ref = classifier.features(dataset, reference)
+    f_real = classifier.features(dataset, train[:num_samples])
+    precision, recall = precision_recall(f_ref, f_real)
+    return {"real_vs_real_frechet_distance": round(frechet_distance(f_ref, f_real), 6),
+            "real_vs_real_precision": round(precision, 6),
+            "real_vs_real_recall": round(recall, 6),
+            "frechet_num_samples": num_samples, "frechet_num_reference": len(reference)}
+
+
+@torch.no_grad()
+def class_accuracy(dataset: str, samples: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of conditional `samples` (N, C, H, W) in the dataset's levels that the project
+    classifier assigns to the class they were drawn for (`labels`, N)."""
+    from perceptzoo.metrics import classifier
+
+    if len(samples) != len(labels):
+        raise UserError(f"{len(samples)} samples but {len(labels)} labels; pass one label per "
+                        "sample")
+    net = classifier.load_classifier(dataset)
+    predicted = torch.cat([net(samples[i : i + 500].cpu()).argmax(-1)
+                           for i in range(0, len(samples), 500)])
+    return float((predicted == labels.cpu()).float().mean())
+
+
+def sample_size(suite: str, dataset: str, data_dir: str | Path | None = None) -> int:
+    """Samples for the Fréchet distance: 10,000 in the full suite, 1,000 otherwise, never more
+    than the training split holds (the floor needs as many real images)."""
+    from perceptzoo import data
+
+    wanted = 10_000 if suite == "full" else 1_000
+    return min(wanted, len(data.load(dataset, "train", data_dir)))

@@ -1,0 +1,708 @@
+"""Neural implicit shapes: procedural primitives and real scanned meshes.
+
+Each recipe carries the published figure it is compared with: the paper, table and row,
+and what is and is not comparable. Moved here from the benchmark scripts and their result
+files; `perceptzoo bench NAME` re-runs one."""
+
+from __future__ import annotations
+
+from perceptzoo.bench.recipe import Published, Recipe
+
+RECIPES: list[Recipe] = [
+    # -- quick suite: seconds on a laptop CPU, a procedural shape ----------------------------
+    Recipe(
+        name="igr-torus-quick",
+        model="igr",
+        dataset="torus",
+        task="shapes",
+        variant="quick",
+        model_config={"hidden": 64, "layers": 4, "skip_layers": [2], "points_per_batch": 1024},
+        train={"steps": 200},
+        evaluate={"num_shapes": 1},
+        suites=("quick",),
+        minutes=1.5,
+        notes="quick suite: IGR (surface + eikonal terms) fitted to a procedural torus, 200 steps",
+    ),
+    # -- full and gpu suites ------------------------------------------------------------------
+    Recipe(
+        name="deepsdf-shapes-deepsdf",
+        model="deepsdf",
+        dataset="shapes",
+        task="shapes",
+        variant="deepsdf",
+        model_config={
+            "hidden": 128,
+            "layers": 5,
+            "skip_layers": [3],
+            "latent_dim": 64,
+            "shapes_per_batch": 8,
+            "points_per_shape": 1024,
+        },
+        train={"steps": 800},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {
+                "chair_chamfer_mean": 0.204,
+                "chair_chamfer_median": 0.072,
+                "plane_chamfer_mean": 0.143,
+                "plane_chamfer_median": 0.036,
+            },
+            (
+                "DeepSDF paper, Table 3, rows 'DeepSDF', chair and plane columns, CD mean and "
+                "median, as restated in the authors' README ('Note on Table 3 from the CVPR '19 "
+                "Paper'); the paper's figures keep the best of two reconstructions per shape. Not "
+                "comparable: DeepSDF auto-decodes ShapeNet v2 chairs/planes (the ShapeNet "
+                "training splits, GPU training) and reports squared-distance Chamfer x 10^3 in "
+                "ShapeNet's own coordinates; ours auto-decodes 8 held-out procedural primitives "
+                "after 64 training shapes and a few hundred CPU steps. Our chamfer_l2 has "
+                "DeepSDF's form (sum of the two mean squared distances) but is not multiplied by "
+                "10^3 and uses our primitives' scale."
+            ),
+        ),
+        suites=("full",),
+        minutes=26,
+        notes="CPU budget: 800 Adam steps, one thread; 8 held-out test shapes.",
+    ),
+    Recipe(
+        name="dvr-mesh_bunny-watertight-multiview",
+        model="dvr",
+        dataset="mesh:bunny-watertight",
+        task="shapes",
+        variant="multiview",
+        model_config={
+            "hidden": 96,
+            "layers": 5,
+            "skip_layers": [],
+            "rays_per_batch": 512,
+            "march_steps": 32,
+            "secant_steps": 6,
+            "views": 20,
+            "image_size": 32,
+            "bound": 1.0,
+        },
+        train={"steps": 1200},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Niemeyer, Mescheder, Oechsle, Geiger. Differentiable Volumetric Rendering: "
+                "Learning Implicit 3D Representations without 3D Supervision. CVPR 2020. (no "
+                "figure could be verified). Not comparable: DVR's multi-view figures are on real "
+                "DTU scans (real photos, Chamfer in mm from the official DTU evaluation scripts) "
+                "and its single-view figures on ShapeNet with ONet's x10 scaling; ours renders a "
+                "torus or the bunny synthetically into 20 views of 32x32 pixels, trains 600 "
+                "(torus) or 1200 (bunny) CPU steps and reports Chamfer-L1 in our normalised units "
+                "(largest half-extent 0.8), unscaled."
+            ),
+            comparable=(
+                "DVR (Niemeyer et al. 2020) reports multi-view results on DTU (real "
+                "images, Chamfer in mm) and single-view ShapeNet; not comparable with "
+                "synthetic 32x32 renders here."
+            ),
+        ),
+        suites=("full",),
+        minutes=4,
+        notes=(
+            "CPU budget: 1200 Adam steps, one thread. Mask and RGB losses are sums over "
+            "their rays divided by the batch's ray count (the reference code's reduction); "
+            "freespace depths drawn inside the bounding box. Before that fix (each loss a "
+            "mean over its own rays) the same 1200-step run over-inflated the field past "
+            "the silhouettes: Chamfer-L1 0.0947, IoU 0.558, normal consistency 0.650, final "
+            "mask IoU 0.70 (1383 s, commit c23166d). Same code, longer/faster: 2400 steps "
+            "gave Chamfer-L1 0.0252, IoU 0.879, normal consistency 0.879 (304 s); lr 3e-3 "
+            "at 1200 steps 0.0434 / 0.834 / 0.850. A 64^3 visual hull carved from the same "
+            "20 32x32 masks scores Chamfer-L1 0.0255, IoU 0.85. Wall times are not "
+            "comparable across runs: the machine's two cores were shared with other "
+            "benchmarks."
+        ),
+    ),
+    Recipe(
+        name="dvr-torus-multiview",
+        model="dvr",
+        dataset="torus",
+        task="shapes",
+        variant="multiview",
+        model_config={
+            "hidden": 96,
+            "layers": 5,
+            "skip_layers": [],
+            "rays_per_batch": 512,
+            "march_steps": 32,
+            "secant_steps": 6,
+            "views": 20,
+            "image_size": 32,
+            "bound": 1.0,
+        },
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Niemeyer, Mescheder, Oechsle, Geiger. Differentiable Volumetric Rendering: "
+                "Learning Implicit 3D Representations without 3D Supervision. CVPR 2020. (no "
+                "figure could be verified). Not comparable: DVR's multi-view figures are on real "
+                "DTU scans (real photos, Chamfer in mm from the official DTU evaluation scripts) "
+                "and its single-view figures on ShapeNet with ONet's x10 scaling; ours renders a "
+                "torus or the bunny synthetically into 20 views of 32x32 pixels, trains 600 "
+                "(torus) or 1200 (bunny) CPU steps and reports Chamfer-L1 in our normalised units "
+                "(largest half-extent 0.8), unscaled."
+            ),
+            comparable=(
+                "DVR (Niemeyer et al. 2020) reports multi-view results on DTU (real "
+                "images, Chamfer in mm) and single-view ShapeNet; not comparable with "
+                "synthetic 32x32 renders here."
+            ),
+        ),
+        suites=("full",),
+        minutes=2,
+        notes=(
+            "CPU budget: 600 Adam steps, one thread. Mask and RGB losses are sums over "
+            "their rays divided by the batch's ray count (the reference code's reduction); "
+            "freespace depths drawn inside the bounding box. Re-run after that fix with the "
+            "benchmark's shared config (bound=1.0; the earlier run had bound=0 and per-term "
+            "mean losses: Chamfer-L1 0.0151, IoU 0.882, normal consistency 0.989, 873 s, "
+            "commit 676bc40)."
+        ),
+    ),
+    Recipe(
+        name="igr-mesh_armadillo-armadillo",
+        model="igr",
+        dataset="mesh:armadillo",
+        task="shapes",
+        variant="armadillo",
+        model_config={"hidden": 128, "layers": 6, "skip_layers": [3], "points_per_batch": 1024},
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=15,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="igr-mesh_bunny-watertight-bunny-no-eikonal",
+        model="igr",
+        dataset="mesh:bunny-watertight",
+        task="shapes",
+        variant="bunny-no-eikonal",
+        model_config={
+            "hidden": 128,
+            "layers": 6,
+            "skip_layers": [3],
+            "points_per_batch": 1024,
+            "lambda_eikonal": 0.0,
+        },
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=10,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="igr-mesh_bunny-watertight-bunny-unoriented-no-eikonal",
+        model="igr",
+        dataset="mesh:bunny-watertight",
+        task="shapes",
+        variant="bunny-unoriented-no-eikonal",
+        model_config={
+            "hidden": 128,
+            "layers": 6,
+            "skip_layers": [3],
+            "points_per_batch": 1024,
+            "use_normals": False,
+            "lambda_eikonal": 0.0,
+        },
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=8,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="igr-mesh_bunny-watertight-bunny-unoriented",
+        model="igr",
+        dataset="mesh:bunny-watertight",
+        task="shapes",
+        variant="bunny-unoriented",
+        model_config={
+            "hidden": 128,
+            "layers": 6,
+            "skip_layers": [3],
+            "points_per_batch": 1024,
+            "use_normals": False,
+        },
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=9,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="igr-mesh_bunny-watertight-bunny-watertight",
+        model="igr",
+        dataset="mesh:bunny-watertight",
+        task="shapes",
+        variant="bunny-watertight",
+        model_config={"hidden": 128, "layers": 6, "skip_layers": [3], "points_per_batch": 1024},
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=23,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="igr-mesh_dragon-dragon",
+        model="igr",
+        dataset="mesh:dragon",
+        task="shapes",
+        variant="dragon",
+        model_config={"hidden": 128, "layers": 6, "skip_layers": [3], "points_per_batch": 1024},
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=13,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="igr-mesh_stanford-bunny-stanford-bunny-scan",
+        model="igr",
+        dataset="mesh:stanford-bunny",
+        task="shapes",
+        variant="stanford-bunny-scan",
+        model_config={
+            "hidden": 128,
+            "layers": 6,
+            "skip_layers": [3],
+            "points_per_batch": 1024,
+            "scan_vertices": True,
+        },
+        train={"steps": 600},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {},
+            (
+                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
+                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
+                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
+                "shapes from simulated range scans with the benchmark's own distances, whereas we "
+                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
+                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
+                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
+                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
+            ),
+            comparable=(
+                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
+                "2013 benchmark shapes, not on these meshes: no comparable published "
+                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
+                "points per side, shapes normalised to a largest half-extent of 0.8; "
+                "IoU on 100k uniform points in [-1, 1]^3."
+            ),
+        ),
+        suites=("full",),
+        minutes=13,
+        notes="CPU budget: 600 Adam steps, one thread.",
+    ),
+    Recipe(
+        name="occupancy_network-shapes-onet-image-3000steps",
+        model="occupancy_network",
+        dataset="shapes",
+        task="shapes",
+        variant="onet-image-3000steps",
+        model_config={
+            "decoder": "cbn",
+            "hidden": 128,
+            "blocks": 5,
+            "code_dim": 64,
+            "shapes_per_batch": 16,
+            "points_per_shape": 256,
+            "encoder": "image",
+        },
+        train={"steps": 3000},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {
+                "iou": 0.571,
+                "chamfer_l1": 0.215,
+                "normal_consistency": 0.834,
+                "chamfer_l1_chair": 0.228,
+            },
+            (
+                "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
+                "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
+                "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
+                "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
+                "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+                "unitless but measured on far simpler shapes."
+            ),
+        ),
+        suites=("full",),
+        minutes=16,
+        notes=(
+            "CPU budget: 3000 Adam steps, one thread; 8 held-out test shapes. "
+            "Viewer-centred (see perceptzoo.implicit.occupancy, 'Frames'): the decoder sees "
+            "query points in the frame of the camera of the input view. Before, in the "
+            "world frame, a random view of a randomly rotated primitive left its "
+            "orientation ambiguous and the model fitted worse than the mean shape (1500 "
+            "steps: test IoU 0.312, train IoU 0.375 vs mean shape 0.292 / 0.416). The "
+            "paper's encoder is an ImageNet-pretrained ResNet-18; ours is a 4-layer CNN "
+            "trained from scratch on 64x64 renders (6 random views per training shape)."
+        ),
+    ),
+    Recipe(
+        name="occupancy_network-shapes-onet-image-6000steps",
+        model="occupancy_network",
+        dataset="shapes",
+        task="shapes",
+        variant="onet-image-6000steps",
+        model_config={
+            "decoder": "cbn",
+            "hidden": 128,
+            "blocks": 5,
+            "code_dim": 64,
+            "shapes_per_batch": 16,
+            "points_per_shape": 256,
+            "encoder": "image",
+        },
+        train={"steps": 6000},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {
+                "iou": 0.571,
+                "chamfer_l1": 0.215,
+                "normal_consistency": 0.834,
+                "chamfer_l1_chair": 0.228,
+            },
+            (
+                "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
+                "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
+                "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
+                "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
+                "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+                "unitless but measured on far simpler shapes."
+            ),
+        ),
+        suites=("full",),
+        minutes=24,
+        notes=(
+            "CPU budget: 6000 Adam steps, one thread; 8 held-out test shapes. "
+            "Viewer-centred (see perceptzoo.implicit.occupancy, 'Frames'): the decoder sees "
+            "query points in the frame of the camera of the input view. Before, in the "
+            "world frame, a random view of a randomly rotated primitive left its "
+            "orientation ambiguous and the model fitted worse than the mean shape (1500 "
+            "steps: test IoU 0.312, train IoU 0.375 vs mean shape 0.292 / 0.416). The "
+            "paper's encoder is an ImageNet-pretrained ResNet-18; ours is a 4-layer CNN "
+            "trained from scratch on 64x64 renders (6 random views per training shape)."
+        ),
+    ),
+    Recipe(
+        name="occupancy_network-shapes-onet-image",
+        model="occupancy_network",
+        dataset="shapes",
+        task="shapes",
+        variant="onet-image",
+        model_config={
+            "decoder": "cbn",
+            "hidden": 128,
+            "blocks": 5,
+            "code_dim": 64,
+            "shapes_per_batch": 16,
+            "points_per_shape": 256,
+            "encoder": "image",
+        },
+        train={"steps": 1500},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {
+                "iou": 0.571,
+                "chamfer_l1": 0.215,
+                "normal_consistency": 0.834,
+                "chamfer_l1_chair": 0.228,
+            },
+            (
+                "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
+                "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
+                "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
+                "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
+                "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+                "unitless but measured on far simpler shapes."
+            ),
+        ),
+        suites=("full",),
+        minutes=18,
+        notes=(
+            "CPU budget: 1500 Adam steps, one thread; 8 held-out test shapes. "
+            "Viewer-centred (see perceptzoo.implicit.occupancy, 'Frames'): the decoder sees "
+            "query points in the frame of the camera of the input view. Before, in the "
+            "world frame, a random view of a randomly rotated primitive left its "
+            "orientation ambiguous and the model fitted worse than the mean shape (1500 "
+            "steps: test IoU 0.312, train IoU 0.375 vs mean shape 0.292 / 0.416). The "
+            "paper's encoder is an ImageNet-pretrained ResNet-18; ours is a 4-layer CNN "
+            "trained from scratch on 64x64 renders (6 random views per training shape)."
+        ),
+    ),
+    Recipe(
+        name="occupancy_network-shapes-onet-pointcloud-2000steps",
+        model="occupancy_network",
+        dataset="shapes",
+        task="shapes",
+        variant="onet-pointcloud-2000steps",
+        model_config={
+            "decoder": "concat",
+            "hidden": 128,
+            "layers": 5,
+            "skip_layers": [3],
+            "encoder": "pointcloud",
+            "code_dim": 64,
+            "shapes_per_batch": 8,
+            "points_per_shape": 1024,
+        },
+        train={"steps": 2000},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
+            (
+                "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
+                "units as Table 1 [secondary copy, not checked against the paper]. Not "
+                "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+                "unitless but measured on far simpler shapes."
+            ),
+        ),
+        suites=("full",),
+        minutes=27,
+        notes=(
+            "CPU budget: 2000 Adam steps, one thread; 8 held-out test shapes. Made before "
+            "issue 5's fix: concat decoder (MLP on [p, c]), encoder with PyTorch's default "
+            "init; the code was nearly ignored."
+        ),
+    ),
+    Recipe(
+        name="occupancy_network-shapes-onet-pointcloud-400steps",
+        model="occupancy_network",
+        dataset="shapes",
+        task="shapes",
+        variant="onet-pointcloud-400steps",
+        model_config={
+            "decoder": "cbn",
+            "hidden": 128,
+            "blocks": 5,
+            "code_dim": 64,
+            "shapes_per_batch": 16,
+            "points_per_shape": 256,
+            "encoder": "pointcloud",
+        },
+        train={"steps": 400},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
+            (
+                "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
+                "units as Table 1 [secondary copy, not checked against the paper]. Not "
+                "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+                "unitless but measured on far simpler shapes."
+            ),
+        ),
+        suites=("full",),
+        minutes=5,
+        notes=(
+            "CPU budget: 400 Adam steps, one thread; 8 held-out test shapes. Decoder: the "
+            "paper's conditional-batch-norm ResNet (was an MLP on [p, c]); encoders "
+            "He-initialised (PyTorch's default init made the codes of different shapes "
+            "differ by under 1 % at the start). Before this change (concat decoder, 8 "
+            "shapes x 1024 points, 800 steps): test IoU 0.374, Chamfer-L1 0.117; train IoU "
+            "0.403, Chamfer-L1 0.0995; 2000 steps gave the same. iou_mean_shape / "
+            "iou_mean_code: predictors that ignore the input, for comparison."
+        ),
+    ),
+    Recipe(
+        name="occupancy_network-shapes-onet-pointcloud",
+        model="occupancy_network",
+        dataset="shapes",
+        task="shapes",
+        variant="onet-pointcloud",
+        model_config={
+            "decoder": "cbn",
+            "hidden": 128,
+            "blocks": 5,
+            "code_dim": 64,
+            "shapes_per_batch": 16,
+            "points_per_shape": 256,
+            "encoder": "pointcloud",
+        },
+        train={"steps": 1500},
+        evaluate={"num_shapes": 8},
+        published=Published(
+            {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
+            (
+                "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
+                "units as Table 1 [secondary copy, not checked against the paper]. Not "
+                "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+                "unitless but measured on far simpler shapes."
+            ),
+        ),
+        suites=("full",),
+        minutes=10,
+        notes=(
+            "CPU budget: 1500 Adam steps, one thread; 8 held-out test shapes. Decoder: the "
+            "paper's conditional-batch-norm ResNet (was an MLP on [p, c]); encoders "
+            "He-initialised (PyTorch's default init made the codes of different shapes "
+            "differ by under 1 % at the start). Before this change (concat decoder, 8 "
+            "shapes x 1024 points, 800 steps): test IoU 0.374, Chamfer-L1 0.117; train IoU "
+            "0.403, Chamfer-L1 0.0995; 2000 steps gave the same. iou_mean_shape / "
+            "iou_mean_code: predictors that ignore the input, for comparison."
+        ),
+    ),
+]

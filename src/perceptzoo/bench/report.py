@@ -1,0 +1,297 @@
+"""The leaderboard, and BENCHMARKS.md, from `benchmarks/results/*.json` (schema in DESIGN.md).
+
+One table per task (`perceptzoo.bench.recipe.TASKS`): a result is in a task's table when its
+dataset is one of the task's and it has the task's figure, so a generative model of any family
+that was scored on MNIST samples lands in the one MNIST sample-quality table, and a digits model
+with a likelihood in both the digits NLL and the digits sample-quality tables. One row per model
+(per model and dataset where a table spans datasets: RL environments, shapes, toys): its best
+run by the figure; every run is listed under "Details". Columns: ours, published (with its
+source), gap (ours - published), training wall time, device, parameters, commit.
+
+    from perceptzoo.bench.report import load_results, leaderboard_markdown, write_report
+    print(leaderboard_markdown(load_results(Path("benchmarks/results"))))
+    write_report(Path("benchmarks/results"), Path("BENCHMARKS.md"))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from perceptzoo.bench.recipe import TASKS
+
+#: figures where a larger value is better (for tables of tasks not in TASKS)
+HIGHER_IS_BETTER = ("accuracy", "return", "iou", "psnr", "precision", "recall", "success",
+                    "score", "mig", "reward", "f1", "consistency")
+
+
+def load_results(results_dir: Path) -> list[dict[str, Any]]:
+    """Every result file of `results_dir`, each with `_file` (its name) and `family`."""
+    out = []
+    for f in sorted(Path(results_dir).glob("*.json")):
+        try:
+            r = json.loads(f.read_text())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(r, dict) and "model" in r and isinstance(r.get("metrics"), dict):
+            r["_file"] = f.name
+            r.setdefault("family", _family(r["model"]))
+            out.append(r)
+    return out
+
+
+def _family(model: str) -> str:
+    try:
+        from perceptzoo.core import registry
+
+        return registry.get_spec(model).family or "other"
+    except Exception:  # a model no longer registered, or a package mid-rewrite
+        return "other"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def task_spec(task: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """TASKS[task], or a table made from the results that name `task` and their figure."""
+    if task in TASKS:
+        return TASKS[task]
+    figure = next((r["figure"] for r in results if r.get("task") == task and r.get("figure")),
+                  "")
+    better = "higher" if any(w in figure for w in HIGHER_IS_BETTER) else "lower"
+    return {"title": task.replace("_", " "), "figures": (figure,), "better": better,
+            "datasets": (), "explicit_only": True}
+
+
+def figure_of(result: dict[str, Any], task: str, spec: dict[str, Any]) -> tuple[str, float] | None:
+    """(metric name, value) of `result` in the task's table, or None if it is not in it."""
+    explicit = result.get("task") == task
+    if not explicit:
+        if spec.get("explicit_only"):
+            return None
+        if not _dataset_matches(result, spec):
+            return None
+    figures = spec["figures"]
+    if explicit and result.get("figure"):
+        figures = (result["figure"], *figures)
+    for key in figures:
+        value = _number(result["metrics"].get(key))
+        if value is not None:
+            return key, value
+    return None
+
+
+def _dataset_matches(result: dict[str, Any], spec: dict[str, Any]) -> bool:
+    dataset = str(result.get("dataset", ""))
+    for pattern in spec.get("datasets", ()):
+        if pattern == "*":
+            if result.get("family") in spec.get("families", ()):
+                return True
+        elif pattern.endswith(":"):
+            if dataset.startswith(pattern):
+                return True
+        elif dataset == pattern:
+            return True
+    return False
+
+
+def leaderboard(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """task -> rows, best first. A row: the best result of one model (and dataset, where the
+    table spans datasets), its figure, and how many runs it was chosen from."""
+    tasks = list(TASKS) + sorted({r["task"] for r in results
+                                  if r.get("task") and r["task"] not in TASKS})
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for task in tasks:
+        spec = task_spec(task, results)
+        sign = -1.0 if spec["better"] == "higher" else 1.0
+        best: dict[tuple, dict[str, Any]] = {}
+        for r in results:
+            hit = figure_of(r, task, spec)
+            if hit is None:
+                continue
+            key = (r["model"], r.get("dataset", "")) if spec.get("per_dataset") else (r["model"],)
+            row = {"result": r, "metric": hit[0], "value": hit[1], "runs": 1}
+            if key in best:
+                row["runs"] = best[key]["runs"] + 1
+                if sign * hit[1] >= sign * best[key]["value"]:
+                    best[key]["runs"] = row["runs"]
+                    continue
+            best[key] = row
+        if best:
+            rows = list(best.values())
+            if spec.get("per_dataset"):
+                rows.sort(key=lambda x: (str(x["result"].get("dataset")), sign * x["value"]))
+            else:
+                rows.sort(key=lambda x: sign * x["value"])
+            tables[task] = rows
+    return tables
+
+
+# -- formatting ----------------------------------------------------------------------------------
+def fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value == 0 or 1e-3 <= abs(value) < 1e5:
+            return f"{value:.4g}"
+        return f"{value:.3g}"
+    return str(value)
+
+
+def fmt_seconds(seconds: Any) -> str:
+    s = _number(seconds)
+    if s is None:
+        return "—"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def fmt_count(n: Any) -> str:
+    n = _number(n)
+    if not n:
+        return "—"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1e3:
+        return f"{n / 1e3:.0f}k"
+    return f"{n:.0f}"
+
+
+def short_source(source: str, limit: int = 48) -> str:
+    """The paper-table-row part of a source line, at most `limit` characters."""
+    text = source.split(";")[0].split(". Not comparable")[0].strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def device_of(r: dict[str, Any]) -> str:
+    device = str(r.get("device", ""))
+    device = device.split(" (")[0].replace(" thread(s) of ", "/").replace(" cores", " cores")
+    if r.get("train_device"):
+        return f"trained on {str(r['train_device']).split(',')[0]}, scored on {device}"
+    return device.removeprefix("NVIDIA ")
+
+
+def published_value(r: dict[str, Any], metric: str) -> tuple[float | None, str]:
+    pub = r.get("published") or {}
+    source = pub.get("source") or pub.get("note") or ""
+    return _number(pub.get(metric)), source
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str, Any]],
+                   link: str = "benchmarks/results/") -> list[str]:
+    spec = task_spec(task, results)
+    per_dataset = spec.get("per_dataset")
+    extra = [k for k in spec.get("extra", ())
+             if any(_number(row["result"]["metrics"].get(k)) is not None for row in rows)]
+    arrow = "↓" if spec["better"] == "lower" else "↑"
+    head = ["model", *(["dataset"] if per_dataset else []),
+            f"ours ({spec['figures'][0]} {arrow})", *extra,
+            "published (source)", "gap", "train time", "device", "params", "commit"]
+    lines = [f"### {spec['title']}", "", "| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]
+    for row in rows:
+        r = row["result"]
+        pub, source = published_value(r, row["metric"])
+        gap = "—" if pub is None else f"{row['value'] - pub:+.3g}"
+        published = fmt(pub) + (f" ({short_source(source)})" if source else "") \
+            if pub is not None else ""
+        ours = fmt(row["value"]) + ("" if row["metric"] == spec["figures"][0]
+                                    else f" ({row['metric']})")
+        runs = f" ×{row['runs']}" if row["runs"] > 1 else ""
+        cells = [f"[{r['model']}]({link}{r['_file']}){runs}",
+                 *([str(r.get("dataset", ""))] if per_dataset else []), ours,
+                 *[fmt(_number(r["metrics"].get(k))) for k in extra],
+                 published or "—", gap, fmt_seconds(r.get("wall_time_s")), device_of(r),
+                 fmt_count(r.get("parameters")), str(r.get("commit", ""))]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines + [""]
+
+
+def leaderboard_markdown(results: list[dict[str, Any]], tasks: list[str] | None = None,
+                         link: str = "benchmarks/results/") -> str:
+    tables = leaderboard(results)
+    lines: list[str] = []
+    for task, rows in tables.items():
+        if tasks is None or task in tasks:
+            lines += table_markdown(task, rows, results, link)
+    return "\n".join(lines)
+
+
+def details_markdown(results: list[dict[str, Any]], link: str = "benchmarks/results/") -> str:
+    """One line per model: each of its runs (variant, dataset) with its first figure, linked to
+    the result file (the full config, every metric, the source, notes)."""
+    by_family: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for r in results:
+        by_family.setdefault(r.get("family") or "other", {}).setdefault(r["model"], []).append(r)
+    lines = ["## Details: every run", "",
+             "Every result file, by family and model: its first figure and training time. Open "
+             "a file for the full config, every metric, the published figure's source with what "
+             "is and is not comparable, and notes.", ""]
+    for family in sorted(by_family):
+        lines += [f"### {family}", ""]
+        for model, runs in sorted(by_family[family].items()):
+            items = []
+            for r in sorted(runs, key=lambda x: x["_file"]):
+                label = r["_file"].removesuffix(".json").removeprefix(f"{model}-")
+                first = next(((k, v) for k, v in r["metrics"].items()
+                              if _number(v) is not None and not k.endswith("_time_s")), None)
+                figure = f" {first[0]} {fmt(float(first[1]))}" if first else ""
+                items.append(f"[{label}]({link}{r['_file']}){figure} "
+                             f"({fmt_seconds(r.get('wall_time_s'))})")
+            lines.append(f"- **{model}**: " + "; ".join(items))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(results_dir: Path, out: Path) -> Path:
+    """BENCHMARKS.md: the leaderboard tables first, then one line per run."""
+    from perceptzoo.io import write_text
+
+    results = load_results(results_dir)
+    link = _relative_link(Path(results_dir), Path(out))
+    text = "\n".join([
+        "# Benchmarks",
+        "",
+        "Generated by `perceptzoo report` from `benchmarks/results/*.json` (written by "
+        "`perceptzoo bench`); do not edit by hand. One table per task, one row per model: its "
+        "best run (×N: chosen from N runs, all listed under Details). *ours* is our figure "
+        "(↓ lower / ↑ higher is better), *published* the paper's with its source (open the "
+        "result file for the table and row, and what is and is not comparable), *gap* = ours "
+        "− published, *train time* the training wall time the run logged. Fréchet distances "
+        "are in the project classifier's features with the real-vs-real floor at the same "
+        "sample size beside them.",
+        "",
+        "Reproduce: `perceptzoo bench --suite quick` (minutes, embedded data), "
+        "`perceptzoo bench --suite full` (hours on a CPU), `perceptzoo bench --suite gpu`.",
+        "",
+        "## Leaderboard",
+        "",
+        leaderboard_markdown(results, link=link),
+        details_markdown(results, link=link),
+    ])
+    write_text(out, text)
+    return Path(out)
+
+
+def _relative_link(results_dir: Path, out: Path) -> str:
+    import os
+
+    try:
+        rel = os.path.relpath(results_dir.resolve(), out.resolve().parent)
+    except ValueError:
+        rel = str(results_dir.resolve())
+    return rel.replace(os.sep, "/").rstrip("/") + "/"

@@ -1,0 +1,100 @@
+"""The harness: each recipe in its own process (one failure is recorded, the rest go on), the
+result in the DESIGN.md schema with training time read from the run, skip at the same commit
+and config, resume from a checkpoint, a budget that stops a runaway child."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from perceptzoo.bench import harness
+from perceptzoo.bench.recipe import Recipe
+from perceptzoo.bench.results import config_hash, current_commit
+
+TINY = Recipe(name="realnvp2d-toy2d_moons-test", model="realnvp2d", dataset="toy2d:moons",
+              task="toy2d", model_config={"num_layers": 2, "hidden": 8},
+              train={"steps": 20, "batch_size": 64, "checkpoint_every": 10, "eval_every": 10,
+                     "log_every": 5},
+              evaluate={"num_samples": 200}, suites=("quick",), minutes=1.0)
+
+
+@pytest.fixture
+def options(tmp_path) -> harness.Options:
+    return harness.Options(suite="quick", results_dir=str(tmp_path / "results"),
+                           work_dir=str(tmp_path / "work"), progress=False, jobs=2)
+
+
+def test_each_recipe_runs_apart_a_failure_is_recorded_and_a_rerun_is_skipped(
+        tmp_path, options, monkeypatch):
+    extra = tmp_path / "recipes.py"
+    extra.write_text(textwrap.dedent("""
+        from perceptzoo.bench.recipe import Recipe
+        RECIPES = [
+            Recipe(name="realnvp2d-toy2d_moons-test", model="realnvp2d", dataset="toy2d:moons",
+                   task="toy2d", model_config={"num_layers": 2, "hidden": 8},
+                   train={"steps": 20, "batch_size": 64, "log_every": 5},
+                   evaluate={"num_samples": 200}, suites=("quick",), minutes=1.0),
+            Recipe(name="broken-test", model="realnvp2d", dataset="toy2d:no_such_toy",
+                   task="toy2d", suites=("quick",), minutes=1.0),
+        ]
+    """))
+    monkeypatch.setenv(harness.EXTRA_RECIPES, str(extra))
+    recipes = [r for r in harness.all_recipes() if r.name.endswith("-test")]
+    lines: list[str] = []
+    outcomes = {o.name: o for o in harness.run_all(recipes, options, echo=lines.append)}
+    assert outcomes["broken-test"].status == "failed"
+    assert "no_such_toy" in outcomes["broken-test"].message
+    assert outcomes["realnvp2d-toy2d_moons-test"].status == "done", lines
+    result = json.loads((tmp_path / "results" / "realnvp2d-toy2d_moons-test.json").read_text())
+    for key in ("model", "dataset", "variant", "config", "metrics", "published", "wall_time_s",
+                "device", "commit", "date", "parameters"):
+        assert key in result
+    assert result["commit"] == current_commit() and result["parameters"] > 0
+    assert 0 < result["wall_time_s"] < 60  # the run's own training time, not the process's
+    assert "mmd" in result["metrics"]
+    status = json.loads((tmp_path / "work" / harness.STATUS_FILE).read_text())
+    assert status["broken-test"]["status"] == "failed"
+    again = harness.run_all(recipes[:1], options, echo=lines.append)
+    assert again[0].status == "skipped"
+
+
+def test_a_run_left_with_a_checkpoint_is_resumed_not_restarted(tmp_path, options):
+    from perceptzoo.core import runner
+    from perceptzoo.core.runs import RunDir
+
+    run = Path(options.work_dir) / TINY.name
+    run.mkdir(parents=True)
+    (run / harness.MARKER).write_text(json.dumps({
+        "recipe": TINY.name, "config_hash": config_hash(TINY), "device": "cpu",
+        "commit": "0000001"}))
+    runner.train(TINY.model, dataset=TINY.dataset, out=run, model_overrides=TINY.model_config,
+                 train_config={**TINY.train, "progress": False, "steps": 20})
+    said: list[str] = []
+    path = harness.run_recipe(TINY, options, say=said.append)
+    assert any(s.startswith("resuming") for s in said)
+    result = json.loads(path.read_text())
+    assert result["commit"] == "0000001"  # the commit the run started on
+    assert max(r["step"] for r in RunDir(run).read_metrics()) >= 20
+    said.clear()
+    harness.run_recipe(TINY, options.__class__(**{**options.__dict__, "eval_only": True}),
+                       say=said.append)
+    assert not any("training" in s or "resuming" in s for s in said)
+
+
+def test_a_child_over_its_budget_is_stopped_and_reported(tmp_path, options, monkeypatch):
+    def sleeper(recipe, options, work_dir):
+        log = Path(work_dir) / f"{recipe.name}.log"
+        log.write_text("")
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                start_new_session=True), log
+
+    monkeypatch.setattr(harness, "_spawn", sleeper)
+    monkeypatch.setattr(harness, "_limit", lambda recipe, options: 0.5)
+    outcome = harness.run_all([TINY], options, echo=lambda m: None)[0]
+    assert outcome.status == "timed out" and outcome.seconds < 20
+    assert "resume" in outcome.message

@@ -1,0 +1,78 @@
+"""The leaderboard: one table per task, one row per model (its best run), sorted by the figure,
+published figures and their source beside ours; BENCHMARKS.md readable (leaderboard first)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from perceptzoo.bench.report import leaderboard, leaderboard_markdown, load_results, write_report
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _write(folder: Path, name: str, **fields) -> None:
+    record = {"model": "made", "dataset": "binarized_mnist", "variant": "", "config": {},
+              "metrics": {}, "published": {}, "wall_time_s": 60.0, "device": "cpu",
+              "commit": "abc1234", "date": "2026-11-30"} | fields
+    (folder / f"{name}.json").write_text(json.dumps(record))
+
+
+def test_best_run_per_model_sorted_by_the_figure_with_the_gap_to_the_paper(tmp_path):
+    _write(tmp_path, "made-a", metrics={"test_nll_nats": 90.0},
+           published={"test_nll_nats": 88.4, "source": "Germain et al. 2015, Table 2"})
+    _write(tmp_path, "made-b", metrics={"test_nll_nats": 89.0},
+           published={"test_nll_nats": 88.4, "source": "Germain et al. 2015, Table 2"})
+    _write(tmp_path, "nade-a", model="nade", metrics={"test_nll_nats": 95.0})
+    _write(tmp_path, "pixelcnn-a", model="pixelcnn", metrics={"test_nll_nats": 85.0})
+    rows = leaderboard(load_results(tmp_path))["binarized_mnist_nll"]
+    assert [r["result"]["_file"] for r in rows] == ["pixelcnn-a.json", "made-b.json",
+                                                   "nade-a.json"]
+    assert rows[1]["runs"] == 2  # made's best of its two runs
+    text = leaderboard_markdown(load_results(tmp_path))
+    made_row = next(line for line in text.splitlines() if line.startswith("| [made]"))
+    assert "89" in made_row and "88.4 (Germain et al. 2015, Table 2)" in made_row
+    assert "+0.6" in made_row  # gap = ours - published
+
+
+def test_a_higher_is_better_table_puts_the_largest_first(tmp_path):
+    _write(tmp_path, "a", model="dqn", dataset="CartPole-v1", family="rl",
+           metrics={"mean_return": 200.0})
+    _write(tmp_path, "b", model="reinforce", dataset="CartPole-v1", family="rl",
+           metrics={"mean_return": 480.0})
+    rows = leaderboard(load_results(tmp_path))["rl"]
+    assert [r["value"] for r in rows] == [480.0, 200.0]
+
+
+def test_generative_models_of_every_family_share_the_sample_quality_table(tmp_path):
+    for model, family, fd in [("pixelcnn", "autoregressive", 30.0), ("realnvp", "flows", 60.0),
+                              ("ddpm", "diffusion", 20.0), ("vae", "vae", 40.0),
+                              ("dcgan", "gans", 25.0)]:
+        _write(tmp_path, model, model=model, family=family, dataset="digits",
+               metrics={"frechet_distance": fd, "precision": 0.5, "recall": 0.5,
+                        "real_vs_real_frechet_distance": 5.0, "test_nll_nats": fd + 50})
+    tables = leaderboard(load_results(tmp_path))
+    quality = [r["result"]["model"] for r in tables["digits_sample_quality"]]
+    assert quality == ["ddpm", "dcgan", "pixelcnn", "vae", "realnvp"]
+    assert len(tables["digits_nll"]) == 5  # the same runs, ranked by likelihood too
+    text = leaderboard_markdown(load_results(tmp_path), tasks=["digits_sample_quality"])
+    assert "real_vs_real_frechet_distance" in text and "Digits" in text
+
+
+def test_a_task_outside_the_table_list_gets_its_own_table(tmp_path):
+    _write(tmp_path, "beta_vae", model="beta_vae", dataset="sprites", task="disentanglement",
+           figure="mig", metrics={"mig": 0.3})
+    _write(tmp_path, "vae", model="vae", dataset="sprites", task="disentanglement",
+           figure="mig", metrics={"mig": 0.1})
+    rows = leaderboard(load_results(tmp_path))["disentanglement"]
+    assert [r["value"] for r in rows] == [0.3, 0.1]  # MIG: higher is better
+
+
+def test_benchmarks_md_starts_with_the_leaderboard_and_stays_readable(tmp_path):
+    out = write_report(REPO / "benchmarks" / "results", tmp_path / "BENCHMARKS.md")
+    text = out.read_text()
+    assert text.index("## Leaderboard") < text.index("## Details")
+    assert "### Binarized MNIST" in text
+    assert len(text.encode()) < 30_000, len(text.encode())
+    # links point at the result files, relative to where the page is
+    assert "/benchmarks/results/" in text or "results/" in text

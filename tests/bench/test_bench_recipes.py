@@ -1,0 +1,63 @@
+"""Recipes are data: every family's list loads, names are unique, every recipe names a
+registered model, a known table (or its own figure) and a source for any published figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from perceptzoo.bench.harness import all_recipes, check, select
+from perceptzoo.bench.recipe import SUITES
+from perceptzoo.core import registry
+from perceptzoo.errors import UserError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_recipes_load_with_unique_names_and_no_problems():
+    recipes = all_recipes()
+    names = [r.name for r in recipes]
+    assert len(names) == len(set(names))
+    assert check(recipes) == []
+
+
+def test_every_recipe_names_a_registered_model_and_a_suite():
+    known = {spec.name for spec in registry.list_specs()}
+    for r in all_recipes():
+        assert r.model in known, f"{r.name}: model {r.model} is not registered"
+        assert r.suites and set(r.suites) <= set(SUITES), r.name
+
+
+def test_published_figures_carry_their_source():
+    for r in all_recipes():
+        if r.published is not None and r.published.metrics:
+            assert len(r.published.source) > 10, r.name
+
+
+def test_the_quick_suite_covers_every_family_with_recipes_on_embedded_data():
+    quick = [r for r in all_recipes() if "quick" in r.suites]
+    families = {registry.get_spec(r.model).family for r in quick}
+    assert {"autoregressive", "flows", "diffusion", "rl", "implicit"} <= families
+    for r in quick:
+        assert r.dataset in ("digits", "bars_stripes") or r.dataset.startswith("toy2d:") \
+            or registry.get_spec(r.model).runner != "trainer", r.name
+    assert sum(r.minutes for r in quick) <= 10
+
+
+def test_gpu_recipes_keep_their_earlier_results():
+    for r in all_recipes():
+        if r.suites == ("gpu",):
+            assert (REPO / "benchmarks" / "results" / f"{r.name}.json").exists(), r.name
+
+
+def test_select_by_name_model_or_suite_and_a_clear_error_otherwise():
+    recipes = all_recipes()
+    assert [r.name for r in select(recipes, [recipes[0].name], None)] == [recipes[0].name]
+    made = select(recipes, ["made"], "full")
+    assert made and all(r.model == "made" and "full" in r.suites for r in made)
+    assert all("quick" in r.suites for r in select(recipes, [], "quick"))
+    with pytest.raises(UserError, match="no recipe or model named"):
+        select(recipes, ["no-such-recipe"], None)
+    with pytest.raises(UserError, match="unknown suite"):
+        select(recipes, [], "weekly")
