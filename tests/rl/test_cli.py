@@ -23,12 +23,13 @@ def _last_json(capsys) -> dict:
     ("dqn", "CartPole-v1", 600),
     ("reinforce", "CartPole-v1", 600),
     ("actor_critic", "Pendulum-v1", 1640),
+    ("ppo", "CartPole-v1", 600),
     ("deepmimic", "perceptzoo/PlanarMimic-v0", 512),
 ])
 def test_train_eval_sample_through_the_cli(tmp_path, capsys, name, dataset, steps):
     run = tmp_path / name
     args = ["train", name, "--dataset", dataset, "--out", str(run), "--seed", "1",
-            "--eval-samples", "3"]
+            "--eval-episodes", "3"]
     if steps:
         args += ["--steps", str(steps)]
     assert main(args) == 0
@@ -38,9 +39,13 @@ def test_train_eval_sample_through_the_cli(tmp_path, capsys, name, dataset, step
         assert (run / file).exists()
     if steps:
         assert (run / "curve.csv").exists() and (run / "curve.png").exists()
-    assert main(["eval", str(run), "--num-samples", "4"]) == 0
+    assert main(["eval", str(run), "--eval-episodes", "4"]) == 0
     again = _last_json(capsys)
     assert again["num_episodes"] == 4
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["kind"] for r in records] == ["train", "eval", "eval"]
+    assert all(isinstance(r["step"], int) and r["step"] >= 0 for r in records)  # no -1
+    assert records[0]["step"] == (steps or 0) and "time_s" in records[0]
     out = tmp_path / f"{name}.png"
     assert main(["sample", str(run), "-n", "2", "--out", str(out)]) == 0
     assert out.exists() and out.with_suffix(".json").exists()
@@ -50,13 +55,13 @@ def test_train_eval_sample_through_the_cli(tmp_path, capsys, name, dataset, step
 
 def test_evaluation_is_seeded_and_reproducible(tmp_path, capsys):
     run = tmp_path / "vi"
-    assert main(["train", "value_iteration", "--out", str(run), "--eval-samples", "50"]) == 0
+    assert main(["train", "value_iteration", "--out", str(run), "--eval-episodes", "50"]) == 0
     capsys.readouterr()
-    main(["eval", str(run), "--num-samples", "200"])
+    main(["eval", str(run), "--eval-episodes", "200"])
     first = _last_json(capsys)
-    main(["eval", str(run), "--num-samples", "200"])
+    main(["eval", str(run), "--eval-episodes", "200"])
     assert _last_json(capsys) == first
-    main(["eval", str(run), "--num-samples", "200", "--split", "valid"])
+    main(["eval", str(run), "--eval-episodes", "200", "--split", "valid"])
     assert _last_json(capsys) != first  # other seeds
 
 
@@ -79,6 +84,24 @@ def test_user_errors_are_one_line_with_exit_2(tmp_path, capsys):
 def test_cli_learning_rate_and_batch_size_reach_the_agent(tmp_path, capsys):
     run = tmp_path / "dqn"
     assert main(["train", "dqn", "--steps", "200", "--lr", "0.0005", "--batch-size", "16",
-                 "--out", str(run), "--eval-samples", "1"]) == 0
+                 "--out", str(run), "--eval-episodes", "1"]) == 0
     agent = perceptzoo.load(run)
     assert agent.cfg.lr == 0.0005 and agent.cfg.batch_size == 16
+
+
+def test_sample_writes_into_the_run_folder_by_default(tmp_path, capsys):
+    run = tmp_path / "q"
+    assert main(["train", "q_learning", "--steps", "2000", "--out", str(run),
+                 "--eval-episodes", "2"]) == 0
+    assert main(["sample", str(run)]) == 0  # 64 asked for: at most 16 episodes are played
+    assert (run / "rollout.png").exists()
+    episodes = json.loads((run / "rollout.json").read_text())["episodes"]
+    assert len(episodes) == 16 and [e["seed"] for e in episodes] == list(range(16))
+
+
+def test_environments_are_listed_as_the_rl_datasets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "datasets of the rl family (Gymnasium environments):" in out
+    for env_id in ("CartPole-v1", "FrozenLake-v1", "Pendulum-v1", "perceptzoo/Chain-v0"):
+        assert f"  {env_id}\n" in out

@@ -11,9 +11,11 @@ from PIL import Image
 
 from perceptzoo.errors import UserError
 from perceptzoo.rl.common.buffers import ReplayBuffer, discounted_returns
-from perceptzoo.rl.common.curves import Curve, moving_average, plot_curves
+from perceptzoo.rl.common.curves import Curve
 from perceptzoo.rl.common.envs import make_env
 from perceptzoo.rl.common.schedules import linear_schedule, step_size
+from perceptzoo.viz.curves import moving_average, plot_curves
+from perceptzoo.viz.rollouts import frame_strip, grid_path, observation_traces
 
 
 def test_replay_buffer_wraps_around_and_samples_stored_transitions():
@@ -60,3 +62,17 @@ def test_make_env_limits_and_errors():
         make_env("Taxi-v3")
     with pytest.raises(UserError, match="pixels"):
         make_env("CartPole-v1", pixels=True)
+
+
+def test_rollout_pictures(tmp_path):
+    frames = [np.full((10, 8, 3), i * 20, np.uint8) for i in range(5)]
+    strip = np.asarray(Image.open(frame_strip(frames, tmp_path / "s.png", max_frames=3)))
+    assert strip.shape == (10, 24, 3)
+    assert (strip[0, 0] == 0).all() and (strip[0, 8] == 40).all() and (strip[0, 16] == 80).all()
+    desc = np.array([list("SF"), list("HG")])
+    grid = np.asarray(Image.open(grid_path(desc, [0, 1, 3], tmp_path / "g.png", cell=10)))
+    assert grid.shape == (20, 20, 3)
+    assert tuple(grid[15, 2]) == (60, 60, 60)          # the hole, off the path
+    assert tuple(grid[5, 5])[0] > 200 and grid[5, 5, 1] < 100  # the path through cell 0
+    traces = observation_traces(np.random.default_rng(0).normal(size=(20, 3)), tmp_path / "o.png")
+    assert np.asarray(Image.open(traces)).shape == (400, 640, 3)

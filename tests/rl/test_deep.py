@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -9,7 +11,8 @@ import torch
 from torch.distributions import Categorical, Normal
 
 import perceptzoo
-from perceptzoo.rl.common.agent import evaluate_agent, load_agent
+from perceptzoo.core import runner
+from perceptzoo.rl.common.agent import evaluate_agent
 from perceptzoo.rl.common.buffers import gae
 from perceptzoo.rl.common.envs import MDPEnv
 from perceptzoo.rl.common.networks import ConvEncoder
@@ -178,14 +181,65 @@ def test_critic_converges_to_v_pi_on_a_small_mdp():
     assert np.abs(values - v_pi).max() < 0.1 * np.abs(v_pi).max()
 
 
-@pytest.mark.parametrize("name", ["dqn", "reinforce", "actor_critic"])
-def test_deep_agents_save_and_load(tmp_path, name):
+DEEP = ["dqn", "reinforce", "actor_critic", "ppo"]
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_deep_agents_save_and_load_through_the_run_folder(tmp_path, name):
     agent = perceptzoo.build(name, env_id="CartPole-v1", hidden=(16,), seed=3)
     agent.save(tmp_path / name)
     assert (tmp_path / name / "model.safetensors").exists()
-    again = load_agent(tmp_path / name)
+    again = runner.load(tmp_path / name)
+    assert again.cfg == dataclasses.replace(agent.cfg, device="cpu")  # loaded on the CPU
     obs = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
     for o in obs:
         assert again.act(o, deterministic=True) == agent.act(o, deterministic=True)
     for (k, a), (_, b) in zip(agent.state_tensors().items(), again.state_tensors().items()):
         torch.testing.assert_close(a, b, msg=k)
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_constructors_leave_the_global_rng_alone_and_seed_their_networks(name):
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = perceptzoo.build(name, env_id="CartPole-v1", hidden=(16,), seed=5)
+    assert torch.equal(torch.get_rng_state(), state)  # not reseeded, not even advanced
+    b = perceptzoo.build(name, env_id="CartPole-v1", hidden=(16,), seed=5)
+    c = perceptzoo.build(name, env_id="CartPole-v1", hidden=(16,), seed=6)
+    ta, tb, tc = a.state_tensors(), b.state_tensors(), c.state_tensors()
+    assert all(torch.equal(ta[k], tb[k]) for k in ta)
+    assert any(not torch.equal(ta[k], tc[k]) for k in ta if ta[k].is_floating_point())
+
+
+@pytest.mark.parametrize("name", ["reinforce", "actor_critic", "ppo"])
+def test_learning_is_a_function_of_the_seed_not_of_the_global_rng(name):
+    def run(global_seed):
+        torch.manual_seed(global_seed)
+        agent = perceptzoo.build(name, env_id="perceptzoo/Chain-v0", hidden=(8,), seed=1)
+        agent.learn(None, 400)
+        return agent.state_tensors()
+
+    first, second = run(0), run(99)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_deep_agents_take_a_device(name):
+    agent = perceptzoo.build(name, env_id="CartPole-v1", hidden=(8,), device="cpu")
+    assert agent.cfg.device == "cpu"
+    assert all(v.device.type == "cpu" for v in agent.state_tensors().values())
+    assert perceptzoo.build(name, env_id="CartPole-v1").cfg.device == "auto"
+    if not torch.cuda.is_available():
+        with pytest.raises(perceptzoo.UserError, match="no GPU"):
+            perceptzoo.build(name, env_id="CartPole-v1", device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.parametrize("name", DEEP)
+def test_deep_agents_learn_and_load_on_the_gpu(tmp_path, name):
+    agent = perceptzoo.build(name, env_id="CartPole-v1", hidden=(16,), device="cuda")
+    assert all(p.is_cuda for k, p in agent.state_tensors().items() if "rms" not in k)
+    agent.learn(None, 600)
+    agent.save(tmp_path / name)
+    again = runner.load(tmp_path / name, device="cuda")
+    assert again.evaluate_episodes(2, seed=0)["num_episodes"] == 2

@@ -197,8 +197,8 @@ def test_q_learning_and_sarsa_on_cliffwalking_take_their_textbook_paths():
 def test_planners_save_load_and_act(tmp_path, name):
     agent = perceptzoo.build(name, env_id="FrozenLake-v1").learn()
     agent.save(tmp_path / "run")
-    from perceptzoo.rl.common.agent import load_agent
+    from perceptzoo.core import runner
 
-    again = load_agent(tmp_path / "run")
+    again = runner.load(tmp_path / "run")
     assert (again.policy == agent.policy).all()
     assert all(again.act(s) == agent.act(s) for s in range(16))

@@ -36,6 +36,26 @@ DEFAULT_STEP_LIMITS = {"CliffWalking-v1": 500}
 RENAMED = {"Taxi-v3": "Taxi-v4", "CliffWalking-v0": "CliffWalking-v1"}
 
 
+def list_env_ids() -> list[str]:
+    """The environments the RL family trains on, for `perceptzoo list`: Gymnasium's toy-text
+    and classic-control ids, the MuJoCo ids when `mujoco` imports, and perceptzoo's own."""
+    kinds = ["toy_text", "classic_control"]
+    try:
+        import mujoco  # noqa: F401
+
+        kinds.append("mujoco")
+    except ImportError:
+        pass
+    ids = []
+    for env_id, spec in gym.registry.items():
+        entry = spec.entry_point if isinstance(spec.entry_point, str) else \
+            getattr(spec.entry_point, "__module__", "")
+        if env_id.startswith("perceptzoo/") or any(f".{k}" in entry for k in kinds):
+            if env_id not in RENAMED and not env_id.startswith("phys2d/"):
+                ids.append(env_id)
+    return sorted(ids)
+
+
 def make_env(env_id: str, *, seed: int | None = None, max_episode_steps: int | None = None,
              pixels: bool = False, **kwargs: Any) -> gym.Env:
     """A Gymnasium environment by id, its spaces seeded with `seed`; reset it with a seed too."""

@@ -5,6 +5,7 @@
 - `make_encoder(space, hidden)`: an MLP for vectors, a conv net for images (C, H, W) -- the
   "state encoder" of DQN proper (Mnih et al. 2015: 8x8/4, 4x4/2, 3x3/1 convolutions for
   Atari-sized frames; 3x3 stride-1 convolutions for small grids).
+- `mlp`: `perceptzoo.nn.mlp.mlp` with orthogonal init (gain sqrt 2, heads `out_gain`).
 - `PolicyNet`: pi(a|s) as a `torch.distributions` object: Categorical(logits) for Discrete
   actions, a diagonal Gaussian N(mu(s), sigma^2) with a learned state-independent log sigma for
   Box actions (Williams 1992; the Gaussian policy of REINFORCE and actor-critic).
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,8 @@ from gymnasium import spaces
 from torch import nn
 from torch.distributions import Categorical, Distribution, Independent, Normal
 
+from perceptzoo.nn.mlp import mlp
+
 
 def obs_size(space: spaces.Space) -> int:
     if isinstance(space, spaces.Discrete):
@@ -28,27 +30,14 @@ def obs_size(space: spaces.Space) -> int:
     return int(np.prod(space.shape))
 
 
-def encode_obs(obs: Any, space: spaces.Space) -> torch.Tensor:
-    """(B, ...) observations -> float tensor; Discrete ids become one-hot (B, n)."""
+def encode_obs(obs: Any, space: spaces.Space,
+               device: torch.device | str | None = None) -> torch.Tensor:
+    """(B, ...) observations -> float tensor on `device`; Discrete ids become one-hot (B, n)."""
     if isinstance(space, spaces.Discrete):
         ids = torch.as_tensor(np.asarray(obs), dtype=torch.long).reshape(-1)
-        return nn.functional.one_hot(ids - int(space.start), int(space.n)).float()
-    return torch.as_tensor(np.asarray(obs), dtype=torch.float32).reshape(-1, *space.shape)
-
-
-def mlp(sizes: list[int], activation: type[nn.Module] = nn.Tanh,
-        out_gain: float = 1.0) -> nn.Sequential:
-    """Linear layers of `sizes` with `activation` between them (orthogonal init)."""
-    layers: list[nn.Module] = []
-    for i in range(len(sizes) - 1):
-        linear = nn.Linear(sizes[i], sizes[i + 1])
-        last = i == len(sizes) - 2
-        nn.init.orthogonal_(linear.weight, out_gain if last else math.sqrt(2))
-        nn.init.zeros_(linear.bias)
-        layers.append(linear)
-        if not last:
-            layers.append(activation())
-    return nn.Sequential(*layers)
+        return nn.functional.one_hot(ids - int(space.start), int(space.n)).float().to(device)
+    x = torch.as_tensor(np.asarray(obs), dtype=torch.float32).reshape(-1, *space.shape)
+    return x.to(device)
 
 
 class ConvEncoder(nn.Module):
@@ -80,7 +69,7 @@ def make_encoder(space: spaces.Space, hidden: tuple[int, ...],
         return encoder, encoder.out_dim
     if not hidden:
         return nn.Identity(), obs_size(space)
-    net = mlp([obs_size(space), *hidden], activation)
+    net = mlp([obs_size(space), *hidden], activation, init="orthogonal")
     return nn.Sequential(net, activation()), hidden[-1]
 
 
@@ -94,10 +83,10 @@ class PolicyNet(nn.Module):
         self.encoder, features = make_encoder(obs_space, hidden)
         self.discrete = isinstance(action_space, spaces.Discrete)
         if self.discrete:
-            self.head = mlp([features, int(action_space.n)], out_gain=0.01)
+            self.head = mlp([features, int(action_space.n)], init="orthogonal", out_gain=0.01)
         else:
             dim = int(np.prod(action_space.shape))
-            self.head = mlp([features, dim], out_gain=0.01)
+            self.head = mlp([features, dim], init="orthogonal", out_gain=0.01)
             self.log_std = nn.Parameter(torch.full((dim,), float(log_std_init)))
 
     def forward(self, obs: torch.Tensor) -> Distribution:
@@ -107,13 +96,14 @@ class PolicyNet(nn.Module):
         return Independent(Normal(out, self.log_std.exp().expand_as(out)), 1)
 
     @torch.no_grad()
-    def act(self, obs: torch.Tensor, *, deterministic: bool = False) -> np.ndarray:
+    def act(self, obs: torch.Tensor, *, deterministic: bool = False,
+            generator: torch.Generator | None = None) -> np.ndarray:
         """Environment actions for encoded observations: the mode if deterministic, else a draw."""
         dist = self(obs)
         if deterministic:
             action = dist.probs.argmax(-1) if self.discrete else dist.mean
         else:
-            action = dist.sample()
+            action = sample_action(dist, generator)
         return self.to_env(action)
 
     def to_env(self, action: torch.Tensor) -> np.ndarray:
@@ -124,13 +114,24 @@ class PolicyNet(nn.Module):
         return np.clip(a, self.action_space.low, self.action_space.high).astype(np.float32)
 
 
+@torch.no_grad()
+def sample_action(dist: Distribution, generator: torch.Generator | None) -> torch.Tensor:
+    """A draw from pi(.|s) with the agent's own `generator` (not torch's global RNG):
+    Categorical -> (B,) action ids, diagonal Gaussian -> (B, dim) = mean + sigma * noise."""
+    if isinstance(dist, Categorical):
+        return torch.multinomial(dist.probs, 1, generator=generator)[:, 0]
+    mean, std = dist.mean, dist.stddev
+    noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    return mean + std * noise
+
+
 class ValueNet(nn.Module):
     """V(s; w): (B, *obs) -> (B,); REINFORCE's baseline b(s) and actor-critic's critic."""
 
     def __init__(self, obs_space: Any, hidden: tuple[int, ...]):
         super().__init__()
         self.encoder, features = make_encoder(obs_space, hidden)
-        self.head = mlp([features, 1])
+        self.head = mlp([features, 1], init="orthogonal")
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(obs))[:, 0]

@@ -1,3 +1,3 @@
-"""Deep RL: DQN, REINFORCE with a learned baseline, advantage actor-critic."""
+"""Deep RL: DQN, REINFORCE with a learned baseline, advantage actor-critic, PPO."""
 
-from perceptzoo.rl.deep import actor_critic, dqn, reinforce  # noqa: F401
+from perceptzoo.rl.deep import actor_critic, dqn, ppo, reinforce  # noqa: F401

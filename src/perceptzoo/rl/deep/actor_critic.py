@@ -31,11 +31,12 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from torch import nn
 
 from perceptzoo.core.registry import register
-from perceptzoo.rl.common.agent import Agent
+from perceptzoo.core.trainer import resolve_device
+from perceptzoo.rl.common.agent import Agent, seeded
 from perceptzoo.rl.common.buffers import gae
 from perceptzoo.rl.common.curves import Curve
 from perceptzoo.rl.common.envs import make_env
-from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs
+from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs, sample_action
 
 
 @dataclass
@@ -62,27 +63,36 @@ class ActorCriticConfig:
     max_grad_norm: float = 0.5
     total_steps: int = 200_000
     seed: int = 0
+    """initialises the networks (without touching torch's global RNG), draws the actions (the
+    agent's own torch.Generator) and seeds the first episode"""
+    device: str = "auto"
+    """auto (a GPU if one is visible) | cpu | cuda"""
 
 
 @register("actor_critic", ActorCriticConfig, default_dataset="CartPole-v1",
-          family="rl", runner="agent")
+          family="rl", runner="agent",
+          train_defaults={"steps": ActorCriticConfig.total_steps})
 class ActorCritic(Agent):
     name = "actor_critic"
 
     def __init__(self, cfg: ActorCriticConfig):
         self.cfg = cfg
-        torch.manual_seed(cfg.seed)
+        self.device = resolve_device(cfg.device)
         env = self.make_env()
         self.obs_space, self.action_space = env.observation_space, env.action_space
         env.close()
-        self.actor = PolicyNet(self.obs_space, self.action_space, cfg.hidden, cfg.log_std_init)
-        self.critic = ValueNet(self.obs_space, cfg.hidden)
+        with seeded(cfg.seed):
+            self.actor = PolicyNet(self.obs_space, self.action_space, cfg.hidden,
+                                 cfg.log_std_init).to(self.device)
+            self.critic = ValueNet(self.obs_space, cfg.hidden).to(self.device)
+        self.generator = torch.Generator(self.device).manual_seed(cfg.seed)  # actions
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
         self.curve = Curve()
 
     def act(self, obs: Any, *, deterministic: bool = False) -> Any:
-        return self.actor.act(encode_obs(obs, self.obs_space), deterministic=deterministic)[0]
+        x = encode_obs(obs, self.obs_space, self.device)
+        return self.actor.act(x, deterministic=deterministic, generator=self.generator)[0]
 
     def make_vector_env(self, env_fn: Any = None) -> SyncVectorEnv:
         cfg = self.cfg
@@ -116,7 +126,7 @@ class ActorCritic(Agent):
         total_steps = total_steps or cfg.total_steps
         n, start = cfg.num_envs, time.time()
         obs, _ = venv.reset(seed=cfg.seed)
-        x = encode_obs(obs, self.obs_space)  # (N, *obs)
+        x = encode_obs(obs, self.obs_space, self.device)  # (N, *obs)
         ep_return, ep_length = np.zeros(n), np.zeros(n, int)
         step, stop = 0, False
         while step < total_steps and not stop:
@@ -124,18 +134,19 @@ class ActorCritic(Agent):
             xs, actions, rewards, next_xs, terminated, ends = [], [], [], [], [], []
             for _ in range(cfg.n_steps):
                 with torch.no_grad():
-                    action = self.actor(x).sample()  # (N,) or (N, dim)
+                    action = sample_action(self.actor(x), self.generator)  # (N,) or (N, dim)
                 obs, reward, term, trunc, info = venv.step(self.actor.to_env(action))
-                x_next = encode_obs(obs, self.obs_space)
+                x_next = encode_obs(obs, self.obs_space, self.device)
                 true_next = x_next.clone()  # s_{t+1}: the final state where an episode ended
                 for i in np.flatnonzero(term | trunc):
-                    true_next[i] = encode_obs(info["final_obs"][i], self.obs_space)[0]
+                    true_next[i] = encode_obs(info["final_obs"][i], self.obs_space, self.device)[0]
                 xs.append(x)
                 actions.append(action)
-                rewards.append(torch.as_tensor(reward * cfg.reward_scale, dtype=torch.float32))
+                rewards.append(torch.as_tensor(reward * cfg.reward_scale, dtype=torch.float32,
+                                               device=self.device))
                 next_xs.append(true_next)
-                terminated.append(torch.as_tensor(term, dtype=torch.float32))
-                ends.append(torch.as_tensor(term | trunc, dtype=torch.float32))
+                terminated.append(torch.as_tensor(term, dtype=torch.float32, device=self.device))
+                ends.append(torch.as_tensor(term | trunc, dtype=torch.float32, device=self.device))
                 step += n
                 ep_return += reward
                 ep_length += 1

@@ -16,7 +16,7 @@ a' with the online network (van Hasselt et al. 2016).
     >>> import perceptzoo
     >>> agent = perceptzoo.build("dqn", env_id="CartPole-v1")
     >>> agent = agent.learn(None, total_steps=50_000)                   # doctest: +SKIP
-    >>> perceptzoo.rl.common.agent.evaluate_agent(agent, num_episodes=10)  # doctest: +SKIP
+    >>> agent.evaluate_episodes(10, seed=10_000)                        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -32,12 +32,14 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
-from perceptzoo.rl.common.agent import Agent
+from perceptzoo.core.trainer import resolve_device
+from perceptzoo.errors import UserError
+from perceptzoo.nn.mlp import mlp
+from perceptzoo.rl.common.agent import Agent, seeded
 from perceptzoo.rl.common.buffers import ReplayBuffer
 from perceptzoo.rl.common.curves import Curve
-from perceptzoo.rl.common.networks import encode_obs, make_encoder, mlp
+from perceptzoo.rl.common.networks import encode_obs, make_encoder
 from perceptzoo.rl.common.schedules import linear_schedule
 
 
@@ -47,7 +49,7 @@ class QNetwork(nn.Module):
     def __init__(self, obs_space: spaces.Space, num_actions: int, hidden: tuple[int, ...]):
         super().__init__()
         self.encoder, features = make_encoder(obs_space, hidden, activation=nn.ReLU)
-        self.head = mlp([features, num_actions])
+        self.head = mlp([features, num_actions], init="orthogonal")
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(obs))
@@ -82,22 +84,28 @@ class DQNConfig:
     max_grad_norm: float = 10.0
     total_steps: int = 50_000
     seed: int = 0
+    """initialises the network (without touching torch's global RNG), the replay sampling,
+    the exploration and the first episode's environment seed"""
+    device: str = "auto"
+    """auto (a GPU if one is visible) | cpu | cuda"""
 
 
-@register("dqn", DQNConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
+@register("dqn", DQNConfig, default_dataset="CartPole-v1", family="rl", runner="agent",
+          train_defaults={"steps": DQNConfig.total_steps})
 class DQN(Agent):
     name = "dqn"
 
     def __init__(self, cfg: DQNConfig):
         self.cfg = cfg
-        torch.manual_seed(cfg.seed)
+        self.device = resolve_device(cfg.device)
         env = self.make_env()
         if not isinstance(env.action_space, spaces.Discrete):
             raise UserError(f"DQN needs discrete actions; {cfg.env_id} has {env.action_space} "
                             "(use reinforce or actor_critic for continuous actions)")
         self.obs_space, self.num_actions = env.observation_space, int(env.action_space.n)
         env.close()
-        self.q_net = QNetwork(self.obs_space, self.num_actions, cfg.hidden)
+        with seeded(cfg.seed):
+            self.q_net = QNetwork(self.obs_space, self.num_actions, cfg.hidden).to(self.device)
         self.target_net = copy.deepcopy(self.q_net).requires_grad_(False)
         self.params = list(self.q_net.parameters())
         self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, foreach=True)
@@ -107,7 +115,7 @@ class DQN(Agent):
         self.num_updates = 0
 
     def encode(self, obs: Any) -> torch.Tensor:
-        return encode_obs(obs, self.obs_space)  # (B, *features)
+        return encode_obs(obs, self.obs_space, self.device)  # (B, *features)
 
     def act(self, obs: Any, *, deterministic: bool = False) -> int:
         if not deterministic and self.rng.random() < self.epsilon:
@@ -153,7 +161,7 @@ class DQN(Agent):
         epsilon = linear_schedule(cfg.epsilon_start, cfg.epsilon_final, cfg.epsilon_decay_steps)
         start = time.time()
         obs, _ = env.reset(seed=cfg.seed)
-        x = self.encode(obs)[0].numpy()
+        x = self.encode(obs)[0].cpu().numpy()
         ret, length = 0.0, 0
         for step in range(1, total_steps + 1):
             self.epsilon = epsilon(step)
@@ -161,9 +169,10 @@ class DQN(Agent):
                 action = int(self.rng.integers(self.num_actions))
             else:
                 with torch.no_grad():
-                    action = int(self.q_net(torch.from_numpy(x)[None]).argmax(1)[0])
+                    q = self.q_net(torch.from_numpy(x)[None].to(self.device))
+                    action = int(q.argmax(1)[0])
             obs, reward, terminated, truncated, _ = env.step(action)
-            x_next = self.encode(obs)[0].numpy()
+            x_next = self.encode(obs)[0].cpu().numpy()
             buffer.add(x, action, reward, x_next, terminated)  # truncation still bootstraps
             x, ret, length = x_next, ret + float(reward), length + 1
             if terminated or truncated:
@@ -172,11 +181,12 @@ class DQN(Agent):
                 if callback is not None and callback({"step": step, "episode_return": ret}):
                     break
                 obs, _ = env.reset()
-                x = self.encode(obs)[0].numpy()
+                x = self.encode(obs)[0].cpu().numpy()
                 ret, length = 0.0, 0
             if step >= cfg.learning_starts and step % cfg.train_freq == 0:
                 for _ in range(cfg.gradient_steps):
-                    self.update(buffer.sample(cfg.batch_size))
+                    batch = buffer.sample(cfg.batch_size)
+                    self.update({k: v.to(self.device) for k, v in batch.items()})
         return self
 
     def state_tensors(self) -> dict[str, torch.Tensor]:

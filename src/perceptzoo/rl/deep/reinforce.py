@@ -29,10 +29,11 @@ from torch import nn
 from torch.distributions import Distribution
 
 from perceptzoo.core.registry import register
-from perceptzoo.rl.common.agent import Agent
+from perceptzoo.core.trainer import resolve_device
+from perceptzoo.rl.common.agent import Agent, seeded
 from perceptzoo.rl.common.buffers import discounted_returns
 from perceptzoo.rl.common.curves import Curve
-from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs
+from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs, sample_action
 
 
 def policy_gradient_loss(dist: Distribution, actions: torch.Tensor,
@@ -63,26 +64,35 @@ class ReinforceConfig:
     max_grad_norm: float = 1.0
     total_steps: int = 200_000
     seed: int = 0
+    """initialises the networks (without touching torch's global RNG), draws the actions (the
+    agent's own torch.Generator) and seeds the first episode"""
+    device: str = "auto"
+    """auto (a GPU if one is visible) | cpu | cuda"""
 
 
-@register("reinforce", ReinforceConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
+@register("reinforce", ReinforceConfig, default_dataset="CartPole-v1", family="rl", runner="agent",
+          train_defaults={"steps": ReinforceConfig.total_steps})
 class Reinforce(Agent):
     name = "reinforce"
 
     def __init__(self, cfg: ReinforceConfig):
         self.cfg = cfg
-        torch.manual_seed(cfg.seed)
+        self.device = resolve_device(cfg.device)
         env = self.make_env()
         self.obs_space, self.action_space = env.observation_space, env.action_space
         env.close()
-        self.policy = PolicyNet(self.obs_space, self.action_space, cfg.hidden, cfg.log_std_init)
-        self.baseline = ValueNet(self.obs_space, cfg.hidden)
+        with seeded(cfg.seed):
+            self.policy = PolicyNet(self.obs_space, self.action_space, cfg.hidden,
+                                 cfg.log_std_init).to(self.device)
+            self.baseline = ValueNet(self.obs_space, cfg.hidden).to(self.device)
+        self.generator = torch.Generator(self.device).manual_seed(cfg.seed)  # actions
         self.policy_opt = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
         self.baseline_opt = torch.optim.Adam(self.baseline.parameters(), lr=cfg.baseline_lr)
         self.curve = Curve()
 
     def act(self, obs: Any, *, deterministic: bool = False) -> Any:
-        return self.policy.act(encode_obs(obs, self.obs_space), deterministic=deterministic)[0]
+        x = encode_obs(obs, self.obs_space, self.device)
+        return self.policy.act(x, deterministic=deterministic, generator=self.generator)[0]
 
     def update(self, obs: torch.Tensor, actions: torch.Tensor, returns: torch.Tensor) -> dict:
         """One policy-gradient step and a least-squares fit of the baseline."""
@@ -122,9 +132,9 @@ class Reinforce(Agent):
                 first = False
                 rewards = []
                 while True:
-                    x = encode_obs(obs, self.obs_space)  # (1, *obs)
+                    x = encode_obs(obs, self.obs_space, self.device)  # (1, *obs)
                     with torch.no_grad():
-                        action = self.policy(x).sample()
+                        action = sample_action(self.policy(x), self.generator)
                     obs, reward, terminated, truncated, _ = env.step(self.policy.to_env(action)[0])
                     batch_obs.append(x)
                     batch_actions.append(action)
@@ -139,7 +149,8 @@ class Reinforce(Agent):
                 if callback is not None and callback({"step": step,
                                                       "episode_return": sum(rewards)}):
                     stop = True
-            returns = torch.as_tensor(np.concatenate(batch_returns), dtype=torch.float32)
+            returns = torch.as_tensor(np.concatenate(batch_returns), dtype=torch.float32,
+                                      device=self.device)
             self.update(torch.cat(batch_obs), torch.cat(batch_actions), returns)
         return self
 

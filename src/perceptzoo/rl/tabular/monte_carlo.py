@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.rl.common.agent import Agent
 from perceptzoo.rl.common.curves import Curve
 from perceptzoo.rl.common.envs import make_env
@@ -139,7 +139,8 @@ class QTableAgent(Agent):
 
 
 @register("mc_control", MCControlConfig, default_dataset="FrozenLake-v1",
-          family="rl", runner="agent")
+          family="rl", runner="agent",
+          train_defaults={"steps": MCControlConfig.total_steps})
 class MonteCarloControl(QTableAgent):
     name = "mc_control"
 

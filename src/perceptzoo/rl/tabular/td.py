@@ -123,7 +123,8 @@ class _TDControl(QTableAgent):
 
 
 
-@register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1", family="rl", runner="agent")
+@register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1", family="rl", runner="agent",
+          train_defaults={"steps": TDControlConfig.total_steps})
 class SARSA(_TDControl):
     name = "sarsa"
 
@@ -132,7 +133,8 @@ class SARSA(_TDControl):
 
 
 @register("q_learning", TDControlConfig, default_dataset="CliffWalking-v1",
-          family="rl", runner="agent")
+          family="rl", runner="agent",
+          train_defaults={"steps": TDControlConfig.total_steps})
 class QLearning(_TDControl):
     name = "q_learning"
 
