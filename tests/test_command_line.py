@@ -22,7 +22,7 @@ def test_train_sample_eval_on_digits(tmp_path, capsys):
     assert main(["sample", str(run), "-n", "9", "--out", str(tmp_path / "g.png")]) == 0
     assert (tmp_path / "g.png").stat().st_size > 0
     capsys.readouterr()
-    assert main(["eval", str(run), "--split", "valid", "--num-samples", "0"]) == 0
+    assert main(["eval", str(run), "--split", "valid", "--eval-samples", "0"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert set(metrics) >= {"valid_nll_nats", "valid_bits_per_dim"}
 

@@ -33,7 +33,7 @@ def test_weights_round_trip_through_load(tmp_path):
                              num_masks=2, order_agnostic=True)
     model.set_mask(1)
     run = RunDir(tmp_path)
-    run.write_config({"model": "made", "model_config": {
+    run.write_config({"format": 2, "model": "made", "model_config": {
         "data_shape": [1, 2, 3], "num_levels": 2, "hidden_sizes": [8], "num_masks": 2,
         "order_agnostic": True}, "dataset": "digits"})
     run.save_weights(model)
@@ -51,7 +51,8 @@ def test_missing_and_corrupt_runs_raise_user_errors(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(UserError, match="corrupt"):
         perceptzoo.load(tmp_path)
-    (tmp_path / "config.json").write_text(json.dumps({"model": "made", "model_config": {}}))
+    (tmp_path / "config.json").write_text(json.dumps({"format": 2, "model": "made",
+                                                      "model_config": {}}))
     with pytest.raises(UserError, match="did not finish"):
         perceptzoo.load(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(b"garbage")
