@@ -41,9 +41,13 @@ AGENT_FLAGS = ("lr", "batch_size", "seed", "device")
 
 
 def versions() -> dict[str, str]:
-    from perceptzoo import __version__
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {"perceptzoo": __version__, "torch": torch.__version__,
+    try:
+        ours = version("perceptzoo")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        ours = "unknown"
+    return {"perceptzoo": ours, "torch": torch.__version__,
             "python": platform.python_version()}
 
 
