@@ -1,31 +1,41 @@
-"""Shared by every benchmark script: where data is, and how a result file is written.
+"""Shared by the study and peer-comparison scripts in benchmarks/: the bench harness's result
+schema, commit and device description, and run-or-resume through the one run path.
 
-    from common import write_result, data_dir, Timer
+Benchmarks that are one training and one evaluation are recipes (`perceptzoo bench NAME`, see
+`src/perceptzoo/bench/recipes/`); a script here measures what a recipe cannot: a comparison
+with another library run in the same process, a sweep over samplers or guidance weights.
+
+    from common import Timer, train_or_resume, write_result
+    run = train_or_resume("ddpm", WORK / "ddpm-mnist", dataset="mnist",
+                          train={"steps": 700}, model={"channels": 16})
     with Timer() as t:
-        ...train and evaluate...
-    write_result("made", "binarized_mnist", "1mask", config={...},
-                 metrics={"test_nll_nats": 88.9}, published={"test_nll_nats": 88.40,
-                 "source": "Germain et al. 2015, Table 2"}, wall_time_s=t.seconds)
+        ...measure...
+    write_result("ddpm", "mnist", "steps", config={...}, metrics={...},
+                 published={"source": "..."}, wall_time_s=t.seconds, task="mnist_sample_quality")
 
-Result files follow DESIGN.md: benchmarks/results/<model>-<dataset>[-<variant>].json; then run
-`perceptzoo report` to regenerate BENCHMARKS.md.
+Result files follow DESIGN.md (benchmarks/results/<model>-<dataset>[-<variant>].json); then
+`perceptzoo report` regenerates BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
+import inspect
 import os
-import platform
-import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
-import torch
+from perceptzoo.bench.results import current_commit, device_description, training_seconds
+from perceptzoo.io import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 WORK = REPO / "benchmarks" / "work"  # run folders of benchmark trainings (git-ignored)
+
+# the code a benchmark runs is the code it started with: a run left going across commits
+# names the commit it began on, not the one checked out when it writes its result
+STARTED_AT = current_commit()
 
 
 def data_dir() -> Path:
@@ -36,35 +46,34 @@ def data_dir() -> Path:
     return path
 
 
-def device_description() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    threads = torch.get_num_threads()
-    return f"cpu, {threads} thread(s) of {os.cpu_count()} cores ({platform.machine()})"
+def train_or_resume(model: str, out: Path, *, dataset: str | None = None,
+                    train: dict[str, Any] | None = None,
+                    model_config: dict[str, Any] | None = None) -> tuple[Path, float]:
+    """Train `model` into `out` through `perceptzoo.core.runner`, resuming an interrupted run
+    from its checkpoint and skipping a finished one (its weights exist and no checkpoint is
+    newer); returns the run folder and its logged training time in seconds."""
+    from perceptzoo.core import runner
 
-
-def commit() -> str:
-    """The short hash of HEAD ($PERCEPTZOO_COMMIT where the copy has no git history: the GPU)."""
-    if os.environ.get("PERCEPTZOO_COMMIT"):
-        return os.environ["PERCEPTZOO_COMMIT"]
-    try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                       text=True).strip()
-    except Exception:
-        return "unknown"
-
-
-# the code a benchmark runs is the code it started with: a run left going across commits
-# names the commit it began on, not the one checked out when it writes its result
-STARTED_AT = commit()
+    done = out / "bench-done"
+    if not done.exists():
+        if (out / "checkpoint.pt").exists():
+            runner.resume(out)
+        else:
+            runner.train(model, dataset=dataset, out=out,
+                         train_config={"progress": True, **(train or {})},
+                         model_overrides=dict(model_config or {}))
+        done.write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+    return out, training_seconds(out) or float("nan")
 
 
 def epochs_for_budget(model: str, dataset: str, model_cfg: dict, train_cfg, minutes: float) -> int:
     """Time 60 training steps (after 20 warm-up steps) and fit the epochs into `minutes`."""
     import tempfile
 
-    import perceptzoo
+    import torch
+
     from perceptzoo import data
+    from perceptzoo.core import registry, runner
     from perceptzoo.core.runs import RunDir
     from perceptzoo.core.trainer import Trainer
 
@@ -72,7 +81,10 @@ def epochs_for_budget(model: str, dataset: str, model_cfg: dict, train_cfg, minu
         if torch.cuda.is_available():
             torch.cuda.synchronize()
 
-    net = perceptzoo.build(model, dataset=dataset, **model_cfg)
+    spec = registry.get_spec(model)
+    train_cfg = runner.train_config_for(spec, train_cfg)
+    cfg = registry.make_config(model, data.info(dataset), **model_cfg)
+    net = registry.build_from_config(model, cfg)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(net, data.load(dataset, "train"), None, train_cfg, RunDir(tmp))
         for step in range(80):
@@ -83,6 +95,11 @@ def epochs_for_budget(model: str, dataset: str, model_cfg: dict, train_cfg, minu
         sync()
         per_step = (time.time() - start) / 60
     return max(1, int(minutes * 60 / (per_step * trainer.steps_per_epoch)))
+
+
+def logged_train_seconds(run: Path) -> float:
+    """Training time of a run, summed over its resumes (the Trainer's last logged `time_s`)."""
+    return training_seconds(run) or float("nan")
 
 
 class Timer:
@@ -100,33 +117,27 @@ def best_validation(records: list[dict]) -> dict | None:
     return min(valid, key=lambda r: r["valid_nll_nats"]) if valid else None
 
 
-def logged_train_seconds(run: Path) -> float:
-    """Training time of a run, summed over its resumes: the Trainer's last logged `time_s`;
-    for runs older than that field, config written -> last log line (pauses included)."""
-    from perceptzoo.core.runs import RunDir
-
-    logged = [r["time_s"] for r in RunDir(run).read_metrics() if "time_s" in r]
-    if logged:
-        return float(logged[-1])
-    return (run / "metrics.jsonl").stat().st_mtime - (run / "config.json").stat().st_mtime
-
-
 def write_result(model: str, dataset: str, variant: str | None, *, config: dict, metrics: dict,
                  published: dict | None = None, wall_time_s: float, notes: str = "",
-                 train_device: str | None = None) -> Path:
-    """Write one result file; `train_device`: where training ran, if not on this machine."""
+                 train_device: str | None = None, task: str | None = None,
+                 parameters: int | None = None) -> Path:
+    """Write one result file in the bench schema; `train_device`: where training ran, if not
+    on this machine; `task`: the leaderboard table it belongs to (see bench/recipe.py TASKS)."""
+    caller = Path(inspect.stack()[1].filename)
     name = f"{model}-{dataset.replace(':', '_')}" + (f"-{variant}" if variant else "")
-    record = {
+    record: dict[str, Any] = {
         "model": model, "dataset": dataset, "variant": variant or "",
-        "config": config, "metrics": metrics, "published": published or {},
-        "wall_time_s": round(wall_time_s, 1), "device": device_description(),
-        "commit": STARTED_AT, "date": datetime.date.today().isoformat(),
+        "config": {"script": f"benchmarks/{caller.name}", **config}, "metrics": metrics,
+        "published": published or {}, "wall_time_s": round(wall_time_s, 1),
+        "device": device_description("auto"), "commit": STARTED_AT,
+        "date": datetime.date.today().isoformat(), "parameters": parameters,
     }
+    if task:
+        record["task"] = task
     if train_device:
         record["train_device"] = train_device
     if notes:
         record["notes"] = notes
-    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    write_json(path, record)
     return path

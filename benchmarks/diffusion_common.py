@@ -6,18 +6,20 @@ exists, so a killed benchmark continues where it stopped when run again.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
+import common
 import torch
 from common import WORK, data_dir
 
-import perceptzoo
-from perceptzoo.viz.images import save_grid, to_uint8
-from perceptzoo.core.runs import RunDir
+from perceptzoo.bench.metrics import class_accuracy as _class_accuracy
+from perceptzoo.core import runner
 from perceptzoo.core.trainer import TrainConfig
 from perceptzoo.metrics import classifier
 from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+from perceptzoo.viz.images import save_grid, to_uint8
 
 FIGURES = Path(__file__).resolve().parent / "figures"
 
@@ -30,19 +32,12 @@ def setup() -> None:
 
 def train_or_resume(name: str, out: Path, train_cfg: TrainConfig, overrides: dict,
                     dataset: str = "mnist") -> tuple[torch.nn.Module, float]:
-    """Train (or finish training) a run; returns the model and the training wall time (s)."""
-    timer_file = out / "train_wall_s.txt"
-    if not (out / "model.safetensors").exists():
-        start = time.time()
-        if RunDir(out).has_checkpoint():
-            perceptzoo.resume(out)
-        else:
-            perceptzoo.train(name, dataset=dataset, out=out, train_config=train_cfg,
-                             model_overrides=overrides)
-        previous = float(timer_file.read_text()) if timer_file.exists() else 0.0
-        timer_file.write_text(str(previous + time.time() - start))
-    model = perceptzoo.load(out)
-    return model, float(timer_file.read_text()) if timer_file.exists() else float("nan")
+    """Train (or finish training) a run through the runner; returns the model and its logged
+    training time (s), summed over resumes."""
+    run, seconds = common.train_or_resume(name, out, dataset=dataset,
+                                          train=dataclasses.asdict(train_cfg),
+                                          model_config=overrides)
+    return runner.load(run), seconds
 
 
 def cached(path: Path, compute):
@@ -85,10 +80,7 @@ def fd_pr(samples: torch.Tensor, reference: torch.Tensor, dataset: str = "mnist"
 
 def class_accuracy(samples: torch.Tensor, labels: torch.Tensor, dataset: str = "mnist") -> float:
     """Fraction of samples the shipped classifier's head assigns to the asked-for label."""
-    net = classifier.load_classifier(dataset)
-    with torch.no_grad():
-        pred = torch.cat([net(samples[i:i + 500]).argmax(1) for i in range(0, len(samples), 500)])
-    return float((pred == labels).float().mean())
+    return _class_accuracy(dataset, samples, labels)
 
 
 def save_figure(samples: torch.Tensor, name: str, num_levels: int = 256, nrow=None) -> None:

@@ -19,14 +19,13 @@ import argparse
 import time
 
 import torch
-from common import REPO, WORK, Timer, data_dir, write_result
+from common import REPO, WORK, Timer, data_dir, train_or_resume, write_result
 
-import perceptzoo
 from perceptzoo import data
-from perceptzoo.viz.images import save_grid
-from perceptzoo.core.trainer import TrainConfig, resume
+from perceptzoo.core import runner
 from perceptzoo.data.edges import edge_map
 from perceptzoo.metrics.evaluate import evaluate
+from perceptzoo.viz.images import save_grid
 
 MODEL = dict(hidden=32, num_steps=4, num_scales=2)
 
@@ -45,17 +44,14 @@ def main() -> None:
     data_dir()
     model_cfg = {**MODEL, "direction": args.direction}
     train = dict(steps=args.steps, batch_size=64, lr=1e-3, warmup_steps=100)
-    cfg = TrainConfig(**train, eval_every=500, eval_examples=500, checkpoint_every=100,
-                      progress=False, num_samples=64)
+    train.update(eval_every=500, eval_examples=500, checkpoint_every=100, progress=False,
+                 num_samples=64)
     out = WORK / f"flows_cflow_mnist_{args.direction}"
     start = time.time()
     with Timer() as t:
-        if (out / "checkpoint.pt").exists():
-            run = resume(out)
-        else:
-            run = perceptzoo.train("cflow", dataset="mnist", out=out, train_config=cfg,
-                                   model_overrides=model_cfg)
-    model = perceptzoo.load(run)
+        run, _ = train_or_resume("cflow", out, dataset="mnist", train=train,
+                                 model_config=model_cfg)
+    model = runner.load(run)
     torch.manual_seed(0)
     metrics = evaluate(model, "mnist", "test", num_samples=1000)
     test = data.load("mnist", "test")

@@ -19,13 +19,12 @@ import time
 
 import torch
 import torch.nn.functional as F
-from common import REPO, WORK, Timer, data_dir, write_result
+from common import REPO, WORK, Timer, data_dir, train_or_resume, write_result
 
-import perceptzoo
 from perceptzoo import data
-from perceptzoo.viz.images import save_grid, to_uint8
-from perceptzoo.core.trainer import TrainConfig, resume
+from perceptzoo.core import runner
 from perceptzoo.metrics.evaluate import evaluate
+from perceptzoo.viz.images import save_grid, to_uint8
 
 MODEL = dict(hidden=32, num_steps=4, num_scales=2, cond_features=16, logit_alpha=0.05)
 
@@ -37,17 +36,14 @@ def main() -> None:
     torch.set_num_threads(1)
     data_dir()
     train = dict(steps=args.steps, batch_size=64, lr=1e-3, warmup_steps=100)
-    cfg = TrainConfig(**train, eval_every=500, eval_examples=500, checkpoint_every=100,
-                      progress=False, num_samples=64)
+    train.update(eval_every=500, eval_examples=500, checkpoint_every=100, progress=False,
+                 num_samples=64)
     out = WORK / "flows_srflow_mnist"
     start = time.time()
     with Timer() as t:
-        if (out / "checkpoint.pt").exists():
-            run = resume(out)
-        else:
-            run = perceptzoo.train("srflow", dataset="mnist", out=out, train_config=cfg,
-                                   model_overrides=MODEL)
-    model = perceptzoo.load(run)
+        run, _ = train_or_resume("srflow", out, dataset="mnist", train=train,
+                                 model_config=MODEL)
+    model = runner.load(run)
     torch.manual_seed(0)
     metrics = evaluate(model, "mnist", "test", num_samples=0)
     # the figure

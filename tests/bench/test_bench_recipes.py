@@ -3,6 +3,7 @@ registered model, a known table (or its own figure) and a source for any publish
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,13 @@ def test_every_recipe_names_a_registered_model_and_a_suite():
     for r in all_recipes():
         assert r.model in known, f"{r.name}: model {r.model} is not registered"
         assert r.suites and set(r.suites) <= set(SUITES), r.name
+
+
+def test_every_recipe_sets_only_options_its_model_config_has():
+    for r in all_recipes():
+        fields = {f.name for f in dataclasses.fields(registry.get_spec(r.model).config_class)}
+        unknown = sorted(set(r.model_config) - fields)
+        assert not unknown, f"{r.name}: {r.model} has no option(s) {unknown}"
 
 
 def test_published_figures_carry_their_source():

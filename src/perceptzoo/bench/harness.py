@@ -139,7 +139,11 @@ def check(recipes: list[Recipe]) -> list[str]:
 
 
 # -- the parent ---------------------------------------------------------------------------------
-def run_all(recipes: list[Recipe], options: Options, *, echo=print) -> list[Outcome]:
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_all(recipes: list[Recipe], options: Options, *, echo=_say) -> list[Outcome]:
     """Run `recipes` (each in a child process, `options.jobs` at a time); return outcomes."""
     from tqdm.auto import tqdm
 

@@ -1,4 +1,5 @@
-"""Normalizing flows: MNIST bits/dim and samples, 2D toys with known densities.
+"""Normalizing flows: MNIST bits/dim and samples, 2D toys with known densities (C-Flow and SRFlow
+are studies: benchmarks/flows_{cflow,srflow}_mnist.py).
 
 Each recipe carries the published figure it is compared with: the paper, table and row,
 and what is and is not comparable. Moved here from the benchmark scripts and their result
@@ -18,68 +19,18 @@ RECIPES: list[Recipe] = [
         variant="quick",
         model_config={"hidden": 32},
         train={
-            "steps": 300,
+            "steps": 200,
             "batch_size": 64,
             "lr": 0.001,
-            "eval_every": 300,
-            "checkpoint_every": 150,
+            "eval_every": 200,
+            "checkpoint_every": 100,
         },
         evaluate={"num_samples": 1000},
         suites=("quick",),
         minutes=1.5,
-        notes="quick suite: RealNVP (dequantized, multi-scale), 300 steps on the 8x8 digits",
+        notes="quick suite: RealNVP (dequantized, multi-scale), 200 steps on the 8x8 digits",
     ),
     # -- full and gpu suites ------------------------------------------------------------------
-    Recipe(
-        name="cflow-mnist-digits_to_edges",
-        model="cflow",
-        dataset="mnist",
-        task="mnist_bits_per_dim",
-        variant="digits_to_edges",
-        model_config={
-            "hidden": 32,
-            "num_steps": 4,
-            "num_scales": 2,
-            "direction": "digits_to_edges",
-        },
-        train={"steps": 500, "batch_size": 64, "lr": 0.001, "warmup_steps": 100},
-        published=Published(
-            {},
-            "C-Flow (Pumarola et al. 2020) reports no MNIST figure",
-        ),
-        suites=("full",),
-        minutes=26,
-        notes=(
-            "CPU budget run, training 1058 s; test_bits_per_dim is the pair's bound per "
-            "digit pixel (an upper bound on the digit's bits/dim); figure "
-            "figures/flows_cflow_mnist_digits_to_edges.png"
-        ),
-    ),
-    Recipe(
-        name="cflow-mnist-edges_to_digits",
-        model="cflow",
-        dataset="mnist",
-        task="mnist_bits_per_dim",
-        variant="edges_to_digits",
-        model_config={
-            "hidden": 32,
-            "num_steps": 4,
-            "num_scales": 2,
-            "direction": "edges_to_digits",
-        },
-        train={"steps": 500, "batch_size": 64, "lr": 0.001, "warmup_steps": 100},
-        published=Published(
-            {},
-            "C-Flow (Pumarola et al. 2020) reports no MNIST figure",
-        ),
-        suites=("full",),
-        minutes=43,
-        notes=(
-            "CPU budget run, training 1593 s; test_bits_per_dim is the pair's bound per "
-            "digit pixel (an upper bound on the digit's bits/dim); figure "
-            "figures/flows_cflow_mnist_edges_to_digits.png"
-        ),
-    ),
     Recipe(
         name="glow-mnist-gpu",
         model="glow",
@@ -384,31 +335,5 @@ RECIPES: list[Recipe] = [
         suites=("full",),
         minutes=7,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_rings.png",
-    ),
-    Recipe(
-        name="srflow-mnist-4x",
-        model="srflow",
-        dataset="mnist",
-        task="mnist_sample_quality",
-        variant="4x",
-        model_config={
-            "hidden": 32,
-            "num_steps": 4,
-            "num_scales": 2,
-            "cond_features": 16,
-            "logit_alpha": 0.05,
-        },
-        train={"steps": 450, "batch_size": 64, "lr": 0.001, "warmup_steps": 100},
-        published=Published(
-            {},
-            (
-                "SRFlow publishes DIV2K and CelebA figures only (Lugmayr et al. 2020, Tables "
-                "1-2); no MNIST figure exists. Reference: bicubic PSNR (test_psnr_bicubic_db) "
-                "measured here."
-            ),
-        ),
-        suites=("full",),
-        minutes=17,
-        notes="CPU budget run, training 735 s; figures/flows_srflow_mnist.png",
     ),
 ]

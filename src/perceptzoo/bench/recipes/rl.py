@@ -226,7 +226,7 @@ RECIPES: list[Recipe] = [
         dataset="FrozenLake-v1",
         task="rl",
         variant="4x4",
-        model_config={"env_id": "FrozenLake-v1", "gamma": 0.999, "is_slippery": True},
+        model_config={"env_id": "FrozenLake-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
         published=Published(
             {"success_rate": 0.74},
@@ -244,7 +244,7 @@ RECIPES: list[Recipe] = [
         dataset="FrozenLake-v1",
         task="rl",
         variant="8x8",
-        model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999, "is_slippery": True},
+        model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
         published=Published(
             {"success_rate": 0.91},
@@ -307,7 +307,7 @@ RECIPES: list[Recipe] = [
         dataset="CartPole-v1",
         task="rl",
         variant="seed0",
-        model_config={"hidden": [64, 64], "threshold": 475.0},
+        model_config={"hidden": [64, 64]},
         train={"steps": 100000},
         evaluate={"num_episodes": 100},
         suites=("full",),
@@ -363,7 +363,7 @@ RECIPES: list[Recipe] = [
         dataset="FrozenLake-v1",
         task="rl",
         variant="4x4",
-        model_config={"env_id": "FrozenLake-v1", "gamma": 0.999, "is_slippery": True},
+        model_config={"env_id": "FrozenLake-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
         published=Published(
             {"success_rate": 0.74},
@@ -381,7 +381,7 @@ RECIPES: list[Recipe] = [
         dataset="FrozenLake-v1",
         task="rl",
         variant="8x8",
-        model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999, "is_slippery": True},
+        model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
         published=Published(
             {"success_rate": 0.91},
