@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from perceptzoo.errors import UserError
-from perceptzoo.data import bars_stripes, digits, fsdd, mnist, toy2d
+from perceptzoo.data import bars_stripes, digits, fsdd, mnist, sprites, toy2d
 from perceptzoo.data.base import SPLITS, ArrayDataset, DatasetInfo, data_dir
 
 _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
@@ -33,9 +33,11 @@ _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
     "binarized_mnist": lambda split, root: mnist.load("binarized_mnist", split, root),
     "bars_stripes": lambda split, root: bars_stripes.load(split),
     "fsdd": lambda split, root: fsdd.load(split, root),
+    "sprites": lambda split, root: sprites.load(split),
 }
 _INFOS = {"digits": digits.INFO, "bars_stripes": bars_stripes.INFO, "fsdd": fsdd.INFO,
           **mnist.INFOS}
+_INFOS["sprites"] = sprites.INFO
 
 
 def list_datasets() -> list[str]:
