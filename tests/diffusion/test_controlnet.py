@@ -10,10 +10,10 @@ import torch
 import perceptzoo
 from perceptzoo import data
 from perceptzoo.cli import main
-from perceptzoo.errors import UserError
 from perceptzoo.data.edges import edge_map
 from perceptzoo.diffusion.controlnet import edge_consistency
 from perceptzoo.diffusion.samplers import DDIMSampler
+from perceptzoo.errors import UserError
 
 TINY = dict(num_steps=20, channels=8, channel_mults=(1, 2), attention_levels=(1,))
 

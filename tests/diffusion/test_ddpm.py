@@ -11,7 +11,6 @@ import torch
 import perceptzoo
 from perceptzoo import data
 from perceptzoo.cli import main
-from perceptzoo.errors import UserError
 from perceptzoo.diffusion.ddpm import (
     AncestralSampler,
     discretized_gaussian_log_prob,
@@ -20,6 +19,7 @@ from perceptzoo.diffusion.ddpm import (
     to_model_space,
 )
 from perceptzoo.diffusion.samplers import DDIMSampler
+from perceptzoo.errors import UserError
 
 TINY = dict(num_steps=20, channels=8, channel_mults=(1, 2), attention_levels=(1,))
 

@@ -7,8 +7,8 @@ import torch
 
 import perceptzoo
 from perceptzoo import data
-from perceptzoo.errors import UserError
 from perceptzoo.diffusion.samplers import DDIMSampler
+from perceptzoo.errors import UserError
 
 TINY = dict(num_steps=20, channels=8, channel_mults=(1, 2), attention_levels=(1,))
 

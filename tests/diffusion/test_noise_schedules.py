@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from perceptzoo.errors import UserError
 from perceptzoo.diffusion.schedules import NoiseSchedule, cosine_alpha_bar
+from perceptzoo.errors import UserError
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])

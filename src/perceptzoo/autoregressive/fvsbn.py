@@ -41,6 +41,11 @@ class FVSBNConfig:
     num_levels: int = 17
     """values per dimension (2: logistic; more: softmax); filled from the dataset"""
 
+    @classmethod
+    def tiny(cls) -> FVSBNConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls()
+
 
 @register("fvsbn", FVSBNConfig, default_dataset="digits", family="autoregressive", runner="trainer")
 class FVSBN(Autoregressive, nn.Module):

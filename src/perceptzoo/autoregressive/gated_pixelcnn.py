@@ -73,6 +73,11 @@ class GatedPixelCNNConfig:
     """auto | bernoulli | categorical | logistic_mixture (see common.py)"""
     num_mixtures: int = 5
 
+    @classmethod
+    def tiny(cls) -> GatedPixelCNNConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(hidden_channels=8, num_layers=1)
+
 
 class GatedLayer(nn.Module):
     """One layer of both stacks (figure 2 of the paper)."""

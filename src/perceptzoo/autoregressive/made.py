@@ -62,6 +62,11 @@ class MADEConfig:
     binarized MNIST at equal budget)"""
     mask_seed: int = 0
 
+    @classmethod
+    def tiny(cls) -> MADEConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(hidden_sizes=(32,))
+
 
 @register("made", MADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
 class MADE(Autoregressive, nn.Module):

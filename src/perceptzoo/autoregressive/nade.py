@@ -44,6 +44,11 @@ class NADEConfig:
     hidden_size: int = 500
     """H, the paper's 500 on binarized MNIST"""
 
+    @classmethod
+    def tiny(cls) -> NADEConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(hidden_size=16)
+
 
 @register("nade", NADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
 class NADE(Autoregressive, nn.Module):

@@ -73,6 +73,11 @@ class PixelCNNConfig:
     num_mixtures: int = 5
     """logistics per conditional for output=logistic_mixture"""
 
+    @classmethod
+    def tiny(cls) -> PixelCNNConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(hidden_channels=8, num_blocks=1)
+
 
 class ResidualBlock(nn.Module):
     """Figure 5: ReLU -> 1x1 (2h -> h) -> ReLU -> 3x3 mask B -> ReLU -> 1x1 (h -> 2h), + input."""

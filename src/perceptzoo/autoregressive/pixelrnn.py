@@ -70,6 +70,11 @@ class PixelRNNConfig:
     """auto | bernoulli | categorical | logistic_mixture (see common.py)"""
     num_mixtures: int = 5
 
+    @classmethod
+    def tiny(cls) -> PixelRNNConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(hidden_channels=8, num_layers=1)
+
 
 class RowLSTM(nn.Module):
     """One Row LSTM layer over F feature channels, colour groups kept through the gates."""

@@ -56,6 +56,11 @@ class TabularConfig:
     alpha: float = 0.0
     """pseudo-count added to every (prefix, value) cell; 0 is the exact ML fit"""
 
+    @classmethod
+    def tiny(cls) -> TabularConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls()
+
 
 @register("tabular", TabularConfig, default_dataset="bars_stripes",
           family="autoregressive", runner="trainer")

@@ -64,6 +64,11 @@ class TransformerConfig:
     """auto | bernoulli | categorical | logistic_mixture (see common.py)"""
     num_mixtures: int = 5
 
+    @classmethod
+    def tiny(cls) -> TransformerConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(embed_dim=16, num_heads=2, num_layers=1)
+
 
 class Block(nn.Module):
     """Pre-norm decoder block: z + Attn(LN(z)), then z + MLP(LN(z))."""

@@ -72,6 +72,11 @@ class WaveNetConfig:
     """auto (softmax over the codes) | logistic_mixture (see common.py)"""
     num_mixtures: int = 5
 
+    @classmethod
+    def tiny(cls) -> WaveNetConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(data_shape=(1, 1, 64), dilations=(1, 2), residual_channels=8, skip_channels=8)
+
 
 class CausalConv1d(nn.Conv1d):
     """Conv1d that left-pads by d (k - 1): output t reads inputs t - d(k-1) .. t."""

@@ -1,7 +1,8 @@
 """Diffusion models: a fixed noising process and a learned denoiser that reverses it.
 
-schedules (beta schedules, q(x_t | x_0)), unet (the denoiser), ddpm (loss, ancestral sampler,
-variational bound), samplers (DDIM), guidance (classifier-free), controlnet, latent_diffusion.
+schedules (beta schedules, q(x_t | x_0)), ddpm (loss, ancestral sampler, variational bound),
+samplers (DDIM), guidance (classifier-free), controlnet, latent_diffusion. The denoiser, a
+U-Net, is shared with other families: `perceptzoo.nn.unet`.
 """
 
 from perceptzoo.diffusion import (  # noqa: F401
@@ -11,5 +12,4 @@ from perceptzoo.diffusion import (  # noqa: F401
     latent_diffusion,
     samplers,
     schedules,
-    unet,
 )

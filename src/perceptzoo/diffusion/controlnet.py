@@ -34,7 +34,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.core.runs import RunDir
@@ -49,7 +48,8 @@ from perceptzoo.diffusion.ddpm import (
 )
 from perceptzoo.diffusion.samplers import DDIMSampler, EpsFn, ReverseSampler
 from perceptzoo.diffusion.schedules import NoiseSchedule
-from perceptzoo.diffusion.unet import UNet, zero_module
+from perceptzoo.errors import UserError
+from perceptzoo.nn.unet import UNet, zero_module
 
 # fields of the base DDPM that must match (the network and the schedule)
 ARCHITECTURE = ("data_shape", "num_levels", "num_steps", "schedule", "channels", "channel_mults",
@@ -138,22 +138,22 @@ class ControlNet(nn.Module):
         return [torch.optim.AdamW(params, lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)]
 
     # -- the controlled denoiser (eq. 2) ----------------------------------------------------
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
-        """x_t: (B, 1, H, W), t: (B,), edges: (B, 1, H, W) in {0, 1} -> eps (B, 1, H, W)."""
-        hint = self.hint(edges.float() * 2 - 1)  # (B, channels, H, W)
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """x_t: (B, 1, H, W), t: (B,), cond: edge maps (B, 1, H, W) in {0, 1} -> eps."""
+        hint = self.hint(cond.to(x_t.dtype) * 2 - 1)  # (B, channels, H, W)
         skips, mid, _ = self.control(x_t, t, None, hint=hint)
         residuals = [z(s) for z, s in zip(self.zero_convs, skips)]
         return self.base(x_t, t, down_residuals=residuals, mid_residual=self.zero_mid(mid))
 
-    def eps_fn(self, edges: torch.Tensor) -> EpsFn:
-        return lambda x_t, t: self(x_t, t, edges)
+    def eps_fn(self, cond: torch.Tensor) -> EpsFn:
+        return lambda x_t, t: self(x_t, t, cond)
 
     def loss(self, batch) -> LossOutput:
         x, _ = batch
         edges = edge_map(x, self.cfg.num_levels)  # (B, 1, H, W) the condition c
         if self.training:
             self._remember(edges)
-        x0 = to_model_space(x, self.cfg.num_levels)
+        x0 = to_model_space(x, self.cfg.num_levels, self.zero_mid.weight.dtype)
         t = torch.randint(1, self.cfg.num_steps + 1, (x0.shape[0],), device=x0.device)
         eps = torch.randn_like(x0)
         loss = F.mse_loss(self(self.schedule.add_noise(x0, eps, t), t, edges), eps)
@@ -179,7 +179,8 @@ class ControlNet(nn.Module):
                generator: torch.Generator | None = None,
                sampler: ReverseSampler | None = None) -> torch.Tensor:
         """Images (num_samples, 1, H, W) in levels for edge maps `cond` (num_samples, 1, H, W)."""
-        device = self.edge_bank.device
+        w = self.zero_mid.weight
+        device = w.device
         if cond is None:
             seen = min(int(self.edge_count), self.edge_bank.shape[0])
             if seen == 0:
@@ -193,7 +194,7 @@ class ControlNet(nn.Module):
             raise UserError(f"cond must be edge maps of shape {shape}")
         sampler = sampler or self.default_sampler()
         x = sampler.sample(self.eps_fn(cond), self.schedule, (num_samples, *self.cfg.data_shape),
-                           generator=generator, device=device)
+                           generator=generator, device=device, dtype=w.dtype)
         return to_data_space(x, self.cfg.num_levels)
 
     @torch.no_grad()

@@ -46,7 +46,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.samplers import (
@@ -58,12 +57,14 @@ from perceptzoo.diffusion.samplers import (
     timesteps,
 )
 from perceptzoo.diffusion.schedules import NoiseSchedule
-from perceptzoo.diffusion.unet import UNet
+from perceptzoo.errors import UserError
+from perceptzoo.nn.unet import UNet
 
 
-def to_model_space(x: torch.Tensor, num_levels: int) -> torch.Tensor:
-    """Integer levels 0..L-1 -> [-1, 1] (level k at 2k/(L-1) - 1)."""
-    return x.float() / (num_levels - 1) * 2 - 1
+def to_model_space(x: torch.Tensor, num_levels: int,
+                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Integer levels 0..L-1 -> [-1, 1] (level k at 2k/(L-1) - 1), in `dtype`."""
+    return x.to(dtype) / (num_levels - 1) * 2 - 1
 
 
 def to_data_space(x: torch.Tensor, num_levels: int) -> torch.Tensor:
@@ -99,8 +100,8 @@ class AncestralSampler:
 
     @torch.no_grad()
     def sample(self, eps_fn: EpsFn, schedule: NoiseSchedule, shape, *, generator=None,
-               device=None, x_T=None) -> torch.Tensor:
-        x = initial_noise(shape, generator, device) if x_T is None else x_T  # x_T ~ N(0, I)
+               device=None, dtype=None, x_T=None) -> torch.Tensor:
+        x = initial_noise(shape, generator, device, dtype) if x_T is None else x_T  # N(0, I)
         T = schedule.num_steps
         taus = timesteps(self.num_steps or T, T)
         for t, t_prev in zip(reversed(taus[1:]), reversed(taus[:-1])):
@@ -117,7 +118,7 @@ class AncestralSampler:
             var = beta if self.variance == "beta" else (1 - abar_prev) / (1 - abar) * beta
             x = mean.to(x.dtype)
             if t_prev > 0:  # z = 0 at the last step
-                x = x + var.sqrt().to(x.dtype) * randn(shape, generator, x.device)
+                x = x + var.sqrt().to(x.dtype) * randn(shape, generator, x.device, x.dtype)
         return x
 
 
@@ -151,6 +152,12 @@ class DDPMConfig:
     bound_timesteps: int = 32
     """terms of sum_{t>=2} L_{t-1} drawn (stratified) per bound estimate; 0: all T - 1"""
 
+    @classmethod
+    def tiny(cls) -> DDPMConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(num_steps=20, channels=8, channel_mults=(1, 2), attention_levels=(1,),
+                   groups=4, bound_timesteps=4, sample_steps=10)
+
 
 def unet_from_config(cfg, num_classes: int | None = None, in_channels: int | None = None) -> UNet:
     return UNet(in_channels=in_channels or cfg.data_shape[0], channels=cfg.channels,
@@ -170,6 +177,8 @@ def check_image_data(model_name: str, cfg, info) -> None:
 
 @register("ddpm", DDPMConfig, default_dataset="digits", family="diffusion", runner="trainer")
 class DDPM(nn.Module):
+    conditional = False  # whether the denoiser takes labels (`cond`); the plain DDPM does not
+
     def __init__(self, cfg: DDPMConfig, net: nn.Module | None = None):
         super().__init__()
         if len(cfg.data_shape) != 3:
@@ -178,12 +187,17 @@ class DDPM(nn.Module):
         self.schedule = NoiseSchedule(cfg.num_steps, cfg.schedule)
         self.net = net if net is not None else unet_from_config(cfg)
         self.num_dims = math.prod(cfg.data_shape)
-
+        # on the model's device in its dtype (moved and cast with it, not saved): what the
+        # denoiser's inputs, samples and the returned bound are made in
+        self.register_buffer("_ref", torch.zeros(()), persistent=False)
     def check_data(self, info) -> None:
         check_image_data(type(self).__name__, self.cfg, info)
 
     # -- the denoiser as the samplers see it ------------------------------------------------
     def eps_fn(self, cond: torch.Tensor | None = None) -> EpsFn:
+        if cond is not None and not self.conditional:
+            raise UserError(f"{type(self).__name__} is unconditional; call it without cond "
+                            "(ddpm_cfg takes class labels)")
         return lambda x_t, t: self.net(x_t, t, cond)
 
     def default_sampler(self) -> ReverseSampler:
@@ -197,7 +211,7 @@ class DDPM(nn.Module):
     # -- training: L_simple (eq. 14) --------------------------------------------------------
     def loss(self, batch) -> LossOutput:
         x, y = batch
-        x0 = to_model_space(x, self.cfg.num_levels)  # (B, C, H, W) in [-1, 1]
+        x0 = to_model_space(x, self.cfg.num_levels, self._ref.dtype)  # (B, C, H, W)
         t = torch.randint(1, self.cfg.num_steps + 1, (x0.shape[0],), device=x0.device)
         eps = torch.randn_like(x0)
         eps_pred = self.net(self.schedule.add_noise(x0, eps, t), t, self.train_cond(y))
@@ -210,13 +224,14 @@ class DDPM(nn.Module):
 
     # -- sampling ---------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
                sampler: ReverseSampler | None = None) -> torch.Tensor:
         """(num_samples, C, H, W) integer levels (float); `sampler` overrides the default."""
         sampler = sampler or self.default_sampler()
-        device = next(self.net.parameters()).device
+        ref = self._ref
         x = sampler.sample(self.eps_fn(cond), self.schedule, (num_samples, *self.cfg.data_shape),
-                           generator=generator, device=device)
+                           generator=generator, device=ref.device, dtype=ref.dtype)
         return to_data_space(x, self.cfg.num_levels)
 
     # -- the variational bound (eq. 5) ------------------------------------------------------
@@ -226,7 +241,7 @@ class DDPM(nn.Module):
         """Per-example L_T, sum_{t>=2} L_{t-1} and L_0 in nats, (B,) each (float64)."""
         cfg, s = self.cfg, self.schedule
         T = cfg.num_steps
-        x0 = to_model_space(x, cfg.num_levels).double()
+        x0 = to_model_space(x, cfg.num_levels, torch.float64)
         b, dev = x0.shape[0], x0.device
         eps_fn = self.eps_fn(cond)
         per_example = lambda v: v.flatten(1).sum(1)  # noqa: E731
@@ -240,7 +255,7 @@ class DDPM(nn.Module):
             return var.reshape(-1, *([1] * (x0.dim() - 1)))
 
         def model_mean(x_t, steps: torch.Tensor) -> torch.Tensor:
-            eps = eps_fn(x_t.float(), steps).double()
+            eps = eps_fn(x_t.to(self._ref.dtype), steps).double()
             return s.mean_from_eps(x_t, steps, eps)
 
         # L_T: KL(q(x_T | x_0) || N(0, I))
@@ -273,9 +288,11 @@ class DDPM(nn.Module):
         terms = self.bound_terms(x, cond, num_timesteps, generator)
         return sum(terms.values())
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """MINUS the variational bound (nats, (B,)): a lower bound on log P(x), not log P(x)."""
-        return -self.variational_bound(x, None, self.cfg.bound_timesteps).float()
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """MINUS the variational bound (nats, (B,)): a lower bound on log P(x [| cond]), not
+        log P(x). Computed in float64, returned in the denoiser's dtype."""
+        bound = self.variational_bound(x, cond, self.cfg.bound_timesteps)
+        return -bound.to(self._ref.dtype)
 
     @torch.no_grad()
     def extra_metrics(self, x: torch.Tensor) -> dict[str, float]:

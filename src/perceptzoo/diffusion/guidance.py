@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.ddpm import (
     DDPM,
@@ -37,6 +36,7 @@ from perceptzoo.diffusion.ddpm import (
     unet_from_config,
 )
 from perceptzoo.diffusion.samplers import ReverseSampler
+from perceptzoo.errors import UserError
 
 
 class GuidedEps:
@@ -68,6 +68,8 @@ class GuidedDDPMConfig(DDPMConfig):
 @register("ddpm_cfg", GuidedDDPMConfig, default_dataset="digits",
           family="diffusion", runner="trainer")
 class GuidedDDPM(DDPM):
+    conditional = True
+
     def __init__(self, cfg: GuidedDDPMConfig):
         if not 0 <= cfg.label_dropout <= 1:
             raise UserError(f"label_dropout must be in [0, 1], got {cfg.label_dropout}")
@@ -95,7 +97,7 @@ class GuidedDDPM(DDPM):
                generator: torch.Generator | None = None, sampler: ReverseSampler | None = None,
                guidance_scale: float | None = None) -> torch.Tensor:
         """Samples of labels `cond` (B,) (default 0, 1, 2, ... cycling) with guidance w."""
-        device = next(self.net.parameters()).device
+        device = self._ref.device
         if cond is None:
             cond = torch.arange(num_samples, device=device) % self.cfg.num_classes
         cond = torch.as_tensor(cond, device=device).long()
@@ -105,5 +107,5 @@ class GuidedDDPM(DDPM):
         sampler = sampler or self.default_sampler()
         x = sampler.sample(self.guided_eps(cond, w), self.schedule,
                            (num_samples, *self.cfg.data_shape), generator=generator,
-                           device=device)
+                           device=device, dtype=self._ref.dtype)
         return to_data_space(x, self.cfg.num_levels)

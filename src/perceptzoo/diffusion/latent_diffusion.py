@@ -50,7 +50,8 @@ from perceptzoo.diffusion.ddpm import (
 )
 from perceptzoo.diffusion.samplers import DDIMSampler, ReverseSampler
 from perceptzoo.diffusion.schedules import NoiseSchedule
-from perceptzoo.diffusion.unet import ResBlock, group_norm
+from perceptzoo.errors import UserError
+from perceptzoo.nn.unet import ResBlock, group_norm
 
 
 class KLAutoencoder(nn.Module):
@@ -103,6 +104,12 @@ class LatentDiffusionConfig(DDPMConfig):
     channel_mults: tuple[int, ...] = (1, 2)
     grad_clip: float = 1.0
 
+    @classmethod
+    def tiny(cls) -> LatentDiffusionConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(num_steps=20, channels=8, groups=4, ae_channels=8, latent_channels=2,
+                   ae_steps=1, sample_steps=10)
+
 
 @register("latent_diffusion", LatentDiffusionConfig, default_dataset="digits",
           family="diffusion", runner="trainer")
@@ -154,14 +161,14 @@ class LatentDiffusion(nn.Module):
 
     def loss(self, batch) -> LossOutput:
         """Both objectives (for evaluation); training uses them one stage at a time."""
-        x0 = to_model_space(batch[0], self.cfg.num_levels)
+        x0 = to_model_space(batch[0], self.cfg.num_levels, self.latent_scale.dtype)
         ae, m1 = self.autoencoder_loss(x0)
         dm, m2 = self.diffusion_loss(x0)
         return LossOutput(ae + dm, {**m1, **m2})
 
     def train_step(self, batch, optimizers) -> dict[str, float]:
         ae_opt, net_opt = optimizers
-        x0 = to_model_space(batch[0], self.cfg.num_levels)
+        x0 = to_model_space(batch[0], self.cfg.num_levels, self.latent_scale.dtype)
         stage_1 = int(self.step) < self.cfg.ae_steps
         if stage_1:
             self.autoencoder.requires_grad_(True)
@@ -195,21 +202,25 @@ class LatentDiffusion(nn.Module):
         return AncestralSampler(cfg.variance, cfg.sample_steps, clip_x0=False)
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
                sampler: ReverseSampler | None = None) -> torch.Tensor:
         """Decoded samples (num_samples, C, H, W) in integer levels (float). Latents are not
         clipped: their range is not [-1, 1]."""
-        device = self.latent_scale.device
+        if cond is not None:
+            raise UserError("latent_diffusion is unconditional; sample without cond")
+        scale = self.latent_scale
         sampler = sampler or self.default_sampler()
         z = sampler.sample(lambda z_t, t: self.net(z_t, t), self.schedule,
-                           (num_samples, *self.latent_shape), generator=generator, device=device)
+                           (num_samples, *self.latent_shape), generator=generator,
+                           device=scale.device, dtype=scale.dtype)
         x = self.autoencoder.decode(z / self.latent_scale, self.cfg.data_shape[1:])
         return to_data_space(x, self.cfg.num_levels)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """D(mean of E(x)) in integer levels: what the autoencoder keeps of x."""
-        x0 = to_model_space(x, self.cfg.num_levels)
+        x0 = to_model_space(x, self.cfg.num_levels, self.latent_scale.dtype)
         mean, _ = self.autoencoder.encode(x0)
         return to_data_space(self.autoencoder.decode(mean, x0.shape[-2:]), self.cfg.num_levels)
 

@@ -30,15 +30,15 @@ from typing import Protocol
 
 import torch
 
-from perceptzoo.errors import UserError
 from perceptzoo.diffusion.schedules import NoiseSchedule
+from perceptzoo.errors import UserError
 
 EpsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class ReverseSampler(Protocol):
     def sample(self, eps_fn: EpsFn, schedule: NoiseSchedule, shape: tuple[int, ...], *,
-               generator: torch.Generator | None = None, device=None,
+               generator: torch.Generator | None = None, device=None, dtype=None,
                x_T: torch.Tensor | None = None) -> torch.Tensor: ...
 
 
@@ -57,8 +57,9 @@ def randn(shape, generator: torch.Generator | None, device=None, dtype=None) -> 
     return out.to(device) if device is not None else out
 
 
-def initial_noise(shape, generator, device) -> torch.Tensor:
-    return randn(shape, generator, device)
+def initial_noise(shape, generator, device, dtype=None) -> torch.Tensor:
+    """x_T ~ N(0, I) in `dtype` (the denoiser's; default float32)."""
+    return randn(shape, generator, device, dtype)
 
 
 def _steps(t: int, x: torch.Tensor) -> torch.Tensor:
@@ -78,8 +79,8 @@ class DDIMSampler:
 
     @torch.no_grad()
     def sample(self, eps_fn: EpsFn, schedule: NoiseSchedule, shape, *, generator=None,
-               device=None, x_T=None) -> torch.Tensor:
-        x = initial_noise(shape, generator, device) if x_T is None else x_T
+               device=None, dtype=None, x_T=None) -> torch.Tensor:
+        x = initial_noise(shape, generator, device, dtype) if x_T is None else x_T
         taus = timesteps(min(self.num_steps, schedule.num_steps), schedule.num_steps)
         for t, t_prev in zip(reversed(taus[1:]), reversed(taus[:-1])):
             x = self.step(eps_fn, schedule, x, t, t_prev, generator)

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.errors import UserError
+from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.data.edges import edge_map
+from perceptzoo.errors import UserError
 from perceptzoo.flows.bases import StandardNormal
 from perceptzoo.flows.dequantization import UniformDequantization
 from perceptzoo.flows.layers import ActNorm, glow_levels
@@ -62,6 +63,11 @@ class CFlowConfig:
     seed: int = 0
     sample_temperature: float = 0.8
     """temperature of `sample` when none is given"""
+
+    @classmethod
+    def tiny(cls) -> CFlowConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(data_shape=(1, 8, 8), num_steps=1, hidden=8)
 
 
 @register("cflow", CFlowConfig, default_dataset="mnist", family="flows", runner="trainer")
@@ -109,21 +115,24 @@ class CFlow(nn.Module):
 
     def log_prob_pair(self, x_a, x_b) -> tuple[torch.Tensor, torch.Tensor]:
         """(log P_A(x_A), log P_B(x_B | x_A)), dequantized bounds in nats, each (B,)."""
-        y_a, lw_a = self.deq_a(x_a)
-        z_a, ld_a, h_a = self.encode_a(y_a.to(self._dtype()))
+        dtype = self._dtype()
+        y_a, lw_a = self.deq_a(x_a, dtype=dtype)
+        z_a, ld_a, h_a = self.encode_a(y_a)
         lp_a = self.base.log_prob(z_a) + ld_a + lw_a
-        y_b, lw_b = self.deq_b(x_b)
-        z_b, ld_b = self.flow_b(y_b.to(self._dtype()) - 0.5, h_a)
+        y_b, lw_b = self.deq_b(x_b, dtype=dtype)
+        z_b, ld_b = self.flow_b(y_b - 0.5, h_a)
         return lp_a, self.base.log_prob(z_b) + ld_b + lw_b
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log P_A(x_A) + log P_B(x_B | x_A) of the pair made from digits x, nats (B,)."""
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """log P_A(x_A) + log P_B(x_B | x_A) of the pair made from digits x, nats (B,); with
+        `cond` = domain-A images, log P_B(x | cond) of domain-B images x (what `sample(n,
+        cond=...)` draws from)."""
+        if cond is not None:
+            return self.log_prob_pair(cond, x)[1]
         lp_a, lp_b = self.log_prob_pair(*self.pair(x))
         return lp_a + lp_b
 
-    def loss(self, batch):
-        from perceptzoo.core.contracts import LossOutput
-
+    def loss(self, batch) -> LossOutput:
         x, _ = batch
         lp_a, lp_b = self.log_prob_pair(*self.pair(x))
         nll = -(lp_a + lp_b).mean()
@@ -164,13 +173,14 @@ class CFlow(nn.Module):
                   temperature: float | None = None) -> torch.Tensor:
         """Cross-domain generation: domain-B images (B, C, H, W) for domain-A images x_A."""
         t = self.cfg.sample_temperature if temperature is None else temperature
-        y_a = (x_a.float() + 0.5) / self.levels_a  # bin centres: the deterministic encoding
-        _, _, h_a = self.encode_a(y_a.to(self._dtype()))
+        y_a = (x_a.to(self._dtype()) + 0.5) / self.levels_a  # bin centres: deterministic
+        _, _, h_a = self.encode_a(y_a)
         z_b = self.base.sample(len(x_a), temperature=t, generator=generator)
         return self._decode(z_b, self.flow_b, self.levels_b, h_a)
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator=None,
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
                temperature: float | None = None) -> torch.Tensor:
         """With cond = domain-A images: domain-B images for them (A -> B). Without: digits
         from the joint model (x_A ~ flow A, then x_B | x_A; the digit member of the pair)."""

@@ -32,10 +32,11 @@ from torch import nn
 from perceptzoo.flows.layers import ActNorm, ChannelCoupling, FlowSequence, MaskedCoupling
 
 
-def _rand_like(x: torch.Tensor, generator, normal: bool = False) -> torch.Tensor:
+def _rand_like(x: torch.Tensor, generator, normal: bool = False,
+               dtype: torch.dtype = torch.float32) -> torch.Tensor:
     gen_device = generator.device if generator is not None else x.device
     draw = torch.randn if normal else torch.rand
-    return draw(x.shape, generator=generator, device=gen_device, dtype=torch.float32).to(x.device)
+    return draw(x.shape, generator=generator, device=gen_device, dtype=dtype).to(x.device)
 
 
 class UniformDequantization(nn.Module):
@@ -43,13 +44,14 @@ class UniformDequantization(nn.Module):
         super().__init__()
         self.num_levels = num_levels
 
-    def forward(self, x: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, ...) integer levels -> y = (x + u)/L (B, ...) float, log_weight (B,)."""
-        u = _rand_like(x, generator)
+    def forward(self, x: torch.Tensor, generator=None,
+                dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, ...) integer levels -> y = (x + u)/L (B, ...) in `dtype`, log_weight (B,)."""
+        u = _rand_like(x, generator, dtype=dtype)
         num_dims = math.prod(x.shape[1:])
-        y = (x.float() + u) / self.num_levels
+        y = (x.to(dtype) + u) / self.num_levels
         return y, torch.full((x.shape[0],), -num_dims * math.log(self.num_levels),
-                             device=x.device)
+                             device=x.device, dtype=dtype)
 
 
 class VariationalDequantization(nn.Module):
@@ -80,9 +82,12 @@ class VariationalDequantization(nn.Module):
                                             cond_channels=channels))
         self.flow = FlowSequence(steps)
 
-    def forward(self, x: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
-        cond = x.float() / (self.num_levels - 1) - 0.5  # (B, ...) the data, centred
-        eps = _rand_like(cond, generator, normal=True)
+    def forward(self, x: torch.Tensor, generator=None,
+                dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """As the uniform one, u ~ q(u | x); computed in the dtype of q's parameters."""
+        dtype = dtype or next(self.parameters()).dtype
+        cond = x.to(dtype) / (self.num_levels - 1) - 0.5  # (B, ...) the data, centred
+        eps = _rand_like(cond, generator, normal=True, dtype=dtype)
         log_n = (-0.5 * (eps.pow(2) + math.log(2 * math.pi))).flatten(1).sum(1)
         # the flow runs eps -> v (its inverse direction: sampling), logdet = log|dv/deps|
         v, ld = self.flow.inverse(eps, cond)
@@ -90,7 +95,7 @@ class VariationalDequantization(nn.Module):
         ld_sigmoid = (F.logsigmoid(v) + F.logsigmoid(-v)).flatten(1).sum(1)
         log_q = log_n - ld - ld_sigmoid
         num_dims = math.prod(x.shape[1:])
-        y = (x.float() + u) / self.num_levels
+        y = (x.to(dtype) + u) / self.num_levels
         return y, -log_q - num_dims * math.log(self.num_levels)
 
 

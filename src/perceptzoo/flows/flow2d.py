@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.flows.bases import make_base
 from perceptzoo.flows.dequantization import make_dequantization
 from perceptzoo.flows.layers import (
@@ -66,6 +66,11 @@ class RealNVP2DConfig:
     """components of the mixture base"""
     cond_dim: int = 0
     """size of an attribute vector each coupling is conditioned on (0: unconditional)"""
+
+    @classmethod
+    def tiny(cls) -> RealNVP2DConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(num_layers=2, hidden=16)
 
 
 @register("realnvp2d", RealNVP2DConfig, default_dataset="toy2d:moons",

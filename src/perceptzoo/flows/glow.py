@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.flows.bases import make_base
 from perceptzoo.flows.dequantization import make_dequantization
 from perceptzoo.flows.layers import Logit, Shift, glow_levels
@@ -60,6 +60,11 @@ class GlowConfig:
     """normal | diagonal | mixture"""
     seed: int = 0
     """seed of the random rotations that initialise the 1x1 convolutions"""
+
+    @classmethod
+    def tiny(cls) -> GlowConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(num_steps=1, hidden=8)
 
 
 @register("glow", GlowConfig, default_dataset="digits", family="flows", runner="trainer")

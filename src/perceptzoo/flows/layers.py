@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.errors import UserError
+from perceptzoo.nn.mlp import mlp
 
 
 def _sum_per_example(t: torch.Tensor) -> torch.Tensor:
@@ -86,21 +87,12 @@ def conv_net(in_channels: int, out_channels: int, hidden: int) -> nn.Module:
     )
 
 
-def mlp(in_features: int, out_features: int, hidden: int, num_hidden: int = 2) -> nn.Module:
-    """An MLP whose last layer starts at zero (identity coupling at initialisation)."""
-    layers: list[nn.Module] = []
-    size = in_features
-    for _ in range(num_hidden):
-        layers += [nn.Linear(size, hidden), nn.ReLU()]
-        size = hidden
-    last = nn.Linear(size, out_features)
-    nn.init.zeros_(last.weight)
-    nn.init.zeros_(last.bias)
-    return nn.Sequential(*layers, last)
-
-
 def _net(in_ch: int, out_ch: int, hidden: int, image: bool) -> nn.Module:
-    return conv_net(in_ch, out_ch, hidden) if image else mlp(in_ch, out_ch, hidden)
+    """The coupling network: Glow's conv net on images, else an MLP with two hidden layers;
+    both end in a zero layer, so every coupling starts as the identity."""
+    if image:
+        return conv_net(in_ch, out_ch, hidden)
+    return mlp([in_ch, hidden, hidden, out_ch], zero_last=True)
 
 
 def _soft_clamp(log_scale: torch.Tensor, bound: float = 3.0) -> torch.Tensor:

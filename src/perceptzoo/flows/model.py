@@ -33,8 +33,8 @@ import math
 import torch
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.contracts import LossOutput
+from perceptzoo.errors import UserError
 from perceptzoo.flows.layers import ActNorm
 
 
@@ -86,13 +86,14 @@ class FlowModel(nn.Module):
         z, logdet = self(y, cond)
         return self.base.log_prob(z) + logdet
 
-    def log_prob(self, x: torch.Tensor, cond=None, generator=None) -> torch.Tensor:
-        """log p(x) in nats (B,): exact for continuous data, the dequantized lower bound (one
-        noise draw) for discrete levels."""
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """log p(x [| cond]) in nats (B,): exact for continuous data, the dequantized lower
+        bound (one noise draw from `generator`) for discrete levels."""
         if self.num_levels is None:
             return self.continuous_log_prob(x.to(self._dtype()), cond)
-        y, log_weight = self.dequantization(x, generator=generator)
-        return self.continuous_log_prob(y.to(self._dtype()), cond) + log_weight
+        y, log_weight = self.dequantization(x, generator=generator, dtype=self._dtype())
+        return self.continuous_log_prob(y, cond) + log_weight
 
     def loss(self, batch) -> LossOutput:
         x, _ = batch
@@ -120,7 +121,8 @@ class FlowModel(nn.Module):
         return torch.floor(y * self.num_levels).clamp(0, self.num_levels - 1)
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
                temperature: float = 1.0) -> torch.Tensor:
         """(num_samples, *data_shape) in data space, z ~ p_Z at `temperature`."""
         z = self.base.sample(num_samples, temperature=temperature, generator=generator)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.flows.bases import make_base
 from perceptzoo.flows.dequantization import make_dequantization
 from perceptzoo.flows.layers import (
@@ -70,6 +70,11 @@ class RealNVPConfig:
     """normal | diagonal | mixture"""
     learned_prior: bool = False
     """model factored-out latents with a learned prior given the kept half (Glow's split)"""
+
+    @classmethod
+    def tiny(cls) -> RealNVPConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(hidden=8)
 
 
 def _steps(kind: str, shape, cfg: RealNVPConfig, count: int) -> list[nn.Module]:

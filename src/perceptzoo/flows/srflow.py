@@ -36,8 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.flows.bases import StandardNormal
 from perceptzoo.flows.dequantization import make_dequantization
 from perceptzoo.flows.layers import (
@@ -79,6 +79,12 @@ class SRFlowConfig:
     """test images used by extra_metrics (PSNR, diversity)"""
     metric_samples: int = 8
     """super-resolutions drawn per image for the sample mean and diversity"""
+
+    @classmethod
+    def tiny(cls) -> SRFlowConfig:
+        """A fast configuration for smoke tests (the contract test over every model)."""
+        return cls(data_shape=(1, 8, 8), num_steps=1, hidden=8, cond_features=4, metric_examples=8,
+                   metric_samples=2)
 
 
 class AffineInjector(nn.Module):
@@ -139,7 +145,7 @@ class SRFlow(FlowModel):
     # -- the condition ---------------------------------------------------------------------
     def low_res(self, x: torch.Tensor) -> torch.Tensor:
         """Integer-level images (B, C, H, W) -> low-resolution u in [0, 1], (B, C, H/s, W/s)."""
-        return F.avg_pool2d(x.float() / (self.cfg.num_levels - 1), self.cfg.scale)
+        return F.avg_pool2d(x.to(self._dtype()) / (self.cfg.num_levels - 1), self.cfg.scale)
 
     def features(self, lr: torch.Tensor) -> list[torch.Tensor]:
         """g(u) resized to every level: [(B, K, H/2^(l+1), W/2^(l+1))]."""
@@ -153,10 +159,11 @@ class SRFlow(FlowModel):
         return _GivenLowRes(self)
 
     # -- density and sampling (forward / inverse: FlowModel's, with cond = level features) --
-    def log_prob(self, x: torch.Tensor, cond=None, generator=None) -> torch.Tensor:
+    def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
         """Dequantized bound on log p(x | u) in nats, (B,); u = cond or low_res(x)."""
         lr = self.low_res(x) if cond is None else cond
-        return super().log_prob(x, self.features(lr), generator)
+        return super().log_prob(x, cond=self.features(lr), generator=generator)
 
     @torch.no_grad()
     def initialize(self, batch) -> None:
@@ -167,7 +174,8 @@ class SRFlow(FlowModel):
         super().initialize(batch)
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator=None,
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
                temperature: float | None = None) -> torch.Tensor:
         """Super-resolutions (num_samples, C, H, W) in integer levels of the low-res images
         `cond` (B, C, H/s, W/s) in [0, 1]; without cond, of the stored reference images."""

@@ -1,4 +1,8 @@
-"""The DDPM denoiser: a U-Net eps_theta(x_t, t, c) (Ho et al. 2020, sec. 4 and appendix B).
+"""The U-Net of DDPM, eps_theta(x_t, t, c) (Ho et al. 2020, sec. 4 and appendix B).
+
+Shared by the families that need an image-to-image network with a time (or noise-level) input:
+diffusion (`perceptzoo.diffusion`: the denoiser; ControlNet copies its encoder; latent diffusion
+reuses its residual block), and the VAEs and GANs that want a U-Net.
 
 A PixelCNN++-style U-Net (Ronneberger et al. 2015; Salimans et al. 2017) as used by DDPM:
 
@@ -31,11 +35,13 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
-    """t: (B,) integer or real steps -> (B, dim) sinusoidal features."""
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0,
+                       dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """t: (B,) integer or real steps -> (B, dim) sinusoidal features in `dtype`."""
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device) / half)
-    args = t.float()[:, None] * freqs[None]  # (B, half)
+    freqs = torch.exp(-math.log(max_period)
+                      * torch.arange(half, device=t.device, dtype=dtype) / half)
+    args = t.to(dtype)[:, None] * freqs[None]  # (B, half)
     emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1)
     return F.pad(emb, (0, dim % 2))
 
@@ -144,7 +150,8 @@ class UNetEncoder(nn.Module):
 
     def embed(self, t: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         """(B,) steps and optional (B,) labels -> (B, 4 * channels)."""
-        emb = self.time_mlp(timestep_embedding(t, self.channels))
+        emb = self.time_mlp(timestep_embedding(t, self.channels,
+                                               dtype=self.input_conv.weight.dtype))
         if self.label_emb is not None:
             if cond is None:  # unconditional: the null label
                 cond = torch.full((t.shape[0],), self.num_classes, device=t.device)
