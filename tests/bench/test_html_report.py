@@ -172,26 +172,33 @@ class Browser:
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # chromium refuses to run as root with its sandbox
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.stack = contextlib.ExitStack()
+        self.timeout, self.next_id, self.events = timeout, 0, []
+        try:
+            self.ws = self.stack.enter_context(connect(self._page_socket(), max_size=None,
+                                                       open_timeout=timeout))
+            self.send("Page.enable")
+            self.send("Runtime.enable")
+        except BaseException:
+            self.close()
+            raise
+
+    def _page_socket(self) -> str:
+        """The websocket address of the browser's first page (its port from the profile)."""
         port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.time() + timeout
+        deadline = time.time() + self.timeout
         while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
             if self.proc.poll() is not None or time.time() > deadline:
-                self.close()
                 raise RuntimeError(f"{CHROMIUM} did not start (exit {self.proc.poll()})")
             time.sleep(0.1)
         port = port_file.read_text().split()[0]
-        while True:
-            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
-            pages = [t for t in targets if t.get("type") == "page"]
-            if pages or time.time() > deadline:
-                break
+        while time.time() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as reply:
+                pages = [t for t in json.load(reply) if t.get("type") == "page"]
+            if pages:
+                return pages[0]["webSocketDebuggerUrl"]
             time.sleep(0.1)
-        self.stack = contextlib.ExitStack()
-        self.ws = self.stack.enter_context(connect(pages[0]["webSocketDebuggerUrl"],
-                                                   max_size=None, open_timeout=timeout))
-        self.timeout, self.next_id, self.events = timeout, 0, []
-        self.send("Page.enable")
-        self.send("Runtime.enable")
+        raise RuntimeError(f"{CHROMIUM} opened no page")
 
     def send(self, method: str, **params) -> dict:
         self.next_id += 1
@@ -242,8 +249,7 @@ class Browser:
         return path
 
     def close(self) -> None:
-        if getattr(self, "stack", None) is not None:
-            self.stack.close()
+        self.stack.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
