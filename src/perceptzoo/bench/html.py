@@ -86,8 +86,13 @@ HEADLINE_KEYS = ("test_nll_nats", "test_bits_per_dim", "test_bits_per_dim_bound"
 PER_IMAGE_KEYS = ("sampling_time_s_per_image", "sampling_s_per_image",
                   "sampling_time_per_image_s", "cached_s_per_sample", "s_per_sample")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+#: Families whose reported likelihood is not exact, and what it is instead.
+NOT_EXACT = {"vae": "an upper bound on the NLL (the ELBO or the IWAE bound)",
+             "diffusion": "an upper bound on the NLL (the variational bound)",
+             "energy": "an estimate of the NLL (log Z by annealed importance sampling)"}
 LIKELIHOOD_STYLE = {"exact": ("#1f77b4", "exact likelihood (autoregressive, flow)"),
-                    "bound": ("#ff7f0e", "likelihood bound (VAE, diffusion)"),
+                    "bound": ("#ff7f0e", "likelihood bound or estimate (VAE, diffusion, "
+                              "energy)"),
                     "none": ("#d62728", "no likelihood: implicit models (GANs), or none "
                              "reported")}
 
@@ -357,6 +362,8 @@ def _leaderboard(task: str, results: list[dict]) -> str:
         if row["runs"] > 1:
             label += f' <small>(best of {row["runs"]})</small>'
         ours = fmt(value) + (f" <small>({_esc(key)})</small>" if key != figures[0] else "")
+        if ("nll" in key or "bits" in key) and r.get("_family") in NOT_EXACT:
+            ours = f'<span title="{_esc(NOT_EXACT[r["_family"]])}">{ours} *</span>'
         cells = [
             _cell(f'<a href="#model-{_esc(r["model"])}">{label}</a>', r["model"],
                   title=str(r.get("notes", ""))),
@@ -433,7 +440,9 @@ def _marker(kind: str, x: float, y: float, color: str) -> str:
 
 
 def likelihood_kind(r: dict) -> tuple[str, float | None]:
-    """("exact" | "bound" | "none", the test bits/dim) of a result."""
+    """("exact" | "bound" | "none", the test bits/dim) of a result. A VAE's or a diffusion
+    model's likelihood is a bound and an energy model's an AIS estimate, whatever the key is
+    called (the evaluator reports each model's `log_prob` as `test_bits_per_dim`)."""
     m = r["metrics"]
     bpd = _num(m.get("test_bits_per_dim"))
     if bpd is None:
@@ -442,7 +451,7 @@ def likelihood_kind(r: dict) -> tuple[str, float | None]:
         if nats is not None and isinstance(shape, list) and shape:
             bpd = nats / (math.prod(shape) * math.log(2))
     if bpd is not None:
-        return "exact", bpd
+        return ("bound" if r.get("_family") in NOT_EXACT else "exact"), bpd
     for k in ("test_bits_per_dim_bound", "test_bits_per_dim_elbo"):
         if _num(m.get(k)) is not None:
             return "bound", _num(m[k])
@@ -949,9 +958,10 @@ page written {_dt.date.today().isoformat()}.</p>
 <nav><a href="#leaderboards">leaderboards</a><a href="#scatter">likelihood vs sample quality</a>
 <a href="#speed">sampling speed</a><a href="#models">models</a></nav>
 <h2 id="leaderboards">Leaderboards</h2>
-<p class="hint">One row per model and dataset: its best run by the table's figure (the other runs
-are in the model's section). Gap = ours &minus; published. Train wall time is the run's training
-time where recorded, else its whole wall time.</p>
+<p class="hint">One row per model (per model and dataset where a table spans datasets): its best
+run by the table's figure (every run is in the model's section). Gap = ours &minus; published.
+Train wall time is the run's training time. * marks a likelihood that is a bound or an estimate
+(VAE, diffusion, energy models), not exact.</p>
 {"".join(boards) or "<p>No result is on a leaderboard yet.</p>"}
 <h2 id="scatter">Likelihood against sample quality</h2>
 <p class="hint">One point per model and dataset (its run with the lowest Fréchet distance, in the
@@ -990,4 +1000,5 @@ def write_html(results_dir: Path, out: Path, *, figures_root: Path | None = None
         roots += [figures_root, figures_root.parent]
     write_text(out, render(results, figures_root=figures_root, roots=roots,
                            source=str(results_dir)))
+    out.chmod(0o644)  # a page to open and share (the atomic writer's temporary file is 0600)
     return out
