@@ -3,13 +3,15 @@
 Each trains through `perceptzoo.core.runner`, then `runner.evaluate` scores 1,000 samples
 against 1,000 test images in the project classifier's features (Frechet distance, precision,
 recall); the real-vs-real floor is 1,000 train images against the same 1,000 test images.
-Sizes fit one shared CPU thread (~15 min a model): DCGAN and WGAN-GP with 32 base channels.
+Sizes fit one shared CPU thread: each model's step count is what fits its minutes on this
+machine, measured by timing steps first (DCGAN and WGAN-GP: 32 base channels, 12 min each).
 
     .venv/bin/python benchmarks/gan_mnist.py [mnist|fashion_mnist] [model ...]
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,22 +19,39 @@ from pathlib import Path
 import torch
 from common import WORK, data_dir, write_result
 
+import perceptzoo
 from perceptzoo import data
 from perceptzoo.core import runner
 from perceptzoo.core.runs import RunDir
+from perceptzoo.core.trainer import TrainConfig
 from perceptzoo.metrics import classifier
 from perceptzoo.metrics.frechet import frechet_distance, precision_recall
 from perceptzoo.viz.images import save_grid, to_uint8
 
 FIGURES = Path(__file__).resolve().parent / "figures" / "gans"
 NUM_SAMPLES = 1000
-MODELS = {
+MODELS = {  # model -> (model config, train config, minutes of training on this machine)
     "gan": ({"latent_dim": 100, "hidden_g": [256, 512], "hidden_d": [512, 256]},
-            {"steps": 3000, "batch_size": 64, "lr": 2e-4}),
-    "dcgan": ({"latent_dim": 100, "channels": 32}, {"steps": 1500, "batch_size": 64, "lr": 2e-4}),
+            {"batch_size": 64, "lr": 2e-4}, 5.0),
+    "dcgan": ({"latent_dim": 100, "channels": 32}, {"batch_size": 64, "lr": 2e-4}, 12.0),
     "wgan_gp": ({"latent_dim": 100, "channels": 32, "n_critic": 5},
-                {"steps": 700, "batch_size": 5 * 32, "lr": 1e-4}),
+                {"batch_size": 5 * 32, "lr": 1e-4}, 12.0),
 }
+
+
+def steps_for_budget(name: str, dataset: str, overrides: dict, train: dict,
+                     minutes: float) -> int:
+    """Generator steps that fit `minutes`: 8 timed steps after 2 warm-up steps."""
+    model = perceptzoo.build(name, dataset=dataset, **overrides)
+    opts = model.configure_optimizers(TrainConfig(lr=train["lr"]))
+    x = data.load(dataset, "train").x
+    g = torch.Generator().manual_seed(0)
+    for i in range(10):
+        if i == 2:
+            start = time.time()
+        model.train_step((x[torch.randint(0, len(x), (train["batch_size"],), generator=g)],
+                          None), opts)
+    return max(50, int(minutes * 60 / ((time.time() - start) / 8)) // 50 * 50)
 PUBLISHED = {
     "gan": {"note": "Goodfellow et al. 2014, Table 1: MNIST Parzen-window log-likelihood "
                     "225 +- 2 (not a Frechet distance; no comparable figure)",
@@ -61,13 +80,21 @@ def main() -> None:
     base = floor(dataset)
     print("floor", base, flush=True)
     for name in names:
-        overrides, train = MODELS[name]
-        out = WORK / "gans" / f"{name}-{dataset}-{train['steps']}"
+        overrides, train, minutes = MODELS[name]
+        done = sorted((WORK / "gans").glob(f"{name}-{dataset}-budget*"))
+        if done:  # a run already started: keep its step count
+            out = done[0]
+            train = {**train, "steps": int(out.name.rsplit("-", 1)[1])}
+        else:
+            train = {**train, "steps": steps_for_budget(name, dataset, overrides, train,
+                                                        minutes)}
+            out = WORK / "gans" / f"{name}-{dataset}-budget{minutes:g}min-{train['steps']}"
         if not (out / "model.safetensors").exists():
             start = time.time()
             if RunDir(out).has_checkpoint():
                 runner.resume(out)
             else:
+                shutil.rmtree(out, ignore_errors=True)  # killed before its first checkpoint
                 runner.train(name, dataset=dataset, out=out, model_overrides=overrides,
                              train_config={**train, "seed": 0, "progress": False,
                                            "schedule": "constant", "grad_clip": None,
@@ -87,7 +114,7 @@ def main() -> None:
         result["train_time_s"] = round(train_s, 1)
         print(name, result, flush=True)
         write_result(name, dataset, "", config={
-            "model": overrides, "train": train, "parameters": params,
+            "model": overrides, "train": train, "budget_minutes": minutes, "parameters": params,
             "num_samples": NUM_SAMPLES}, metrics=result, published=PUBLISHED[name],
             wall_time_s=train_s + metrics.get("sampling_time_s", 0.0),
             notes=f"FD/precision/recall of {NUM_SAMPLES} samples vs the first {NUM_SAMPLES} "

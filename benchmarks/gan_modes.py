@@ -7,7 +7,9 @@ The plain GAN and the unrolled GAN share Metz et al.'s (2017, appendix A) 2D set
 z ~ N(0, I_256), G 2 x 128 ReLU, D 1 x 128 ReLU on x / 4, the minimax losses, Adam lr 1e-4 and
 beta1 0.5; the unrolled GAN looks through K = 5 Adam steps. WGAN-GP: MLPs 2 x 128, lambda 10,
 n_critic 5, Adam lr 1e-4 betas (0, 0.9) (Gulrajani et al. 2017, Algorithm 1).
-Batches: 256 per discriminator step (Metz used 512; halved for one CPU thread).
+Batches: 256 per discriminator step for GAN and unrolled GAN (Metz used 512), 128 per critic
+step for WGAN-GP; STEPS (3000) generator steps for the GAN, half that for WGAN-GP and the
+unrolled GAN (each step costs 3-6 GAN steps; their budgets are recorded per result).
 
 Resumable: finished runs are kept under benchmarks/work/gans/ and skipped.
 
@@ -17,6 +19,7 @@ Resumable: finished runs are kept under benchmarks/work/gans/ and skipped.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,29 +36,31 @@ BATCH = 256
 SEEDS = (0, 1, 2)
 NUM_SAMPLES = 2500
 FIGURES = Path(__file__).resolve().parent / "figures" / "gans"
-MODELS = {
+MODELS = {  # model -> (model config, train config); WGAN-GP and the unrolled GAN cost 3-6x a
+    # GAN step, so on a shared CPU they get half the steps (each step sizes are recorded)
     "gan": ({"latent_dim": 256, "hidden_g": [128, 128], "hidden_d": [128], "input_scale": 0.25,
-             "generator_loss": "minimax"}, {"lr": 1e-4, "batch_size": BATCH}),
+             "generator_loss": "minimax"}, {"lr": 1e-4, "batch_size": BATCH, "steps": STEPS}),
     "wgan_gp": ({"latent_dim": 256, "hidden": [128, 128], "n_critic": 5},
-                {"lr": 1e-4, "batch_size": 5 * BATCH}),
+                {"lr": 1e-4, "batch_size": 5 * 128, "steps": STEPS // 2}),
     "unrolled_gan": ({"latent_dim": 256, "hidden_g": [128, 128], "hidden_d": [128],
                       "input_scale": 0.25, "unroll_steps": 5, "generator_loss": "minimax"},
-                     {"lr": 1e-4, "batch_size": BATCH}),
+                     {"lr": 1e-4, "batch_size": BATCH, "steps": STEPS // 2}),
 }
 
 
 def train_one(model: str, toy: str, seed: int) -> tuple[Path, float]:
     overrides, train = MODELS[model]
-    out = WORK / "gans" / f"{model}-{toy}-s{seed}-{STEPS}"
+    out = WORK / "gans" / f"{model}-{toy}-s{seed}-{train['steps']}"
     if not (out / "model.safetensors").exists():
         start = time.time()
         if RunDir(out).has_checkpoint():
             runner.resume(out)
         else:
+            shutil.rmtree(out, ignore_errors=True)  # killed before its first checkpoint
             runner.train(model, dataset=f"toy2d:{toy}", out=out, model_overrides=overrides,
-                         train_config={**train, "steps": STEPS, "seed": seed, "progress": False,
+                         train_config={**train, "seed": seed, "progress": False,
                                        "schedule": "constant", "grad_clip": None,
-                                       "eval_every": STEPS, "checkpoint_every": 500,
+                                       "eval_every": train["steps"], "checkpoint_every": 250,
                                        "num_samples": 0})
         (out / "wall_s.txt").write_text(str(time.time() - start))
     wall = float((out / "wall_s.txt").read_text()) if (out / "wall_s.txt").exists() else 0.0
@@ -110,7 +115,7 @@ def main() -> None:
             print(model, toy, json.dumps(metrics), flush=True)
             overrides, train = MODELS[model]
             write_result(model, f"toy2d:{toy}", "modes", config={
-                "model": overrides, "train": {**train, "steps": STEPS}, "seeds": list(SEEDS),
+                "model": overrides, "train": train, "seeds": list(SEEDS),
                 "num_samples": NUM_SAMPLES,
                 "protocol": "high quality: within 3 std of the nearest centre; a mode is "
                             "covered with >= N/(100 K) high-quality samples"},
@@ -120,7 +125,7 @@ def main() -> None:
                                    "covers all 8; shown as figures, no table of counts",
                            "source": "Metz et al. 2017, Figure 1"},
                 notes="our ring has std 0.2 and grid std 0.1 (perceptzoo.data.toy2d), wider "
-                      f"modes than Metz's 0.02; {STEPS} generator steps, not 25k")
+                      f"modes than Metz's 0.02; {train['steps']} generator steps, not 25k")
     panel_figure(figure_samples)
 
 

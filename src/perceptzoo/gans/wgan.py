@@ -98,6 +98,13 @@ class WGAN(GANBase):
         else:
             self.generator = mlp_generator(cfg.latent_dim, tuple(cfg.hidden), shape, False)
             self.discriminator = mlp_discriminator(shape, tuple(cfg.hidden))
+        if cfg.lipschitz == "clip":  # the critic starts inside the clipping box
+            self.clip_critic()
+
+    def clip_critic(self) -> None:
+        with torch.no_grad():
+            for p in self.discriminator.parameters():
+                p.clamp_(-self.cfg.clip_value, self.cfg.clip_value)
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
         if self.cfg.lipschitz == "clip":  # WGAN Algorithm 1: RMSProp (momentum hurt, sec. 3)
@@ -120,9 +127,7 @@ class WGAN(GANBase):
             metrics.update(gradient_penalty=penalty.detach(), grad_norm=norm)
         step(opt_d, loss, self.discriminator)
         if self.cfg.lipschitz == "clip":
-            with torch.no_grad():
-                for p in self.discriminator.parameters():
-                    p.clamp_(-self.cfg.clip_value, self.cfg.clip_value)
+            self.clip_critic()
         metrics["loss_d"] = loss.detach()
         return metrics
 
