@@ -395,10 +395,20 @@ def _child(name: str, options: Options) -> int:
         write_json(status_path, {"status": "failed", "error": f"{type(err).__name__}: {err}"})
         return 1
     result = json.loads(path.read_text())
-    figures = {k: v for k, v in result["metrics"].items() if isinstance(v, (int, float))}
-    summary = ", ".join(f"{k} {v:.4g}" for k, v in list(figures.items())[:3])
+    summary = _summary(recipe, result["metrics"])
     write_json(status_path, {"status": "done", "result": str(path), "summary": summary})
     return 0
+
+
+def _summary(recipe: Recipe, metrics: dict[str, Any]) -> str:
+    """The recipe's figure first, then up to two more numbers: one line for the console."""
+    from perceptzoo.bench.recipe import TASKS
+
+    keys = [recipe.figure] if recipe.figure else list(TASKS.get(recipe.task, {}).get("figures", ()))
+    keys += [k for k in metrics if k not in keys and not k.endswith("_time_s")]
+    numbers = [(k, metrics[k]) for k in keys
+               if isinstance(metrics.get(k), (int, float)) and not isinstance(metrics[k], bool)]
+    return ", ".join(f"{k} {v:.4g}" for k, v in numbers[:3])
 
 
 def main(argv: list[str] | None = None) -> int:

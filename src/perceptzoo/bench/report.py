@@ -139,6 +139,8 @@ def fmt(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e9:
+            return str(int(value))
         if value == 0 or 1e-3 <= abs(value) < 1e5:
             return f"{value:.4g}"
         return f"{value:.3g}"

@@ -20,7 +20,7 @@ RECIPES: list[Recipe] = [
         train={"steps": 200, "batch_size": 1024},
         evaluate={"num_shapes": 1},
         suites=("quick",),
-        minutes=1.5,
+        minutes=3.0,
         notes="quick suite: IGR (surface + eikonal terms) fitted to a procedural torus, 200 steps",
     ),
     # -- full and gpu suites ------------------------------------------------------------------

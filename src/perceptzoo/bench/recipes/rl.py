@@ -241,7 +241,7 @@ RECIPES: list[Recipe] = [
     Recipe(
         name="policy_iteration-FrozenLake-v1-8x8",
         model="policy_iteration",
-        dataset="FrozenLake-v1",
+        dataset="FrozenLake8x8-v1",
         task="rl",
         variant="8x8",
         model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999},
@@ -378,7 +378,7 @@ RECIPES: list[Recipe] = [
     Recipe(
         name="value_iteration-FrozenLake-v1-8x8",
         model="value_iteration",
-        dataset="FrozenLake-v1",
+        dataset="FrozenLake8x8-v1",
         task="rl",
         variant="8x8",
         model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999},
