@@ -73,13 +73,16 @@ def test_a_run_left_with_a_checkpoint_is_resumed_not_restarted(tmp_path, options
         "recipe": TINY.name, "config_hash": config_hash(TINY), "device": "cpu",
         "commit": "0000001"}))
     runner.train(TINY.model, dataset=TINY.dataset, out=run, model_overrides=TINY.model_config,
-                 train_config={**TINY.train, "progress": False, "steps": 20})
+                 train_config={**TINY.train, "progress": False})
+    config = json.loads((run / "config.json").read_text())
+    config["train"]["steps"] = 30  # as if stopped at step 20 of 30
+    (run / "config.json").write_text(json.dumps(config))
     said: list[str] = []
     path = harness.run_recipe(TINY, options, say=said.append)
     assert any(s.startswith("resuming") for s in said)
     result = json.loads(path.read_text())
     assert result["commit"] == "0000001"  # the commit the run started on
-    assert max(r["step"] for r in RunDir(run).read_metrics()) >= 20
+    assert max(r["step"] for r in RunDir(run).read_metrics()) == 30  # went on from 20
     said.clear()
     harness.run_recipe(TINY, options.__class__(**{**options.__dict__, "eval_only": True}),
                        say=said.append)

@@ -302,8 +302,13 @@ def run_recipe(recipe: Recipe, options: Options, *, say=print) -> Path:
         resumable = (same and not options.force and (run / "checkpoint.pt").exists()
                      and (run / "config.json").exists())
         if resumable:
+            from perceptzoo.errors import RunFinished
+
             say(f"resuming {run} from its checkpoint")
-            runner.resume(run)
+            try:
+                runner.resume(run)
+            except RunFinished:  # stopped after its last step, before the marker was written
+                say(f"{run} had already finished training")
         else:
             if run.exists():
                 shutil.rmtree(run)
