@@ -355,6 +355,11 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
     if metrics.get("sampling_time_s") and kwargs.get("num_samples"):
         metrics["sampling_ms_per_image"] = round(
             1000 * metrics["sampling_time_s"] / kwargs["num_samples"], 3)
+    if spec.runner == "agent":  # the learning curve's end (online return, episodes)
+        trained = [r for r in _rundir(run).read_metrics() if r.get("kind") == "train"]
+        for key, value in (trained[-1] if trained else {}).items():
+            if key not in ("step", "kind", "time_s") and isinstance(value, (int, float)):
+                metrics[f"train_{key}"] = value
     if recipe.study is not None:
         say(f"study {recipe.study.__name__}")
         metrics.update(recipe.study(run))

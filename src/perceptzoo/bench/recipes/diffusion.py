@@ -78,6 +78,8 @@ RECIPES: list[Recipe] = [
                 "35.7M-parameter net: not comparable"
             ),
         ),
+        # 50 DDIM steps a sample: 10,000 samples would take an hour on a CPU
+        evaluate={"num_samples": 1000},
         suites=("full",),
         minutes=99,
         notes=(

@@ -261,11 +261,12 @@ RECIPES: list[Recipe] = [
         model="q_learning",
         dataset="CliffWalking-v1",
         task="rl",
+        figure="train_last_100_episodes_mean_return",
         model_config={"alpha": 0.5, "epsilon": 0.1, "gamma": 1.0},
         train={"steps": 20000},
         evaluate={"num_episodes": 100},
         published=Published(
-            {"online_mean_return_last_100_episodes": -50},
+            {"train_last_100_episodes_mean_return": -50},
             (
                 "Sutton & Barto 2018, Example 6.6, Figure 6.4 (read off the plot: SARSA about "
                 "-25, Q-learning about -50 per episode)"
@@ -344,11 +345,12 @@ RECIPES: list[Recipe] = [
         model="sarsa",
         dataset="CliffWalking-v1",
         task="rl",
+        figure="train_last_100_episodes_mean_return",
         model_config={"alpha": 0.5, "epsilon": 0.1, "gamma": 1.0},
         train={"steps": 20000},
         evaluate={"num_episodes": 100},
         published=Published(
-            {"online_mean_return_last_100_episodes": -25},
+            {"train_last_100_episodes_mean_return": -25},
             (
                 "Sutton & Barto 2018, Example 6.6, Figure 6.4 (read off the plot: SARSA about "
                 "-25, Q-learning about -50 per episode)"
