@@ -153,7 +153,7 @@ class Scale(nn.Module):
         return x * self.factor
 
 
-def _check_image_shape(data_shape: tuple[int, ...], who: str) -> tuple[int, int, int]:
+def check_image_shape(data_shape: tuple[int, ...], who: str) -> tuple[int, int, int]:
     if len(data_shape) != 3 or data_shape[1] != data_shape[2] or data_shape[1] % 4:
         raise UserError(f"{who} needs square images with a side divisible by 4 (8x8 digits, "
                         f"28x28 MNIST), got shape {tuple(data_shape)}")
@@ -168,7 +168,7 @@ def conv_generator(latent_dim: int, channels: int, data_shape: tuple[int, ...],
     reshape' as a convolution, so no fully connected hidden layer), two more double the side
     (s -> 2s -> 4s); batch norm and ReLU between, tanh at the output (Radford et al. 2016, sec. 3).
     """
-    c, h, _ = _check_image_shape(data_shape, "a convolutional generator")
+    c, h, _ = check_image_shape(data_shape, "a convolutional generator")
     s = h // 4
     norm = nn.BatchNorm2d if batch_norm else (lambda n: nn.Identity())
     return nn.Sequential(
@@ -188,7 +188,7 @@ def conv_discriminator(data_shape: tuple[int, ...], channels: int, norm: str = "
     twice, LeakyReLU(0.2), batch norm on all but the input layer; the last convolution covers
     the s x s map (no fully connected layer). norm: batch | layer | none (a WGAN-GP critic must
     not use batch norm: the penalty is per example, Gulrajani et al. sec. 4)."""
-    c, h, _ = _check_image_shape(data_shape, "a convolutional discriminator")
+    c, h, _ = check_image_shape(data_shape, "a convolutional discriminator")
     s = h // 4
     if norm == "batch":
         second: nn.Module = nn.BatchNorm2d(2 * channels)
@@ -287,3 +287,35 @@ def finite(metrics: dict[str, torch.Tensor | float], where: str) -> dict[str, fl
     if bad:
         raise RuntimeError(f"{where}: {bad} not finite; lower the learning rate (train.lr)")
     return out
+
+
+# -- shared by the progressive and style-based generators -----------------------------------------
+class MinibatchStd(nn.Module):
+    """Karras et al. (2018) sec. 3: append the standard deviation of each feature over the
+    minibatch (groups of `group_size`), averaged to one value per group, as an extra channel,
+    so D can see a batch's variety. (B, C, H, W) -> (B, C + 1, H, W)."""
+
+    def __init__(self, group_size: int = 4):
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        g = min(self.group_size, b)
+        while b % g:  # a group size that divides the batch
+            g -= 1
+        y = x.reshape(g, b // g, c, h, w)
+        std = (y.var(0, unbiased=False) + 1e-8).sqrt()          # (B/g, C, H, W)
+        std = std.mean(dim=(1, 2, 3))                            # (B/g,)
+        std = std.repeat(g).reshape(b, 1, 1, 1).expand(b, 1, h, w)
+        return torch.cat([x, std], 1)
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, module: nn.Module, decay: float) -> None:
+    """ema <- decay ema + (1 - decay) module, parameters and buffers (the generator average
+    of Karras et al. 2018 sec. 4.1 and 2019)."""
+    for e, p in zip(ema.parameters(), module.parameters()):
+        e.lerp_(p, 1 - decay)
+    for e, b in zip(ema.buffers(), module.buffers()):
+        e.copy_(b)

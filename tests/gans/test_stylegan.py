@@ -1,0 +1,99 @@
+"""StyleGAN-style generator: demodulation, style mixing coarse vs fine, truncation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import perceptzoo
+from perceptzoo.core.trainer import TrainConfig
+from perceptzoo.errors import UserError
+from perceptzoo.gans.stylegan import ModulatedConv2d, StyleGenerator
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return perceptzoo.build("stylegan", dataset="digits", latent_dim=16, w_dim=16, channels=8,
+                            mapping_layers=2, **kw)
+
+
+def test_demodulation_makes_the_layer_invariant_to_the_style_scale():
+    """w'' = w' / ||w'||: scaling every style by c leaves the demodulated output unchanged and
+    scales the plain modulated output by c (StyleGAN2 eq. 3)."""
+    torch.manual_seed(0)
+    x, w = torch.randn(3, 4, 6, 6), torch.randn(3, 5)
+    for demod in (True, False):
+        conv = ModulatedConv2d(4, 6, 5, demodulate=demod)
+        out = conv(x, w)
+        with torch.no_grad():
+            conv.affine.weight *= 3
+            conv.affine.bias *= 3
+        scaled = conv(x, w)
+        if demod:
+            assert torch.allclose(out, scaled, atol=1e-5)
+        else:
+            assert torch.allclose(3 * out, scaled, atol=1e-5)
+    # per example: each example's output depends on its own w only
+    conv = ModulatedConv2d(4, 6, 5)
+    w2 = w.clone()
+    w2[1] += 1
+    a, b = conv(x, w), conv(x, w2)
+    assert torch.allclose(a[[0, 2]], b[[0, 2]]) and not torch.allclose(a[1], b[1])
+
+
+def test_style_mixing_coarse_layers_change_more_than_fine():
+    """Swapping w at the coarse (s x s) layers moves the image more than at the fine
+    (4s x 4s) ones: mean squared change over 64 pairs, measured."""
+    model = _model()
+    net = model.generator
+    with torch.no_grad():  # styles away from 1, as after training, so layers differ
+        for m in net.modules():
+            if isinstance(m, ModulatedConv2d):
+                m.affine.weight.normal_(0, 1.0)
+        z1, z2 = torch.randn(64, 16), torch.randn(64, 16)
+        wa, wb = model.mapped(z1), model.mapped(z2)
+        base = net.synthesize(wa, "none")
+        change = {k: (net.synthesize(model.mix(wa, wb, k), "none") - base).pow(2).mean().item()
+                  for k in StyleGenerator.LAYERS}
+        everything = (net.synthesize(wb, "none") - base).pow(2).mean().item()
+    assert change["coarse"] > 2 * change["fine"] > 0
+    assert change["coarse"] <= everything * 1.5
+    with pytest.raises(UserError, match="coarse"):
+        model.mix(wa, wb, "everything")
+
+
+def test_truncation_psi_zero_gives_the_mean_w_image():
+    model = _model()
+    net = model.generator_ema
+    with torch.no_grad():
+        net.w_avg.normal_()
+        z = torch.randn(5, 16)
+        images = model.generate(z, truncation_psi=0.0, noise="none")
+        mean_image = net.synthesize(net.w_avg.expand(1, net.num_ws, -1), "none")
+        assert torch.allclose(images, mean_image.expand_as(images), atol=1e-6)
+        full = model.generate(z, truncation_psi=1.0, noise="none")
+        assert not torch.allclose(full[0], full[1])
+        half = model.generate(z, truncation_psi=0.5, noise="none")
+        # truncation pulls the images toward the mean-w image
+        assert (half - mean_image).abs().mean() < (full - mean_image).abs().mean()
+    for psi in (-0.1, 1.5):
+        with pytest.raises(UserError, match="psi"):
+            model.sample(2, truncation_psi=psi)
+        with pytest.raises(UserError, match="psi"):
+            _model(truncation_psi=psi)
+
+
+def test_train_step_updates_ema_and_w_avg_and_samples_levels():
+    model = _model(mixing_prob=1.0)
+    opts = model.configure_optimizers(TrainConfig(lr=1e-3))
+    assert opts[0].param_groups[1]["lr"] == pytest.approx(1e-5)  # the mapping's lower lr
+    before = model.generator_ema.const.clone()
+    from perceptzoo import data
+
+    metrics = model.train_step((data.load("digits", "train").x[:16], None), opts)
+    assert {"loss_d", "loss_g", "r1"} <= set(metrics)
+    assert model.generator.w_avg.abs().sum() > 0
+    assert not torch.equal(before, model.generator_ema.const)
+    assert not torch.equal(model.generator_ema.const, model.generator.const)  # an average
+    s = model.sample(4, generator=torch.Generator().manual_seed(0))
+    assert s.shape == (4, 1, 8, 8) and torch.equal(s, s.round()) and 0 <= s.min() <= s.max() <= 16
