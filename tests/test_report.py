@@ -32,4 +32,4 @@ def test_report_names_the_training_device_of_a_run_scored_elsewhere(tmp_path):
         "metrics": {"test_nll_nats": 84.6}, "wall_time_s": 1.0, "device": "cpu, 2 thread(s)",
         "train_device": "NVIDIA H200", "commit": "abc", "date": "2026-11-26"}))
     text = write_report(results, tmp_path / "BENCHMARKS.md").read_text()
-    assert "trained on NVIDIA H200, scored on cpu, 2 thread(s)" in text
+    assert "H200 (scored on cpu)" in text

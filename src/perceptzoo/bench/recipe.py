@@ -37,17 +37,17 @@ TASKS: dict[str, dict[str, Any]] = {
         "title": "MNIST: sample quality (Fréchet distance in the project classifier's features)",
         "better": "lower", "figures": ("frechet_distance",), "datasets": ("mnist",),
         "extra": ("precision", "recall", "real_vs_real_frechet_distance",
-                  "sampling_ms_per_image")},
+                  "frechet_num_samples", "sampling_ms_per_image")},
     "fashion_mnist_sample_quality": {
         "title": "Fashion-MNIST: sample quality (Fréchet distance)", "better": "lower",
         "figures": ("frechet_distance",), "datasets": ("fashion_mnist",),
         "extra": ("precision", "recall", "real_vs_real_frechet_distance",
-                  "sampling_ms_per_image")},
+                  "frechet_num_samples", "sampling_ms_per_image")},
     "digits_sample_quality": {
         "title": "Digits (8x8, embedded): sample quality (Fréchet distance)", "better": "lower",
         "figures": ("frechet_distance",), "datasets": ("digits",),
         "extra": ("precision", "recall", "real_vs_real_frechet_distance",
-                  "sampling_ms_per_image")},
+                  "frechet_num_samples", "sampling_ms_per_image")},
     "digits_nll": {
         "title": "Digits (8x8, 17 levels): test NLL (nats)", "better": "lower",
         "figures": ("test_nll_nats",), "datasets": ("digits",)},

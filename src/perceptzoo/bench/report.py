@@ -178,8 +178,9 @@ def short_source(source: str, limit: int = 48) -> str:
 def device_of(r: dict[str, Any]) -> str:
     device = str(r.get("device", ""))
     device = device.split(" (")[0].replace(" thread(s) of ", "/").replace(" cores", " cores")
-    if r.get("train_device"):
-        return f"trained on {str(r['train_device']).split(',')[0]}, scored on {device}"
+    if r.get("train_device"):  # trained on a lent GPU, scored here
+        trained = str(r["train_device"]).split(",")[0].removeprefix("NVIDIA ")
+        return f"{trained} (scored on {device.split(',')[0]})"
     return device.removeprefix("NVIDIA ")
 
 
