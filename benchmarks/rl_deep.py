@@ -29,7 +29,7 @@ from common import WORK, write_result  # noqa: E402
 
 import perceptzoo  # noqa: E402
 from perceptzoo.rl.common.agent import evaluate_agent  # noqa: E402
-from perceptzoo.rl.common.curves import moving_average, plot_curves  # noqa: E402
+from perceptzoo.viz.curves import moving_average, plot_curves  # noqa: E402
 
 torch.set_num_threads(1)
 OUT = WORK / "rl_deep"

@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, write_result  # noqa: E402
 
 import perceptzoo  # noqa: E402
-from perceptzoo.rl.common.agent import load_agent  # noqa: E402
-from perceptzoo.rl.common.curves import plot_curves  # noqa: E402
+from perceptzoo.core import runner  # noqa: E402
 from perceptzoo.rl.common.envs import make_env  # noqa: E402
 from perceptzoo.rl.imitation.deepmimic import MUJOCO_ENV, PLANAR_ENV, tracking_error  # noqa: E402
+from perceptzoo.viz.curves import plot_curves  # noqa: E402
 
 torch.set_num_threads(1)
 FIGURES = Path(__file__).resolve().parent / "figures"
@@ -92,7 +92,7 @@ def train(env_id: str, steps: int, seed: int, tag: str):
     """Train one seed (or load its run folder); returns the agent and its training wall time."""
     run = WORK / f"rl_deepmimic-{env_id.split('/')[1]}-seed{seed}"
     if (run / "model.safetensors").exists():
-        return load_agent(run), float((run / "train_wall_s.txt").read_text())
+        return runner.load(run), float((run / "train_wall_s.txt").read_text())
     start = time.time()
     agent = perceptzoo.build("deepmimic", env_id=env_id, seed=seed)
     agent.learn(None, steps)
