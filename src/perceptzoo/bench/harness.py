@@ -317,7 +317,8 @@ def run_recipe(recipe: Recipe, options: Options, *, say=print) -> Path:
             run.mkdir(parents=True)
             _write_marker(marker, state)
             say(f"training {recipe.model} on {recipe.dataset} into {run}")
-            train = {"progress": options.progress, **recipe.train, "device": device}
+            # the Trainer's bar goes to the recipe's log, where the parent shows its last line
+            train = {"progress": True, **recipe.train, "device": device}
             runner.train(recipe.model, dataset=recipe.dataset, out=run, train_config=train,
                          model_overrides=dict(recipe.model_config), data_dir=options.data_dir)
         state["trained"] = True
