@@ -1,0 +1,81 @@
+"""Progressive GAN: fade-in between stages, equalised learning rate, minibatch std."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import perceptzoo
+from perceptzoo.core.trainer import TrainConfig
+from perceptzoo.gans.common import MinibatchStd
+from perceptzoo.gans.progressive_gan import EqualizedConv2d
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return perceptzoo.build("progressive_gan", dataset="digits", latent_dim=8, channels=8,
+                            **kw)
+
+
+def test_stage_schedule():
+    model = _model(stage_steps=10)
+    assert model.stage_and_alpha(0) == (0, 1.0) and model.stage_and_alpha(9) == (0, 1.0)
+    assert model.stage_and_alpha(10) == (1, 0.0) and model.stage_and_alpha(15) == (1, 0.5)
+    assert model.stage_and_alpha(20) == (1, 1.0) and model.stage_and_alpha(29) == (1, 1.0)
+    assert model.stage_and_alpha(30) == (2, 0.0) and model.stage_and_alpha(45) == (2, 1.0)
+    assert model.stage_and_alpha(10_000) == (2, 1.0)
+
+
+@pytest.mark.parametrize("stage", [1, 2])
+def test_fade_in_goes_from_the_upsampled_low_resolution_to_the_new_stage(stage):
+    model = _model()
+    g, d = model.generator, model.discriminator
+    z = torch.randn(6, 8)
+    with torch.no_grad():
+        low = g(z, stage - 1, 1.0)
+        assert torch.allclose(g(z, stage, 0.0), F.interpolate(low, scale_factor=2), atol=1e-6)
+        high = g(z, stage, 1.0)
+        assert torch.allclose(g(z, stage, 0.3), 0.7 * F.interpolate(low, scale_factor=2)
+                              + 0.3 * high, atol=1e-5)
+        assert high.shape[-1] == 2 * low.shape[-1]
+        # D at alpha 0 sees only the downsampled image through the previous stage
+        x = torch.randn(6, 1, *high.shape[-2:])
+        assert torch.allclose(d(x, stage, 0.0), d(F.avg_pool2d(x, 2), stage - 1, 1.0),
+                              atol=1e-5)
+        assert not torch.allclose(d(x, stage, 1.0), d(x, stage, 0.0))
+
+
+def test_equalised_learning_rate():
+    """Stored weights are N(0, 1); the used weights have He's std sqrt(2 / fan_in)."""
+    torch.manual_seed(0)
+    conv = EqualizedConv2d(64, 64, 3)
+    assert conv.weight.std().item() == pytest.approx(1.0, rel=0.05)
+    assert (conv.weight * conv.scale).std().item() == pytest.approx(math.sqrt(2 / 576), rel=0.05)
+    # a unit-variance input keeps roughly unit second moment after the scaled conv + lrelu-free
+    x = torch.randn(8, 64, 10, 10)
+    assert conv(x).pow(2).mean().item() == pytest.approx(2.0, rel=0.15)
+
+
+def test_minibatch_std():
+    layer = MinibatchStd(group_size=4)
+    same = torch.randn(1, 3, 5, 5).expand(8, -1, -1, -1)
+    out = layer(same)
+    assert out.shape == (8, 4, 5, 5) and out[:, 3].abs().max() < 1e-3
+    x = torch.randn(4, 3, 5, 5)
+    expected = x.var(0, unbiased=False).add(1e-8).sqrt().mean()
+    assert torch.allclose(layer(x)[:, 3], expected.expand(4, 5, 5), atol=1e-6)
+
+
+def test_training_moves_through_the_stages_and_samples_full_size():
+    model = _model(stage_steps=1)
+    opts = model.configure_optimizers(TrainConfig(lr=1e-3))
+    from perceptzoo import data
+
+    x = data.load("digits", "train").x[:8]
+    stages = [model.train_step((x, None), opts)["stage"] for _ in range(6)]
+    assert stages == [0, 1, 1, 2, 2, 2]
+    s = model.sample(3)
+    assert s.shape == (3, 1, 8, 8) and torch.equal(s, s.round())
