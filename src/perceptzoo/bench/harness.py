@@ -18,8 +18,8 @@ For each selected recipe (see `perceptzoo.bench.recipe`):
 
 The parent shows one progress bar over the recipes with the running recipe's last log line
 (the Trainer's own progress bar, "evaluating", ...), and kills a child that overruns its budget
-(`minutes` of the recipe or `--minutes`, plus a quarter for evaluation and start-up): its
-checkpoint stays, and the next `perceptzoo bench NAME` resumes from it.
+(twice the `minutes` of the recipe or `--minutes`, plus a minute: a shared machine is slow, but
+a runaway is stopped): its checkpoint stays, and the next `perceptzoo bench NAME` resumes from it.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from perceptzoo.errors import UserError
 STATUS_FILE = "bench-status.json"
 MARKER = "bench.json"
 #: a child gets its training budget times this, plus START_S, before it is stopped
-BUDGET_FACTOR = 1.25
-START_S = 45.0
+BUDGET_FACTOR = 2.0
+START_S = 60.0
 
 
 @dataclass
