@@ -74,3 +74,21 @@ def sample_size(suite: str, dataset: str, data_dir: str | Path | None = None) ->
 
     wanted = 10_000 if suite == "full" else 1_000
     return min(wanted, len(data.load(dataset, "train", data_dir)))
+
+
+def affordable_samples(draw, train_seconds: float, wanted: int, *, fraction: float = 0.2,
+                       probe: int = 8) -> int:
+    """How many samples an end-of-run evaluation can draw in `fraction` of the training time:
+    times `draw(probe)` once and returns min(wanted, what fits), 0 when not even the probe's
+    worth fits. `perceptzoo train` can size its default evaluation with it (the full figure is
+    one flag away: --eval-samples 1000).
+
+        n = affordable_samples(lambda k: model.sample(k), train_seconds=90, wanted=1000)
+    """
+    import time
+
+    start = time.perf_counter()
+    draw(probe)
+    per_sample = max(time.perf_counter() - start, 1e-9) / probe
+    fits = int(fraction * train_seconds / per_sample)
+    return min(wanted, fits) if fits >= probe else 0
