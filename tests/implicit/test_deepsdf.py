@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from implicit_fit import fit
 
-from perceptzoo.implicit import sampling
+from perceptzoo.core.trainer import TrainConfig
+from perceptzoo.data import shapes as sampling
+from perceptzoo.errors import UserError
 from perceptzoo.implicit.deepsdf import DeepSDF, DeepSDFConfig
 
 TINY = {"hidden": 32, "layers": 4, "skip_layers": (2,), "latent_dim": 8,
-        "points_per_shape": 256, "shapes_per_batch": 3}
+        "points_per_shape": 256, "samples_per_shape": 1000}
 
 
 def _model_and_data(num_shapes: int = 3):
     torch.manual_seed(0)
     shapes = sampling.shape_collection(f"shapes:{num_shapes}", "train")
     model = DeepSDF(DeepSDFConfig(num_shapes=num_shapes, **TINY))
-    return model, model.make_dataset(shapes, points_per_shape=1000)
+    return model, model.make_dataset(shapes)
 
 
 def test_latent_table_lives_in_the_module_and_is_saved():
@@ -32,7 +35,7 @@ def test_clamped_l1_and_prior():
     sdf = torch.tensor([[0.2, -0.5, 0.02]])
     # clamp at 0.1: |0.1-0.1| + |-0.05+0.1| + |0-0.02| = 0.07, mean 0.07/3
     assert torch.isclose(model.clamped_l1(pred, sdf), torch.tensor(0.07 / 3))
-    batch = model.batch(data, torch.Generator().manual_seed(0))
+    batch = model.batch(data, torch.Generator().manual_seed(0), 3)
     idx, pts, target = batch
     out = model.loss(batch)
     z = model.latents(idx)
@@ -48,9 +51,9 @@ def test_clamped_l1_and_prior():
 
 def test_latent_optimisation_changes_only_the_latent():
     model, data = _model_and_data()
-    opt = model.configure_optimizers()
+    (opt,) = model.configure_optimizers(TrainConfig(lr=1e-3))
     gen = torch.Generator().manual_seed(0)
-    fit(model, data, opt, 30, gen)
+    fit(model, data, opt, 30, gen, 3)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     new = sampling.sample_sdf(sampling.get_shape("torus"), 200, 1800, seed=1)
     z0 = model.cfg.latent_init_std * torch.randn(
@@ -64,3 +67,12 @@ def test_latent_optimisation_changes_only_the_latent():
     assert z.shape == (8,) and not torch.allclose(z, z0)
     loss_after = model.clamped_l1(model(new["points"][None], z[None]), new["sdf"][None])
     assert loss_after < loss_before  # the code moved towards the new shape
+
+
+def test_latent_table_must_hold_the_training_shapes():
+    model = DeepSDF(DeepSDFConfig(num_shapes=2, **TINY))
+    with pytest.raises(UserError, match="num_shapes=3"):
+        model.make_dataset(sampling.shape_collection("shapes:3", "train"))
+    (opt,) = DeepSDF(DeepSDFConfig(lr_latent=5e-3, **TINY)).configure_optimizers(
+        TrainConfig(lr=1e-3))
+    assert [g["lr"] for g in opt.param_groups] == [1e-3, 5e-3]

@@ -10,9 +10,9 @@ import pytest
 import torch
 import trimesh
 
+from perceptzoo.data import shapes as sampling
 from perceptzoo.errors import UserError
-from perceptzoo.implicit import sampling
-from perceptzoo.implicit.mesh import extract_mesh, save_mesh
+from perceptzoo.implicit.mesh import extract_mesh, grid_points, save_mesh
 
 
 def test_sphere_area_and_volume_within_1_percent_at_128():
@@ -39,19 +39,27 @@ def test_occupancy_style_field_and_normals_point_outwards():
 
 
 def test_chunking_and_callable_kinds_do_not_change_the_mesh():
-    net = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
-    with torch.no_grad():
-        net[2].bias.fill_(0.0)
-    fn = lambda p: net(p).squeeze(-1)  # noqa: E731
-    try:
-        a = extract_mesh(fn, resolution=24, chunk=100_000)
-    except UserError:
-        pytest.skip("random net without a level set")
+    # a seeded random net around a sphere: always has a level set, and a bumpy one
+    gen = torch.Generator().manual_seed(0)
+    w1, w2 = torch.randn(3, 16, generator=gen) * 3, torch.randn(16, generator=gen) * 0.03
+    fn = lambda p: p.norm(dim=-1) - 0.5 + torch.tanh(p @ w1) @ w2  # noqa: E731
+    a = extract_mesh(fn, resolution=24, chunk=100_000)
     b = extract_mesh(fn, resolution=24, chunk=333)
+    assert len(a.faces) > 100
     # the same grid values up to float rounding of batched matmuls: the same mesh
     assert np.array_equal(a.faces, b.faces) and np.allclose(a.vertices, b.vertices, atol=1e-5)
+    sphere = extract_mesh(lambda p: p.norm(dim=-1) - 0.5, resolution=24)
+    assert not np.allclose(a.volume, sphere.volume, rtol=1e-3)  # the bumps are in the mesh
     c = extract_mesh(lambda p: np.linalg.norm(np.asarray(p), axis=1) - 0.5, resolution=24)
     assert c.volume == pytest.approx(4 / 3 * math.pi * 0.125, rel=0.08)
+
+
+def test_grid_chunks_are_the_grid():
+    whole = grid_points(7)
+    parts = torch.cat([grid_points(7, start=s, stop=min(s + 50, 343)) for s in range(0, 343, 50)])
+    assert torch.equal(whole, parts)
+    axis = torch.linspace(-1, 1, 7)
+    assert torch.equal(whole[7 * 7 * 2 + 7 * 3 + 5], torch.stack([axis[2], axis[3], axis[5]]))
 
 
 def test_bounds_are_respected():

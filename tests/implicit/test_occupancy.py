@@ -9,14 +9,13 @@ import torch
 import torch.nn.functional as F
 from implicit_fit import fit
 
+from perceptzoo.data import shapes as sampling
 from perceptzoo.errors import UserError
-from perceptzoo.implicit import sampling
 from perceptzoo.implicit.occupancy import CBNDecoder, OccupancyConfig, OccupancyNetwork
 from perceptzoo.metrics.geometry import volumetric_iou
 
 TINY = {"hidden": 32, "blocks": 2, "layers": 4, "skip_layers": (2,), "code_dim": 16,
-        "encoder_hidden": 16, "shapes_per_batch": 2, "points_per_shape": 128, "image_size": 16,
-        "views_per_shape": 2}
+        "encoder_hidden": 16, "points_per_shape": 128, "image_size": 16, "views_per_shape": 2}
 
 
 @pytest.mark.parametrize("encoder,decoder", [("pointcloud", "cbn"), ("image", "cbn"),
@@ -24,10 +23,11 @@ TINY = {"hidden": 32, "blocks": 2, "layers": 4, "skip_layers": (2,), "code_dim":
 def test_loss_is_bce_on_sampled_points_and_reaches_every_parameter(encoder, decoder):
     torch.manual_seed(0)
     shapes = sampling.shape_collection("shapes:2", "train")
-    model = OccupancyNetwork(OccupancyConfig(encoder=encoder, decoder=decoder, **TINY))
-    data = model.make_dataset(shapes, points_per_shape=500)
+    model = OccupancyNetwork(OccupancyConfig(encoder=encoder, decoder=decoder, **TINY,
+                                             samples_per_shape=500))
+    data = model.make_dataset(shapes)
     assert torch.equal(data["occupancy"][0], shapes[0].occupancy(data["points"][0]))
-    batch = model.batch(data, torch.Generator().manual_seed(0))
+    batch = model.batch(data, torch.Generator().manual_seed(0), 2)
     obs, pts, occ = batch
     expected_obs = (2, 300, 3) if encoder == "pointcloud" else (2, 3, 16, 16)
     assert obs.shape == expected_obs and pts.shape == (2, 128, 3) and occ.shape == (2, 128)
@@ -49,12 +49,12 @@ def test_image_model_is_viewer_centred_in_training_and_evaluation():
     label, and `field_for` queries the same frame: rotating the world and the camera together
     leaves the reconstruction unchanged (the image and hence the code are the same)."""
     shapes = sampling.shape_collection("shapes:2", "train")
-    model = OccupancyNetwork(OccupancyConfig(encoder="image", **TINY))
-    data = model.make_dataset(shapes, points_per_shape=400)
+    model = OccupancyNetwork(OccupancyConfig(encoder="image", **TINY, samples_per_shape=400))
+    data = model.make_dataset(shapes)
     rot = data["rotations"]  # (S, V, 3, 3) camera-to-world, orthonormal
     assert torch.allclose(rot @ rot.transpose(-1, -2), torch.eye(3).expand_as(rot), atol=1e-5)
     g = torch.Generator().manual_seed(3)
-    _, pts_view, occ = model.batch(data, g)
+    _, pts_view, occ = model.batch(data, g, 2)
     g = torch.Generator().manual_seed(3)  # replay the draws to learn which shapes and views
     idx = torch.randperm(2, generator=g)
     torch.randint(400, (2, TINY["points_per_shape"]), generator=g)
@@ -83,13 +83,13 @@ def test_surface_level_is_the_threshold_logit():
 def test_code_depends_on_the_observation_and_training_reduces_the_loss():
     torch.manual_seed(0)
     shapes = sampling.shape_collection("shapes:4", "train")
-    model = OccupancyNetwork(OccupancyConfig(**{**TINY, "shapes_per_batch": 4}))
-    data = model.make_dataset(shapes, points_per_shape=2000)
+    model = OccupancyNetwork(OccupancyConfig(**TINY, samples_per_shape=2000))
+    data = model.make_dataset(shapes)
     gen = torch.Generator().manual_seed(0)
     opt = torch.optim.Adam(model.parameters(), 3e-3)
-    fixed = model.batch(data, torch.Generator().manual_seed(1))
+    fixed = model.batch(data, torch.Generator().manual_seed(1), 4)
     first = model.loss(fixed).loss.item()
-    fit(model, data, opt, 60, gen)
+    fit(model, data, opt, 60, gen, 4)
     assert model.loss(fixed).loss.item() < 0.8 * first
     a = model.field_for(data["clouds"][0][:300])
     b = model.field_for(data["clouds"][1][:300])
@@ -117,10 +117,10 @@ def test_cbn_decoder_code_sets_scale_and_shift_and_eval_is_pointwise():
 
 def test_field_is_evaluated_with_running_statistics_in_any_mode():
     torch.manual_seed(0)
-    model = OccupancyNetwork(OccupancyConfig(**TINY))
+    model = OccupancyNetwork(OccupancyConfig(**TINY, samples_per_shape=500))
     shapes = sampling.shape_collection("shapes:2", "train")
-    data = model.make_dataset(shapes, points_per_shape=500)
-    model.loss(model.batch(data, torch.Generator().manual_seed(0)))  # fills running stats
+    data = model.make_dataset(shapes)
+    model.loss(model.batch(data, torch.Generator().manual_seed(0), 2))  # fills running stats
     model.train()
     field = model.field_for(data["clouds"][0][:300])
     p = torch.rand(100, 3) * 2 - 1
@@ -136,12 +136,13 @@ def _primitive(kind: str, params: tuple[float, ...]) -> sampling.Shape:
 def test_tells_a_sphere_from_a_thin_box_after_short_training():
     torch.manual_seed(0)
     shapes = [_primitive("sphere", (0.6,)), _primitive("box", (0.7, 0.7, 0.12))]
-    cfg = OccupancyConfig(**{**TINY, "encoder_hidden": 32, "points_per_shape": 256})
+    cfg = OccupancyConfig(**{**TINY, "encoder_hidden": 32, "points_per_shape": 256,
+                             "samples_per_shape": 2000})
     model = OccupancyNetwork(cfg)
-    data = model.make_dataset(shapes, points_per_shape=2000)
+    data = model.make_dataset(shapes)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     gen = torch.Generator().manual_seed(0)
-    fit(model, data, opt, 200, gen)
+    fit(model, data, opt, 200, gen, 2)
     pts = sampling.uniform_points(20_000, torch.Generator().manual_seed(1))
     occ = [s.occupancy(pts) > 0.5 for s in shapes]
     for i in range(2):

@@ -12,6 +12,12 @@ Pieces, each from the paper that introduced it:
 - Geometric initialisation (SAL, Atzmon & Lipman 2020, sec. 4; used by IGR, Gropp et al.
   2020): hidden weights ~ N(0, 2/out), biases 0, last layer weights ~ N(sqrt(pi/in), 1e-6)
   and bias -r, so that at initialisation f(x) ~ ||x|| - r: the SDF of a sphere of radius r.
+  That holds in expectation for wide ReLU layers; Softplus offsets and finite width move it
+  (at 6 x 256: f(0) = -0.25, not -0.5, and |f - (||x|| - r)| up to 0.41 in the box), so the
+  last layer is then refitted by ridge regression towards those weights on points of the box
+  (`_fit_sphere`). Stated and tested (tests/implicit/test_igr.py) for IGR's default 6 x 256:
+  |f(x) - (||x|| - r)| < 0.03 at ||x|| >= 0.25 and < 0.01 on average over [-1, 1]^3; at the
+  origin, the kink of ||x|| that no smooth Softplus network has, f(0) = -0.35 (within 0.16).
   With Softplus(beta=100) activations (IGR's choice), the field is smooth enough for the
   eikonal term's second derivatives. With Fourier features, the sin/cos inputs start with
   zero weights (as NeuS does) so the sphere survives.
@@ -82,15 +88,16 @@ class ImplicitMLP(nn.Module):
             dims_in.append(d_in)
             dims_out.append(cfg.out_dim if i == cfg.layers - 1 else cfg.hidden)
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims_in, dims_out))
+        self.act = nn.Softplus(beta=100) if cfg.activation == "softplus" else nn.ReLU()
+        self.dropout = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         if cfg.geometric_init:
             if cfg.out_dim != 1:
                 raise ValueError("geometric init makes one SDF output; set out_dim=1")
             self._geometric_init()
+            self._fit_sphere()
         if cfg.weight_norm:
             self.linears = nn.ModuleList(
                 nn.utils.parametrizations.weight_norm(lin) for lin in self.linears)
-        self.act = nn.Softplus(beta=100) if cfg.activation == "softplus" else nn.ReLU()
-        self.dropout = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
 
     @torch.no_grad()
     def _geometric_init(self) -> None:
@@ -113,8 +120,50 @@ class ImplicitMLP(nn.Module):
                 offset = 0 if i == 0 else in_dim - self.in_dim  # where [gamma(x), z] starts
                 lin.weight[:, offset + 3:offset + self.point_dim] = 0.0
 
-    def forward(self, points: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor:
-        """points (B, N, 3), latent (B, D) or None -> values (B, N) (or (B, N, out_dim))."""
+    @torch.no_grad()
+    def _fit_sphere(self, num_points: int = 4096, ridge: float = 1e-4) -> None:
+        """Make the sphere exact: refit the last layer by ridge regression towards SAL's
+        weights so that f(x) = ||x|| - r (or r - ||x||) on points of the box [-1.2, 1.2]^3.
+
+        SAL's last-layer weights sqrt(pi / in) give E f(x) = ||x|| - r for ReLU units of
+        infinite width. Softplus(beta) adds up to log(2) / beta per unit, and those offsets
+        sum over wide layers: at 256 units and 6 layers f(0) came out -0.24, not -0.5 (issue
+        21). Least squares on the penultimate features h(x) (latent 0) removes the offset
+        and most of the finite-width noise; `ridge` (relative to the features' scale) keeps
+        the weights near SAL's, so training starts from the same kind of network.
+        The generator is local: building a model never touches the global RNG here.
+        """
+        g = torch.Generator().manual_seed(1234)
+        box = (torch.rand(num_points, 3, generator=g, dtype=torch.float64) * 2.4 - 1.2)
+        shell = torch.nn.functional.normalize(torch.randn(num_points, 3, generator=g,
+                                                          dtype=torch.float64), dim=-1)
+        shell = shell * (self.cfg.init_radius + 0.05 * torch.randn(num_points, 1, generator=g,
+                                                                   dtype=torch.float64))
+        points = torch.cat([box, shell]).float()  # half uniform, half near the surface
+        points = points[points.norm(dim=-1) > 0.2]
+        latent = torch.zeros(1, self.cfg.latent_dim) if self.cfg.latent_dim else None
+        was_training = self.training
+        self.eval()  # no dropout while measuring the features
+        h = self.features(points[None], latent)[0].double()  # (M, hidden)
+        self.train(was_training)
+        target = points.double().norm(dim=-1) - self.cfg.init_radius  # (M,)
+        last = self.linears[-1]
+        w0 = last.weight.double()[0]  # (hidden,): SAL's weights
+        if self.cfg.inside_positive:
+            target = -target
+        # min ||[h 1] [w; b] - y||^2 + lam ||w - w0||^2 (the bias is not penalised)
+        a = torch.cat([h, torch.ones(len(h), 1, dtype=h.dtype)], 1)  # (M, hidden + 1)
+        lam = ridge * (h * h).sum() / h.shape[1]
+        reg = torch.eye(a.shape[1], dtype=h.dtype) * lam
+        reg[-1, -1] = 0.0
+        prior = torch.cat([w0, w0.new_zeros(1)])
+        sol = torch.linalg.solve(a.T @ a + reg, a.T @ target + reg @ prior)
+        last.weight.copy_(sol[:-1][None].to(last.weight.dtype))
+        last.bias.fill_(float(sol[-1]))
+
+    def features(self, points: torch.Tensor, latent: torch.Tensor | None = None
+                 ) -> torch.Tensor:
+        """The activations entering the output layer: (B, N, hidden)."""
         x = fourier_features(points, self.cfg.fourier_levels)  # (B, N, P)
         if self.cfg.latent_dim:
             if latent is None:
@@ -122,12 +171,17 @@ class ImplicitMLP(nn.Module):
             z = latent[:, None, :].expand(*points.shape[:-1], latent.shape[-1])  # (B, N, D)
             x = torch.cat([x, z], -1)  # (B, N, in_dim)
         inp, h = x, x
-        for i, lin in enumerate(self.linears):
+        for i, lin in enumerate(self.linears[:-1]):
             if i in self.skips:
                 h = torch.cat([h, inp], -1) / math.sqrt(2)  # (B, N, hidden + in_dim)
-            h = lin(h)
-            if i < len(self.linears) - 1:
-                h = self.dropout(self.act(h))
+            h = self.dropout(self.act(lin(h)))
+        if len(self.linears) - 1 in self.skips:
+            h = torch.cat([h, inp], -1) / math.sqrt(2)
+        return h
+
+    def forward(self, points: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor:
+        """points (B, N, 3), latent (B, D) or None -> values (B, N) (or (B, N, out_dim))."""
+        h = self.linears[-1](self.features(points, latent))
         return h.squeeze(-1) if self.cfg.out_dim == 1 else h  # (B, N) or (B, N, out_dim)
 
 

@@ -18,11 +18,17 @@ found from its SDF samples by the same loss over z alone, with theta frozen:
 [x, z] at a middle layer (see decoders.py). Paper: 8 x 512 ReLU layers, dropout 0.2, weight
 norm, 256-d codes; the defaults here are smaller so that it trains on a CPU in minutes.
 
-    >>> from perceptzoo.implicit import sampling
-    >>> shapes = sampling.shape_collection("shapes:4", "train")
-    >>> model = DeepSDF(DeepSDFConfig(num_shapes=4, hidden=64, layers=4, skip_layers=(2,)))
-    >>> data = model.make_dataset(shapes, points_per_shape=2000)
-    >>> model.loss(model.batch(data, torch.Generator().manual_seed(0))).loss.shape
+Trained through the runner (`perceptzoo train deepsdf --dataset shapes`): the Trainer's
+`batch_size` is shapes per step (each with `points_per_shape` SDF samples), its `lr` the
+decoder's Adam rate (`lr_latent` the codes', by default the same), halved at 50 % and 75 %.
+Evaluation on the test split fits a code for each held-out shape (eq. 10).
+
+    >>> from perceptzoo.data.shapes import shape_collection
+    >>> shapes = shape_collection("shapes:4", "train")
+    >>> model = DeepSDF(DeepSDFConfig(num_shapes=4, hidden=64, layers=4, skip_layers=(2,),
+    ...                               samples_per_shape=2000))
+    >>> data = model.make_dataset(shapes)
+    >>> model.loss(model.batch(data, torch.Generator().manual_seed(0), 4)).loss.shape
     torch.Size([])
 """
 
@@ -36,14 +42,17 @@ from torch import nn
 
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.data.shapes import Shape, sample_sdf
+from perceptzoo.errors import UserError
+from perceptzoo.implicit.common import EvalSettings, Field, ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
-from perceptzoo.implicit.sampling import Shape, sample_sdf
 
 
 @dataclass
 class DeepSDFConfig:
-    num_shapes: int = 64
-    """rows of the latent table: one per training shape (filled from the dataset)"""
+    num_shapes: int = 128
+    """rows of the latent table: at least the training shapes (row i is shape i; rows past the
+    dataset's shapes stay unused). 128 holds "shapes" (64) and "shapes+meshes" (69)"""
     latent_dim: int = 64
     hidden: int = 256
     layers: int = 6
@@ -58,17 +67,27 @@ class DeepSDFConfig:
     latent_reg: float = 1e-4
     """1/sigma^2 of the code prior, per point (the reference code's code_reg_lambda)"""
     latent_init_std: float = 0.01
-    shapes_per_batch: int = 8
     points_per_shape: int = 2048
     """SDF samples per shape in a batch"""
     samples_per_shape: int = 50_000
     """SDF samples stored per shape (DeepSDF: 500k), from which batches draw"""
-    lr: float = 1e-3
-    lr_latent: float = 1e-3
+    lr_latent: float | None = None
+    """Adam's rate for the code table (None: the Trainer's lr, as the decoder's)"""
+
+    @classmethod
+    def tiny(cls) -> DeepSDFConfig:
+        return cls(hidden=32, layers=3, skip_layers=(), latent_dim=4, points_per_shape=64,
+                   samples_per_shape=1000)
 
 
-@register("deepsdf", DeepSDFConfig, default_dataset="shapes", family="implicit", runner="field")
-class DeepSDF(nn.Module):
+@register("deepsdf", DeepSDFConfig, default_dataset="shapes", family="implicit",
+          runner="field", train_defaults={"lr": 1e-3, "steps": 1000, "batch_size": 8,
+                                          "schedule": "step", "grad_clip": None,
+                                          "checkpoint_every": 100, "log_every": 20})
+class DeepSDF(ImplicitField):
+    level = 0.0
+    inside = "below"
+
     def __init__(self, cfg: DeepSDFConfig):
         super().__init__()
         self.cfg = cfg
@@ -85,25 +104,28 @@ class DeepSDF(nn.Module):
         return self.decoder(points, latent)
 
     # -- data -----------------------------------------------------------------------------
-    def make_dataset(self, shapes: list[Shape], points_per_shape: int | None = None,
-                     seed: int = 0) -> dict:
-        """SDF samples of every shape: points (S, M, 3), sdf (S, M) (DeepSDF's sampling)."""
-        points_per_shape = points_per_shape or self.cfg.samples_per_shape
-        samples = [sample_sdf(s, num_uniform=points_per_shape // 10,
-                              num_near=points_per_shape - points_per_shape // 10,
-                              seed=seed + i) for i, s in enumerate(shapes)]
+    def make_dataset(self, shapes: list[Shape], seed: int = 0) -> dict:
+        """SDF samples of every shape: points (S, M, 3), sdf (S, M) (DeepSDF's sampling:
+        90 % near the surface, 10 % uniform), M = samples_per_shape."""
+        if len(shapes) > self.cfg.num_shapes:
+            raise UserError(f"the dataset has {len(shapes)} training shapes but the latent "
+                            f"table {self.cfg.num_shapes} rows; pass --set "
+                            f"num_shapes={len(shapes)}")
+        m = self.cfg.samples_per_shape
+        samples = [sample_sdf(s, num_uniform=m // 10, num_near=m - m // 10, seed=seed + i)
+                   for i, s in enumerate(shapes)]
         return {"points": torch.stack([s["points"] for s in samples]),
                 "sdf": torch.stack([s["sdf"] for s in samples])}
 
-    def batch(self, data: dict, generator: torch.Generator) -> tuple:
+    def batch(self, data: dict, generator: torch.Generator, batch_size: int) -> tuple:
+        """`batch_size` shapes (indices (B,)) with `points_per_shape` samples each."""
         num_shapes, num_points = data["sdf"].shape
-        b = min(self.cfg.shapes_per_batch, num_shapes)
+        b = min(batch_size, num_shapes)
         idx = torch.randperm(num_shapes, generator=generator)[:b]  # (B,)
         cols = torch.randint(num_points, (b, self.cfg.points_per_shape), generator=generator)
-        device = self.latents.weight.device
         pts = data["points"][idx[:, None], cols]  # (B, N, 3)
         sdf = data["sdf"][idx[:, None], cols]  # (B, N)
-        return idx.to(device), pts.to(device), sdf.to(device)
+        return idx, pts, sdf
 
     # -- objective (eq. 9) ----------------------------------------------------------------
     def clamped_l1(self, pred: torch.Tensor, sdf: torch.Tensor) -> torch.Tensor:
@@ -120,11 +142,12 @@ class DeepSDF(nn.Module):
                                   "clamped_l1": float(recon.detach()),
                                   "latent_norm": float(prior.detach().sqrt())})
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
         """Adam with separate learning rates for the decoder and the code table (as DeepSDF)."""
-        return torch.optim.Adam([
-            {"params": self.decoder.parameters(), "lr": self.cfg.lr},
-            {"params": self.latents.parameters(), "lr": self.cfg.lr_latent}])
+        lr_latent = self.cfg.lr_latent if self.cfg.lr_latent is not None else train_cfg.lr
+        return [torch.optim.Adam([
+            {"params": self.decoder.parameters(), "lr": train_cfg.lr},
+            {"params": self.latents.parameters(), "lr": lr_latent}])]
 
     # -- inference on a new shape (eq. 10) ------------------------------------------------
     def fit_latent(self, points: torch.Tensor, sdf: torch.Tensor, steps: int = 800,
@@ -167,5 +190,14 @@ class DeepSDF(nn.Module):
         """SDF of training shape `index` at points (N, 3)."""
         return self.field_for(self.latents.weight[index])(points)
 
-    level = 0.0
-    inside = "below"
+    def shape_field(self, shapes: list[Shape], index: int, split: str, seed: int,
+                    settings: EvalSettings) -> Field:
+        """A training shape's own code; a held-out shape's code fitted to its SDF samples
+        (2,000 uniform and 18,000 near the surface) with the decoder frozen (eq. 10)."""
+        if split == "train":
+            return self.field_for(self.latents.weight[index].detach())
+        s = sample_sdf(shapes[index], 2000, 18_000, seed=10_000 + index)
+        z = self.fit_latent(s["points"], s["sdf"], steps=settings.fit_steps,
+                            points_per_step=settings.fit_points,
+                            generator=torch.Generator().manual_seed(index))
+        return self.field_for(z)

@@ -15,11 +15,14 @@ distribution over the bounding box (sec. 4: 1/8 of the samples). Paper settings:
 `lambda_eikonal=0` is the ablation the paper's figure 1 argues against; `use_normals=False`
 fits an unoriented cloud.
 
-    >>> from perceptzoo.implicit import sampling
-    >>> pts, nrm = sampling.get_shape("sphere").surface(500)
+Trained through the runner (`perceptzoo train igr --dataset mesh:bunny-watertight`): the
+Trainer's `batch_size` is the number of cloud points per step (off-surface samples add
+`global_fraction` more), its `lr` Adam's rate, halved at 50 % and 75 % of the steps.
+
+    >>> from perceptzoo.data.shapes import get_shape
     >>> model = IGR(IGRConfig(hidden=64, layers=4, skip_layers=()))
-    >>> data = model.make_dataset(pts, nrm)
-    >>> out = model.loss(model.batch(data, torch.Generator().manual_seed(0)))
+    >>> data = model.make_dataset([get_shape("sphere")])
+    >>> out = model.loss(model.batch(data, torch.Generator().manual_seed(0), 512))
     >>> sorted(out.metrics)
     ['eikonal', 'loss', 'normal', 'surface']
 """
@@ -30,10 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.data import shapes as shape_data
+from perceptzoo.data.shapes import Shape
+from perceptzoo.implicit.common import ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP, gradient
 
 
@@ -52,18 +57,26 @@ class IGRConfig:
     """sigma of the local Gaussian around x_i: distance to its k-th nearest neighbour"""
     global_fraction: float = 0.125
     """fraction of off-surface samples drawn uniformly in the box"""
-    points_per_batch: int = 4096
-    lr: float = 5e-3
     num_surface_points: int = 50_000
     """points sampled on a shape to make the point cloud (ignored for a scan's vertices)"""
     scan_vertices: bool = False
     """fit the mesh file's vertices (a raw scan) rather than points sampled on its faces"""
 
+    @classmethod
+    def tiny(cls) -> IGRConfig:
+        return cls(hidden=32, layers=3, skip_layers=(), num_surface_points=500, knn=8)
 
-@register("igr", IGRConfig, default_dataset="mesh:bunny-watertight",
-          family="implicit", runner="field")
-class IGR(nn.Module):
+
+@register("igr", IGRConfig, default_dataset="mesh:bunny-watertight", family="implicit",
+          runner="field", train_defaults={"lr": 5e-3, "steps": 1000, "batch_size": 4096,
+                                          "schedule": "step", "grad_clip": None,
+                                          "checkpoint_every": 100, "log_every": 20})
+class IGR(ImplicitField):
     """An SDF network fitted to one point cloud with the IGR loss."""
+
+    level = 0.0
+    inside = "below"
+    single_shape = True
 
     def __init__(self, cfg: IGRConfig):
         super().__init__()
@@ -79,8 +92,30 @@ class IGR(nn.Module):
         return self.decoder(points.reshape(1, -1, 3)).reshape(shape)
 
     # -- data -----------------------------------------------------------------------------
-    def make_dataset(self, points: torch.Tensor, normals: torch.Tensor | None) -> dict:
-        """The cloud (N, 3), its normals (N, 3) or None, and per-point local sigmas (N,)."""
+    def shapes(self, dataset: str, split: str, data_dir) -> list[Shape]:
+        """One shape; a mesh need not be watertight (IGR needs no inside: raw scans such as
+        stanford-bunny and teapot are welcome)."""
+        if dataset.startswith("mesh:"):
+            return [Shape(dataset, shape_data.load_mesh(dataset[5:], data_dir,
+                                                        watertight=False))]
+        return super().shapes(dataset, split, data_dir)
+
+    def point_cloud(self, shape: Shape, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """The cloud to fit: `num_surface_points` sampled on the shape, or a scan's vertices."""
+        if self.cfg.scan_vertices:
+            mesh = shape.mesh
+            return (torch.as_tensor(np.asarray(mesh.vertices), dtype=torch.float32),
+                    torch.as_tensor(np.asarray(mesh.vertex_normals), dtype=torch.float32))
+        return shape_data.surface_points(shape, self.cfg.num_surface_points, seed=seed)
+
+    def make_dataset(self, shapes: list[Shape], seed: int = 0) -> dict:
+        """The cloud of the one shape (N, 3), its normals (N, 3) (None with
+        use_normals=False) and per-point local sigmas (N,)."""
+        points, normals = self.point_cloud(shapes[0], seed)
+        return self.cloud_dataset(points, normals if self.cfg.use_normals else None)
+
+    def cloud_dataset(self, points: torch.Tensor, normals: torch.Tensor | None) -> dict:
+        """A point cloud (N, 3) with normals (N, 3) or None, and its k-NN sigmas (N,)."""
         from scipy.spatial import cKDTree  # here: scipy.spatial costs 0.6 s at `import perceptzoo`
 
         cloud = points.detach().cpu().numpy()
@@ -90,18 +125,17 @@ class IGR(nn.Module):
         return {"points": points.float(), "normals": None if normals is None else normals.float(),
                 "sigmas": sigmas}
 
-    def batch(self, data: dict, generator: torch.Generator) -> tuple:
-        """A random subset of the cloud and the off-surface samples D around it."""
-        n = min(self.cfg.points_per_batch, len(data["points"]))
-        device = next(self.parameters()).device
+    def batch(self, data: dict, generator: torch.Generator, batch_size: int) -> tuple:
+        """`batch_size` cloud points (normals or None) and the off-surface samples D around
+        them: a Gaussian at each point's sigma, plus `global_fraction` uniform in the box."""
+        n = min(batch_size, len(data["points"]))
         idx = torch.randperm(len(data["points"]), generator=generator)[:n]
         pts, sig = data["points"][idx], data["sigmas"][idx]
         nrm = None if data["normals"] is None else data["normals"][idx]
         local = pts + sig[:, None] * torch.randn(n, 3, generator=generator)  # (n, 3)
         n_glob = max(1, int(n * self.cfg.global_fraction))
         glob = torch.rand(n_glob, 3, generator=generator) * 2.2 - 1.1  # (n_glob, 3)
-        off = torch.cat([local, glob])
-        return (pts.to(device), None if nrm is None else nrm.to(device), off.to(device))
+        return pts, nrm, torch.cat([local, glob])
 
     # -- objective (eq. 2) ----------------------------------------------------------------
     def loss(self, batch: tuple) -> LossOutput:
@@ -130,10 +164,6 @@ class IGR(nn.Module):
         metrics["loss"] = float(total.detach())
         return LossOutput(total, metrics)
 
-    # -- what runs.py asks of every implicit model ----------------------------------------
     def field(self, points: torch.Tensor) -> torch.Tensor:
         """The value whose zero set is the surface (SDF, negative inside), points (N, 3)."""
         return self(points)
-
-    level = 0.0
-    inside = "below"

@@ -2,7 +2,8 @@
 
 `extract_mesh(fn, resolution, bounds, level)` evaluates `fn` (points (N, 3) -> values (N,),
 a torch module or function, or a numpy function) on a regular grid of resolution^3 points in
-the cube `bounds`, in chunks so that a large grid never sits in one forward pass, and runs
+the cube `bounds`, in chunks (the grid itself is made chunk by chunk, so memory beyond the
+R^3 volume does not grow with the resolution), and runs
 marching cubes (Lorensen & Cline 1987; scikit-image's Lewiner et al. 2003 variant) on the
 `level` set. The triangles are oriented so that normals point from values below `level`
 (inside an SDF) towards values above it; pass `inside="above"` for occupancy-style fields
@@ -28,28 +29,41 @@ import torch
 from perceptzoo.errors import UserError
 
 
-def grid_points(resolution: int, bounds: tuple[float, float] = (-1.0, 1.0)) -> torch.Tensor:
-    """The resolution^3 grid in x-major order, (R^3, 3)."""
+def grid_points(resolution: int, bounds: tuple[float, float] = (-1.0, 1.0),
+                start: int = 0, stop: int | None = None) -> torch.Tensor:
+    """Points start..stop-1 of the resolution^3 grid in x-major order, (stop - start, 3)
+    (all of it by default): a chunk of the grid without building the whole."""
+    stop = resolution**3 if stop is None else stop
     axis = torch.linspace(bounds[0], bounds[1], resolution)
-    return torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    index = torch.arange(start, stop)
+    i, rest = index // (resolution * resolution), index % (resolution * resolution)
+    return torch.stack([axis[i], axis[rest // resolution], axis[rest % resolution]], -1)
 
 
 @torch.no_grad()
 def evaluate_grid(fn: Callable, resolution: int, bounds: tuple[float, float] = (-1.0, 1.0),
-                  chunk: int = 65_536, device: str | torch.device | None = None) -> np.ndarray:
-    """fn on the grid as a (R, R, R) float32 array (x, y, z axes), `chunk` points at a time."""
+                  chunk: int = 65_536, device: str | torch.device | None = None,
+                  progress: bool | None = None) -> np.ndarray:
+    """fn on the grid as a (R, R, R) float32 array (x, y, z axes), `chunk` points at a time:
+    beyond the 4 R^3 bytes of the result, memory does not grow with R. `progress`: a bar
+    (None: on a terminal, for grids of 128^3 and more)."""
+    from tqdm.auto import tqdm
+
     if device is None and isinstance(fn, torch.nn.Module):
         params = list(fn.parameters())
         device = params[0].device if params else "cpu"
-    points = grid_points(resolution, bounds)
-    values = []
-    for p in points.split(chunk):
-        p = p.to(device or "cpu")
-        v = fn(p)
+    total = resolution**3
+    volume = np.empty(total, dtype=np.float32)
+    show = (None if total >= 128**3 else False) if progress is None else progress
+    starts = range(0, total, chunk)
+    for start in tqdm(starts, desc=f"mesh {resolution}^3", disable=None if show is None
+                      else not show, leave=False):
+        stop = min(start + chunk, total)
+        v = fn(grid_points(resolution, bounds, start, stop).to(device or "cpu"))
         if isinstance(v, np.ndarray):
             v = torch.as_tensor(v)
-        values.append(v.reshape(-1).float().cpu())
-    return torch.cat(values).reshape(resolution, resolution, resolution).numpy()
+        volume[start:stop] = v.reshape(-1).float().cpu().numpy()
+    return volume.reshape(resolution, resolution, resolution)
 
 
 def extract_mesh(fn: Callable, resolution: int = 128, bounds: tuple[float, float] = (-1.0, 1.0),
@@ -86,10 +100,12 @@ def extract_mesh(fn: Callable, resolution: int = 128, bounds: tuple[float, float
 
 
 def save_mesh(mesh, path: str | Path) -> str:
-    """Write a mesh as .ply or .obj (by suffix) through trimesh; returns the path."""
+    """Write a mesh as .ply or .obj (by suffix) through trimesh, atomically; returns the path."""
+    from perceptzoo.io import atomic_write
+
     path = Path(path)
-    if path.suffix.lower() not in (".ply", ".obj", ".stl", ".off", ".glb"):
+    kind = path.suffix.lower()
+    if kind not in (".ply", ".obj", ".stl", ".off", ".glb"):
         raise UserError(f"write meshes as .ply or .obj, got {path.name!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mesh.export(path)
+    atomic_write(path, lambda tmp: mesh.export(tmp, file_type=kind[1:]))
     return str(path)

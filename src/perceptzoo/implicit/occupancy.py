@@ -42,11 +42,16 @@ benchmark it learns little more than a mean shape (see benchmarks/implicit_shape
 Training points: the paper samples uniformly in the padded box; `near_fraction` adds points
 near the surface.
 
-    >>> from perceptzoo.implicit import sampling
-    >>> shapes = sampling.shape_collection("shapes:2", "train")
-    >>> model = OccupancyNetwork(OccupancyConfig(hidden=64, blocks=2))
-    >>> data = model.make_dataset(shapes, points_per_shape=1000)
-    >>> model.loss(model.batch(data, torch.Generator().manual_seed(0))).loss.shape
+Trained through the runner (`perceptzoo train occupancy_network --dataset shapes`): the
+Trainer's `batch_size` is shapes per step (each with `points_per_shape` labelled points),
+its `lr` Adam's rate, halved at 50 % and 75 %. Evaluation encodes a new observation of each
+shape (a new noisy cloud, or a new view).
+
+    >>> from perceptzoo.data.shapes import shape_collection
+    >>> shapes = shape_collection("shapes:2", "train")
+    >>> model = OccupancyNetwork(OccupancyConfig(hidden=64, blocks=2, samples_per_shape=1000))
+    >>> data = model.make_dataset(shapes)
+    >>> model.loss(model.batch(data, torch.Generator().manual_seed(0), 2)).loss.shape
     torch.Size([])
 """
 
@@ -61,11 +66,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.errors import UserError
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.data.shapes import Shape, sample_sdf
+from perceptzoo.errors import UserError
+from perceptzoo.implicit.cameras import orbit_cameras, render_shape
+from perceptzoo.implicit.common import EvalSettings, Field, ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
-from perceptzoo.implicit.sampling import Shape, orbit_cameras, render_shape, sample_sdf
 
 
 @dataclass
@@ -93,11 +100,15 @@ class OccupancyConfig:
     """occupancy probability tau of the surface"""
     near_fraction: float = 0.5
     """fraction of training points near the surface (0: the paper's uniform sampling)"""
-    shapes_per_batch: int = 16
     points_per_shape: int = 1024
+    """labelled points per shape in a batch"""
     samples_per_shape: int = 20_000
     """labelled points stored per shape, from which batches draw"""
-    lr: float = 1e-3
+
+    @classmethod
+    def tiny(cls) -> OccupancyConfig:
+        return cls(hidden=32, blocks=1, code_dim=8, encoder_hidden=8, points_per_shape=64,
+                   samples_per_shape=1000)
 
 
 def he_init(module: nn.Module) -> None:
@@ -203,9 +214,11 @@ class CBNDecoder(nn.Module):
         return self.fc_out(F.relu(self.norm(h, code))).squeeze(-1)  # (B, N)
 
 
-@register("occupancy_network", OccupancyConfig, default_dataset="shapes",
-          family="implicit", runner="field")
-class OccupancyNetwork(nn.Module):
+@register("occupancy_network", OccupancyConfig, default_dataset="shapes", family="implicit",
+          runner="field", train_defaults={"lr": 1e-3, "steps": 1000, "batch_size": 16,
+                                          "schedule": "step", "grad_clip": None,
+                                          "checkpoint_every": 100, "log_every": 20})
+class OccupancyNetwork(ImplicitField):
     def __init__(self, cfg: OccupancyConfig):
         super().__init__()
         if cfg.encoder not in ("pointcloud", "image"):
@@ -237,11 +250,11 @@ class OccupancyNetwork(nn.Module):
         return self.encoder(observation)
 
     # -- data -----------------------------------------------------------------------------
-    def make_dataset(self, shapes: list[Shape], points_per_shape: int | None = None,
-                     seed: int = 0) -> dict:
-        """Occupancy samples (S, M, 3)/(S, M); surface clouds (S, 4096, 3) or views."""
+    def make_dataset(self, shapes: list[Shape], seed: int = 0) -> dict:
+        """Occupancy samples (S, M, 3)/(S, M), M = samples_per_shape; surface clouds
+        (S, 4096, 3) or views (S, V, 3, H, W) with their camera rotations (S, V, 3, 3)."""
         cfg = self.cfg
-        points_per_shape = points_per_shape or cfg.samples_per_shape
+        points_per_shape = cfg.samples_per_shape
         near = int(points_per_shape * cfg.near_fraction)
         samples = [sample_sdf(s, num_uniform=points_per_shape - near, num_near=near,
                               sigmas=(0.01, 0.05), seed=seed + i) for i, s in enumerate(shapes)]
@@ -294,17 +307,18 @@ class OccupancyNetwork(nn.Module):
         rows = torch.arange(len(idx))
         return views[rows, pick], data["rotations"][idx][rows, pick]
 
-    def batch(self, data: dict, generator: torch.Generator) -> tuple:
+    def batch(self, data: dict, generator: torch.Generator, batch_size: int) -> tuple:
+        """Observations of `batch_size` shapes, `points_per_shape` of their labelled points
+        (in the camera's frame for the image model) and the labels."""
         num_shapes, num_points = data["occupancy"].shape
-        b = min(self.cfg.shapes_per_batch, num_shapes)
+        b = min(batch_size, num_shapes)
         idx = torch.randperm(num_shapes, generator=generator)[:b]
         cols = torch.randint(num_points, (b, self.cfg.points_per_shape), generator=generator)
-        device = next(self.parameters()).device
         obs, rotation = self.observation(data, idx, generator)
         pts = data["points"][idx[:, None], cols]  # (B, N, 3), world frame
         if rotation is not None:  # viewer-centred: the decoder sees p in the camera's frame
             pts = pts @ rotation
-        return obs.to(device), pts.to(device), data["occupancy"][idx[:, None], cols].to(device)
+        return obs, pts, data["occupancy"][idx[:, None], cols]
 
     # -- objective (eq. 2) ----------------------------------------------------------------
     def loss(self, batch: tuple) -> LossOutput:
@@ -342,6 +356,12 @@ class OccupancyNetwork(nn.Module):
                 return self(p[None], code[None].to(p.device))[0]
 
         return field
+
+    def shape_field(self, shapes: list[Shape], index: int, split: str, seed: int,
+                    settings: EvalSettings) -> Field:
+        """The field encoded from a new observation of shape `index` (seed + index)."""
+        return self.field_for(*self.observe(shapes[index],
+                                            torch.Generator().manual_seed(seed + index)))
 
     @contextlib.contextmanager
     def eval_mode(self) -> Iterator[None]:

@@ -33,28 +33,30 @@ is a sum over its rays divided by the number of rays in the batch (the reference
 over each term's own rays would give the few rays that miss as much weight as all free rays
 together, and the field then grows past the silhouettes.
 
-    >>> from perceptzoo.implicit import sampling
+Trained through the runner (`perceptzoo train dvr --dataset torus`): the Trainer's
+`batch_size` is rays per step, its `lr` Adam's rate, halved at 50 % and 75 %. Cameras, rays
+and the box clipping come from `perceptzoo.implicit.cameras` (shared with volume rendering).
+
+    >>> from perceptzoo.data.shapes import get_shape
     >>> model = DVR(DVRConfig(hidden=64, layers=4, skip_layers=(), views=2, image_size=8))
-    >>> data = model.make_dataset(sampling.get_shape("sphere"))
-    >>> model.loss(model.batch(data, torch.Generator().manual_seed(0))).loss.shape
+    >>> data = model.make_dataset([get_shape("sphere")])
+    >>> model.loss(model.batch(data, torch.Generator().manual_seed(0), 64)).loss.shape
     torch.Size([])
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.data.shapes import Shape
+from perceptzoo.implicit.cameras import camera_rays, orbit_cameras, ray_box_interval, render_shape
+from perceptzoo.implicit.common import Field, ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
-from perceptzoo.implicit.sampling import Shape, camera_rays, orbit_cameras, render_shape
-
-Field = Callable[[torch.Tensor], torch.Tensor]  # points (N, 3) -> values (N,), inside > level
 
 
 # -- ray marching, secant refinement, implicit differentiation ------------------------------
@@ -110,22 +112,6 @@ def differentiable_depth(fn: Field, origins: torch.Tensor, dirs: torch.Tensor,
     return depth.detach() - (f - level) / denom
 
 
-def ray_box_interval(origins: torch.Tensor, dirs: torch.Tensor, bound: float, near: float,
-                     far: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Depths (R,), (R,) where rays (R, 3) enter and leave the cube [-bound, bound]^3, clipped
-    to [near, far]; [near, far] for rays that miss it or when bound <= 0 (slab method)."""
-    lo = torch.full_like(dirs[:, 0], near)
-    hi = torch.full_like(dirs[:, 0], far)
-    if bound <= 0:
-        return lo, hi
-    inv = 1.0 / torch.where(dirs.abs() < 1e-9, torch.full_like(dirs, 1e-9), dirs)
-    t_a, t_b = (-bound - origins) * inv, (bound - origins) * inv  # (R, 3)
-    t_in = torch.minimum(t_a, t_b).amax(-1).clamp(min=near)
-    t_out = torch.maximum(t_a, t_b).amin(-1).clamp(max=far)
-    meets = t_in < t_out
-    return torch.where(meets, t_in, lo), torch.where(meets, t_out, hi)
-
-
 # -- the model ------------------------------------------------------------------------------
 @dataclass
 class DVRConfig:
@@ -141,7 +127,6 @@ class DVRConfig:
     image_size: int = 48
     fov_deg: float = 40.0
     camera_radius: float = 2.5
-    rays_per_batch: int = 1024
     march_steps: int = 64
     secant_steps: int = 8
     lambda_rgb: float = 1.0
@@ -152,7 +137,11 @@ class DVRConfig:
     bound: float = 1.0
     """the object lies in [-bound, bound]^3: outside it the field reads as free space (as DVR
     restricts rays to the unit cube); 0 turns this off"""
-    lr: float = 1e-3
+
+    @classmethod
+    def tiny(cls) -> DVRConfig:
+        return cls(hidden=32, layers=3, skip_layers=(), texture_hidden=16, texture_layers=2,
+                   views=2, image_size=8, march_steps=16)
 
     @property
     def near(self) -> float:
@@ -163,10 +152,13 @@ class DVRConfig:
         return self.camera_radius + 1.5
 
 
-@register("dvr", DVRConfig, default_dataset="torus", family="implicit", runner="field")
-class DVR(nn.Module):
+@register("dvr", DVRConfig, default_dataset="torus", family="implicit", runner="field",
+          train_defaults={"lr": 1e-3, "steps": 1000, "batch_size": 1024, "schedule": "step",
+                          "grad_clip": None, "checkpoint_every": 100, "log_every": 20})
+class DVR(ImplicitField):
     level = 0.0  # logits; occupancy probability 0.5
     inside = "above"
+    single_shape = True
 
     def __init__(self, cfg: DVRConfig):
         super().__init__()
@@ -193,9 +185,10 @@ class DVR(nn.Module):
         return torch.sigmoid(self.texture(points[None])[0])
 
     # -- data -----------------------------------------------------------------------------
-    def make_dataset(self, shape: Shape, seed: int = 0) -> dict:
-        """Rays of `views` renders of `shape` from cameras on a sphere: origins, dirs, rgb,
-        mask (and depth), each flattened to (V*H*W, ...)."""
+    def make_dataset(self, shapes: list[Shape], seed: int = 0) -> dict:
+        """Rays of `views` renders of the one shape from cameras on a sphere: origins, dirs,
+        rgb, mask (and depth), each flattened to (V*H*W, ...), and the cameras (V, 3, 4)."""
+        shape = shapes[0]
         cfg, size = self.cfg, self.cfg.image_size
         cams = orbit_cameras(cfg.views, radius=cfg.camera_radius, seed=seed)
         o, w, rgb, mask, depth = [], [], [], [], []
@@ -210,13 +203,16 @@ class DVR(nn.Module):
         return {"origins": torch.cat(o), "dirs": torch.cat(w), "rgb": torch.cat(rgb),
                 "mask": torch.cat(mask), "depth": torch.cat(depth), "cameras": cams}
 
-    def batch(self, data: dict, generator: torch.Generator) -> tuple:
-        n = min(self.cfg.rays_per_batch, len(data["dirs"]))
+    def num_items(self, data: dict) -> int:
+        return len(data["dirs"])
+
+    def batch(self, data: dict, generator: torch.Generator, batch_size: int) -> tuple:
+        """`batch_size` random rays (origins, dirs, rgb, mask, depth) and a uniform number in
+        [0, 1) per ray, the depth of its freespace sample inside the box."""
+        n = min(batch_size, len(data["dirs"]))
         idx = torch.randperm(len(data["dirs"]), generator=generator)[:n]
         t = torch.rand(n, generator=generator)  # random depths for the freespace loss
-        device = next(self.parameters()).device
-        return tuple(data[k][idx].to(device) for k in ("origins", "dirs", "rgb", "mask",
-                                                         "depth")) + (t.to(device),)
+        return tuple(data[k][idx] for k in ("origins", "dirs", "rgb", "mask", "depth")) + (t,)
 
     # -- objective (sec. 3.4) -------------------------------------------------------------
     def loss(self, batch: tuple) -> LossOutput:

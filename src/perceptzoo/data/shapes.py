@@ -1,4 +1,4 @@
-"""Ground truth for implicit shapes: SDF and occupancy samples, surface points, shapes, cameras.
+"""Shapes for implicit models: primitives with exact SDFs, real meshes, procedural collections.
 
 The signed distance of a point x to a closed surface S is
 
@@ -9,22 +9,21 @@ point on the triangles; the sign is trimesh's ray test (`mesh.contains`, fast wi
 without embree, the generalised winding number w(x) = (1/4pi) sum_f Omega_f(x) (Jacobson et
 al. 2013; Omega_f is a triangle's solid angle, van Oosterom & Strackee 1983), inside when
 w > 1/2. Both need a watertight mesh: `load_mesh` merges seam-split vertices, tries
-trimesh's hole filling, and refuses the mesh with a `UserError` when it stays open.
+trimesh's hole filling, and refuses the mesh with a `UserError` when it stays open. Every
+mesh query works on fixed-size chunks of points, so its memory does not grow with the number
+of points asked for.
 
 Analytic SDFs (sphere, box, torus, capsule) are exact and are what the tests check against.
 Samples follow DeepSDF (Park et al. 2019, sec. 5): most points near the surface (surface
 points plus Gaussian noise at two scales) and some uniform in the box [-1, 1]^3.
 
-Shapes (`get_shape(name)`): "sphere", "box", "torus", "capsule" (canonical primitives with
-analytic SDFs), "mesh:<name>" for the real meshes in $PERCEPTZOO_DATA/meshes (normalised so
-that the bounding box is centred and its largest half-extent is 0.8). `shape_collection(
-"shapes", split)` is a procedural set of randomly sized and rotated primitives with disjoint
-train/test seeds; "shapes+meshes" adds the watertight real meshes to the train split.
-
-Cameras: `look_at`, `orbit_cameras`, `camera_rays` (pinhole, OpenGL axes: the camera looks
-down its -z), and ground-truth renders of a mesh (`render_mesh`, trimesh ray casting) or an
-SDF (`render_sdf`, sphere tracing): RGB under a fixed world light (view-independent, so a
-texture field can explain it), silhouette mask and depth.
+Datasets of the implicit family (`dataset_names()`, listed by `perceptzoo list`):
+"sphere", "box", "torus", "capsule" (canonical primitives with analytic SDFs), "mesh:<name>"
+for the real meshes in $PERCEPTZOO_DATA/meshes (normalised so that the bounding box is
+centred and its largest half-extent is 0.8), and the collections "shapes" (64 randomly sized
+and rotated primitives; its test split is 16 more with a disjoint seed), "shapes:N" (N train
+shapes) and "shapes+meshes" (the watertight real meshes added to the train split).
+Cameras and renders of these shapes are in `perceptzoo.implicit.cameras`.
 
     >>> shape = get_shape("torus")
     >>> s = sample_sdf(shape, num_uniform=100, num_near=100, seed=0)
@@ -35,7 +34,6 @@ texture field can explain it), silhouette mask and depth.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +45,8 @@ from perceptzoo.errors import UserError
 PRIMITIVES = ("sphere", "box", "torus", "capsule")
 BOX = (-1.0, 1.0)  # every shape lives in [-1, 1]^3
 MESH_SCALE = 0.8  # largest half-extent of a normalised real mesh
+CHUNK = 16_384  # points per mesh query
+COLLECTION_MESHES = ("bunny-watertight", "spot", "cow", "dragon", "armadillo")
 
 
 # -- analytic signed distances (torch, points (..., 3) -> (...)) ----------------------------
@@ -248,14 +248,21 @@ def shape_collection(name: str, split: str = "train", data_dir: str | Path | Non
         prim = random_primitive(rng)
         shapes.append(Shape(f"{prim.kind}-{split}-{i}", prim.mesh(detail=48), prim))
     if name == "shapes+meshes" and split == "train":
-        for mesh_name in ("bunny-watertight", "spot", "cow", "dragon", "armadillo"):
+        for mesh_name in COLLECTION_MESHES:
             if mesh_name in list_meshes(data_dir):
                 shapes.append(get_shape(f"mesh:{mesh_name}", data_dir))
     return shapes
 
 
 def is_collection(name: str) -> bool:
+    """True for the dataset names of shape collections (shapes, shapes:N, shapes+meshes)."""
     return name == "shapes" or name.startswith("shapes:") or name == "shapes+meshes"
+
+
+def dataset_names(data_dir: str | Path | None = None) -> list[str]:
+    """Every shape dataset name: primitives, collections and the meshes found on disk."""
+    return [*PRIMITIVES, "shapes", "shapes:N", "shapes+meshes",
+            *(f"mesh:{m}" for m in list_meshes(data_dir))]
 
 
 # -- ground truth from meshes ---------------------------------------------------------------
@@ -284,21 +291,27 @@ def winding_number(mesh, points: torch.Tensor, chunk: int = 4096) -> torch.Tenso
     return torch.cat(out).to(points.dtype)
 
 
-def inside(mesh, points: torch.Tensor) -> torch.Tensor:
+def inside(mesh, points: torch.Tensor, chunk: int = CHUNK) -> torch.Tensor:
     """Bool (N,): points inside a watertight mesh (embree ray test, else winding number)."""
+    points = points.detach().cpu()
     if has_embree():
-        return torch.as_tensor(mesh.contains(points.detach().cpu().double().numpy()))
-    return winding_number(mesh, points.detach().cpu()) > 0.5
+        parts = [torch.as_tensor(mesh.contains(p.double().numpy())) for p in points.split(chunk)]
+        return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.bool)
+    return winding_number(mesh, points) > 0.5
 
 
-def mesh_sdf(mesh, points: torch.Tensor) -> torch.Tensor:
-    """Exact signed distance to a watertight mesh at points (N, 3), negative inside."""
+def mesh_sdf(mesh, points: torch.Tensor, chunk: int = CHUNK) -> torch.Tensor:
+    """Exact signed distance to a watertight mesh at points (N, 3), negative inside
+    (`chunk` points at a time: trimesh's closest-point query holds candidate triangles for
+    every point it is given)."""
     import trimesh
 
-    p = points.detach().cpu().double().numpy()
-    _, dist, _ = trimesh.proximity.closest_point(mesh, p)
-    sign = 1.0 - 2.0 * inside(mesh, points).double().numpy()
-    return torch.as_tensor(sign * dist, dtype=points.dtype)
+    out = []
+    for p in points.detach().cpu().split(chunk):
+        _, dist, _ = trimesh.proximity.closest_point(mesh, p.double().numpy())
+        sign = 1.0 - 2.0 * inside(mesh, p).double().numpy()
+        out.append(torch.as_tensor(sign * dist, dtype=points.dtype))
+    return torch.cat(out) if out else torch.zeros(0, dtype=points.dtype)
 
 
 def surface_points(shape: Shape, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -346,115 +359,3 @@ def sample_sdf(shape: Shape, num_uniform: int = 25_000, num_near: int = 225_000,
     points = torch.cat(chunks).clamp(*BOX)
     sdf = shape.sdf(points).float()
     return {"points": points, "sdf": sdf, "occupancy": (sdf < 0).float()}
-
-
-# -- cameras and ground-truth renders -------------------------------------------------------
-def look_at(eye, target=(0.0, 0.0, 0.0), up=(0.0, 0.0, 1.0)) -> torch.Tensor:
-    """Camera-to-world (3, 4): columns right, up, back (camera looks down its -z), position."""
-    eye, target, up = (torch.as_tensor(v, dtype=torch.float32) for v in (eye, target, up))
-    back = torch.nn.functional.normalize(eye - target, dim=0)
-    if torch.cross(up, back, dim=0).norm() < 1e-6:  # looking along up: pick another up
-        up = torch.tensor([0.0, 1.0, 0.0])
-    right = torch.nn.functional.normalize(torch.cross(up, back, dim=0), dim=0)
-    true_up = torch.cross(back, right, dim=0)
-    return torch.stack([right, true_up, back, eye], dim=1)
-
-
-def orbit_cameras(n: int, radius: float = 2.5, elevations: tuple[float, ...] = (25.0, -15.0),
-                  seed: int | None = None, up: str = "z") -> torch.Tensor:
-    """(n, 3, 4) cameras on a sphere around the origin: a turntable about the `up` axis ("z",
-    or "y" for the scanned meshes, which are y-up) at the given elevations (degrees), or
-    uniformly random directions when `seed` is given."""
-    eyes = []
-    if seed is not None:
-        g = torch.Generator().manual_seed(seed)
-        dirs = torch.nn.functional.normalize(torch.randn(n, 3, generator=g), dim=-1)
-        eyes = list(radius * dirs)
-    else:
-        for i in range(n):
-            az = 2 * math.pi * i / n
-            el = math.radians(elevations[i % len(elevations)])
-            eyes.append(radius * torch.tensor([math.cos(el) * math.cos(az),
-                                               math.cos(el) * math.sin(az), math.sin(el)]))
-    if up == "y":  # (x, y, z) -> (y, z, x): the turntable axis becomes y
-        eyes = [e[[1, 2, 0]] for e in eyes]
-        return torch.stack([look_at(e, up=(0.0, 1.0, 0.0)) for e in eyes])
-    return torch.stack([look_at(e) for e in eyes])
-
-
-def camera_rays(c2w: torch.Tensor, height: int, width: int, fov_deg: float = 40.0
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pinhole rays through pixel centres: origins and unit directions, each (H*W, 3)."""
-    focal = 0.5 * width / math.tan(math.radians(fov_deg) / 2)
-    j, i = torch.meshgrid(torch.arange(height, dtype=torch.float32) + 0.5,
-                          torch.arange(width, dtype=torch.float32) + 0.5, indexing="ij")
-    d_cam = torch.stack([(i - width / 2) / focal, -(j - height / 2) / focal,
-                         -torch.ones_like(i)], -1).reshape(-1, 3)  # (H*W, 3)
-    dirs = torch.nn.functional.normalize(d_cam @ c2w[:, :3].T, dim=-1)
-    return c2w[:, 3].expand_as(dirs).clone(), dirs
-
-
-LIGHT = (0.4, 0.3, 0.866)  # fixed world light direction (unit)
-
-
-def albedo(points: torch.Tensor) -> torch.Tensor:
-    """A smooth, position-dependent colour (N, 3) in [0.2, 0.9]: what the texture field learns."""
-    return 0.55 + 0.35 * torch.sin(2.5 * points + torch.tensor([0.0, 2.0, 4.0]))
-
-
-def shade(points: torch.Tensor, normals: torch.Tensor) -> torch.Tensor:
-    """Lambertian colour under the fixed world light: view-independent (N, 3)."""
-    light = torch.nn.functional.normalize(torch.tensor(LIGHT), dim=0)
-    lam = (normals * light).sum(-1, keepdim=True).clamp(min=0)
-    return albedo(points) * (0.35 + 0.65 * lam)
-
-
-def render_mesh(mesh, c2w: torch.Tensor, height: int, width: int, fov_deg: float = 40.0,
-                background: float = 1.0) -> dict:
-    """rgb (H, W, 3), mask (H, W) bool and depth (H, W) (inf off the object) of a mesh."""
-    origins, dirs = camera_rays(c2w, height, width, fov_deg)
-    locs, ray_idx, tri_idx = mesh.ray.intersects_location(origins.numpy(), dirs.numpy(),
-                                                          multiple_hits=False)
-    n = height * width
-    depth = torch.full((n,), float("inf"))
-    rgb = torch.full((n, 3), background)
-    if len(ray_idx):
-        hit = torch.as_tensor(np.asarray(locs), dtype=torch.float32)
-        idx = torch.as_tensor(np.asarray(ray_idx), dtype=torch.long)
-        normals = torch.as_tensor(np.asarray(mesh.face_normals)[tri_idx], dtype=torch.float32)
-        depth[idx] = ((hit - origins[idx]) * dirs[idx]).sum(-1)
-        rgb[idx] = shade(hit, normals)
-    mask = torch.isfinite(depth)
-    return {"rgb": rgb.reshape(height, width, 3), "mask": mask.reshape(height, width),
-            "depth": depth.reshape(height, width)}
-
-
-def render_sdf(sdf: Callable[[torch.Tensor], torch.Tensor], c2w: torch.Tensor, height: int,
-               width: int, fov_deg: float = 40.0, background: float = 1.0, steps: int = 128,
-               far: float = 5.0) -> dict:
-    """Sphere-traced render of a signed distance function (exact SDFs; same outputs as
-    `render_mesh`)."""
-    origins, dirs = camera_rays(c2w, height, width, fov_deg)
-    t = torch.zeros(len(dirs))
-    with torch.no_grad():
-        for _ in range(steps):
-            d = sdf(origins + t[:, None] * dirs)
-            t = torch.where(t < far, t + d, t)
-    with torch.enable_grad():  # normals by autograd, also when called under no_grad
-        p = (origins + t[:, None] * dirs).requires_grad_(True)
-        d = sdf(p)
-        (grad,) = torch.autograd.grad(d.sum(), p)
-    hit = (d.detach().abs() < 1e-3) & (t < far)
-    rgb = torch.full((len(dirs), 3), background)
-    rgb[hit] = shade(p.detach()[hit], torch.nn.functional.normalize(grad[hit], dim=-1))
-    depth = torch.where(hit, t, torch.full_like(t, float("inf")))
-    return {"rgb": rgb.reshape(height, width, 3), "mask": hit.reshape(height, width),
-            "depth": depth.reshape(height, width)}
-
-
-def render_shape(shape: Shape, c2w: torch.Tensor, height: int, width: int,
-                 fov_deg: float = 40.0) -> dict:
-    """Ground-truth render: sphere tracing for primitives, ray casting for meshes."""
-    if shape.analytic is not None:
-        return render_sdf(shape.analytic.sdf, c2w, height, width, fov_deg)
-    return render_mesh(shape.mesh, c2w, height, width, fov_deg)

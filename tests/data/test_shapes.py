@@ -1,5 +1,5 @@
-"""Ground truth: mesh SDFs equal analytic SDFs of primitives, signs are right, samples and
-surface points are where they claim to be, non-watertight meshes are refused."""
+"""The shape catalogue: mesh SDFs equal analytic SDFs of primitives, signs are right, samples
+and surface points are where they claim to be, non-watertight meshes are refused."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import torch
 import trimesh
 
+from perceptzoo.data import shapes as sampling
 from perceptzoo.errors import UserError
-from perceptzoo.implicit import sampling
 
 
 def _box_points(n: int, seed: int) -> torch.Tensor:
@@ -80,11 +80,34 @@ def test_sample_sdf_near_surface_and_uniform():
     shape = sampling.get_shape("torus")
     s = sampling.sample_sdf(shape, num_uniform=1000, num_near=4000, sigmas=(0.01,), seed=0)
     assert s["points"].shape == (5000, 3)
-    assert torch.allclose(s["sdf"], shape.sdf(s["points"]))
+    # the stored SDF against an independent computation: the exact distance to a fine torus
+    # mesh with the winding-number sign (within its tessellation error)
+    mesh = sampling.CANONICAL["torus"].mesh(detail=96)
+    independent = sampling.mesh_sdf(mesh, s["points"][::10])
+    assert (s["sdf"][::10] - independent).abs().max() < 5e-3
     assert torch.equal(s["occupancy"], (s["sdf"] < 0).float())
     near, unif = s["sdf"][:4000], s["sdf"][4000:]
+    # jittered by N(0, 0.01^2 I) from the surface: |sdf| is at most the jitter's length,
+    # whose median is 0.01 * 1.54 (chi with 3 degrees of freedom)
+    jitter = (s["points"][:4000] - shape.surface(4000, seed=0)[0]).norm(dim=-1)
+    assert (near.abs() <= jitter + 1e-5).all()
+    assert 0.013 < jitter.median() < 0.018
     assert near.abs().median() < 0.01 < unif.abs().median()
+    assert (s["points"][4000:].abs() <= 1).all()
     assert 0 < s["occupancy"].mean() < 1
+
+
+def test_mesh_queries_work_in_chunks():
+    shape = sampling.get_shape("torus")
+    p = _box_points(300, 7)
+    whole = sampling.mesh_sdf(shape.mesh, p)
+    assert torch.equal(sampling.mesh_sdf(shape.mesh, p, chunk=64), whole)
+    assert torch.equal(sampling.inside(shape.mesh, p, chunk=64), whole < 0)
+
+
+def test_dataset_names_list_primitives_collections_and_meshes(shared_data):
+    names = sampling.dataset_names(shared_data)
+    assert {"sphere", "torus", "shapes", "shapes+meshes", "mesh:bunny-watertight"} <= set(names)
 
 
 @pytest.mark.parametrize("kind", sampling.PRIMITIVES)
@@ -129,13 +152,3 @@ def test_shape_collection_splits_are_deterministic_and_disjoint():
         assert s.sdf(torch.zeros(1, 3)) < 0.5
     with pytest.raises(UserError):
         sampling.get_shape("pyramid")
-
-
-def test_camera_rays_point_at_the_target():
-    c2w = sampling.look_at((2.0, 1.0, 0.5))
-    rot = c2w[:, :3]
-    assert torch.allclose(rot.T @ rot, torch.eye(3), atol=1e-6)
-    origins, dirs = sampling.camera_rays(c2w, 9, 9)
-    centre = dirs[4 * 9 + 4]
-    assert torch.allclose(centre, -torch.nn.functional.normalize(c2w[:, 3], dim=0), atol=1e-6)
-    assert torch.allclose(origins, c2w[:, 3].expand(81, 3))
