@@ -66,7 +66,9 @@ def test_trains_saves_loads_and_samples_through_the_runner(name, tmp_path):
         overrides[field] = str(runner.train(base, out=tmp_path / "base",
                                             train_config=dict(TRAIN),
                                             model_overrides=_overrides(base_spec)))
-    run = runner.train(name, out=tmp_path / "run", train_config=dict(TRAIN),
+    train = dict(TRAIN) if spec.runner != "agent" else {
+        "steps": 2, "seed": 0, "device": "cpu"}  # agents: the flags every agent takes
+    run = runner.train(name, out=tmp_path / "run", train_config=train,
                        model_overrides=overrides)
 
     config = json.loads((run / "config.json").read_text())

@@ -292,7 +292,7 @@ def _report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from perceptzoo.errors import UserError
+    from perceptzoo.errors import Interrupted, UserError
 
     args = _parser().parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -303,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"perceptzoo {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as stopped:
+        print(f"perceptzoo {args.command}: {stopped}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted; continue with `perceptzoo train --resume RUN`", file=sys.stderr)
         return 130

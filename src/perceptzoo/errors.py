@@ -9,3 +9,17 @@ catch it (it is also a `ValueError`).
 
 class UserError(ValueError):
     """Bad input from the user: the message says what to do instead."""
+
+
+class RunFinished(UserError):
+    """`--resume` of a run that already reached its last step: nothing to do."""
+
+
+class Interrupted(Exception):  # noqa: N818  (it is not an error: the user asked for it)
+    """Training stopped by SIGINT or SIGTERM after writing a checkpoint; the message says how
+    to resume."""
+
+
+class Diverged(UserError):
+    """A non-finite loss or gradient: the message names the step, the loss terms and the last
+    checkpoint, which is left intact."""

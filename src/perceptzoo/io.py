@@ -6,6 +6,7 @@ interrupted write never leaves a half-written file or loses the previous one.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -23,10 +24,40 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if _disk_full(err):
+            from perceptzoo.errors import UserError
+
+            raise UserError(f"no space left on the device while writing {path}; the previous "
+                            "file is intact. Free some space and run the command again (a "
+                            "training run: `perceptzoo train --resume RUN`)") from None
         raise
+
+
+def _disk_full(err: BaseException) -> bool:
+    while err is not None:
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(err) or "file write failed" in str(err):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def remove_orphans(folder: str | Path) -> list[str]:
+    """Delete temporary files an interrupted `atomic_write` left in `folder` (a SIGKILL between
+    creating the temporary file and renaming it); returns their names."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for tmp in folder.glob(".*.tmp"):
+        if tmp.is_file() and not tmp.is_symlink():
+            tmp.unlink()
+            removed.append(tmp.name)
+    return removed
 
 
 def write_json(path: str | Path, obj: Any) -> None:

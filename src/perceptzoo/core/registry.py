@@ -20,8 +20,8 @@ with a `UserError`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
@@ -108,5 +108,43 @@ def make_config(name: str, data_info: Any = None, **overrides: Any) -> Any:
 
 
 def build_from_config(name: str, cfg: Any) -> nn.Module:
+    """The model of `cfg`. Options a model cannot be built with end in a `UserError` that names
+    the model and its options, never a traceback from inside torch."""
     spec = get_spec(name)
-    return spec.model_class(cfg)
+    check_sizes(name, cfg)
+    try:
+        return spec.model_class(cfg)
+    except UserError:
+        raise
+    except (ValueError, RuntimeError, TypeError, ZeroDivisionError, AssertionError,
+            IndexError, KeyError) as err:
+        message = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+        raise UserError(f"{name} cannot be built with these options ({message}); its options "
+                        f"now: {_options(cfg)}. Change them with --set KEY=VALUE") from None
+
+
+#: Config fields that count something and must be at least 1 (sizes, widths, depths).
+_SIZE_SUFFIXES = ("_size", "_sizes", "_channels", "_dim", "_dims", "_units", "_layers",
+                  "_blocks", "_heads", "_features", "_width")
+_SIZE_NAMES = ("hidden", "channels", "width", "depth", "num_masks", "num_heads", "num_layers",
+               "num_blocks", "num_levels", "num_classes", "num_scales", "num_steps")
+
+
+def check_sizes(name: str, cfg: Any) -> None:
+    """Refuse a size, width, depth or count below 1 (e.g. `hidden_size=-5`), naming it; one
+    whose default is 0 (`cond_dim=0`: unconditional) may be 0."""
+    defaults = type(cfg)()
+    for f in dataclasses.fields(cfg):
+        if not (f.name.endswith(_SIZE_SUFFIXES) or f.name in _SIZE_NAMES):
+            continue
+        value, default = getattr(cfg, f.name), getattr(defaults, f.name)
+        lowest = 0 if default == 0 else 1
+        values = value if isinstance(value, (tuple, list)) else [value]
+        if any(isinstance(v, int) and not isinstance(v, bool) and v < lowest for v in values):
+            raise UserError(f"{name} option {f.name}={value!r} is not allowed: sizes and "
+                            f"counts must be at least {lowest}")
+
+
+def _options(cfg: Any) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in dataclasses.asdict(cfg).items())
+    return text if len(text) < 300 else text[:297] + "..."

@@ -28,9 +28,10 @@ import torch
 
 from perceptzoo.core import registry
 from perceptzoo.core.config import apply_overrides, from_dict, parse_overrides, to_dict
-from perceptzoo.core.runs import CONFIG, RunDir
-from perceptzoo.core.trainer import Trainer, TrainConfig, init_distributed, resolve_device
-from perceptzoo.errors import UserError
+from perceptzoo.core.runs import CONFIG, WEIGHTS, RunDir
+from perceptzoo.core.trainer import TrainConfig, Trainer, init_distributed, resolve_device
+from perceptzoo.errors import RunFinished, UserError
+from perceptzoo.io import remove_orphans
 
 #: The config.json format this version writes and reads.
 FORMAT = 2
@@ -119,7 +120,9 @@ def train(name: str, *, dataset: str | None = None, out: str | Path | None = Non
     if not isinstance(model_overrides, dict):
         model_overrides = parse_overrides(model_overrides or [])
     model_cfg = model_config_for(spec, dataset, data_dir, model_overrides, cfg, explicit)
-    out = Path(out) if out else Path("runs") / f"{name}-{dataset.replace(':', '_').replace('/', '_')}"
+    if not out:
+        out = Path("runs") / f"{name}-{dataset.replace(':', '_').replace('/', '_')}"
+    out = Path(out)
     run = RunDir(out)
     if (out / CONFIG).exists():
         raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
@@ -130,17 +133,55 @@ def train(name: str, *, dataset: str | None = None, out: str | Path | None = Non
 
 
 def resume(run_dir: str | Path) -> Path:
-    """Continue an interrupted run from its last checkpoint."""
+    """Continue an interrupted run from its last checkpoint.
+
+    A folder whose run never reached its first checkpoint starts from the beginning; a run
+    that already finished raises `RunFinished` (evaluate it instead); a finished run whose
+    weights file is missing or corrupt gets it rewritten from the checkpoint.
+    """
+    import sys
+
     run = RunDir(run_dir)
     config = read_config(run)
     spec = registry.get_spec(config["model"])
     model_cfg = _model_cfg(spec, config, run)
     cfg = from_dict(TrainConfig, config["train"])
+    remove_orphans(run.path)
     if spec.runner == "agent":
-        raise UserError(f"{run.path} is a run of agent {spec.name}, whose learn() loop keeps "
-                        "no checkpoint; start a new run with --out NEW_DIR")
+        if (run.path / WEIGHTS).exists():
+            raise RunFinished(f"{run.path} holds a finished run of agent {spec.name}; evaluate "
+                              f"it with `perceptzoo eval {run.path}`")
+        return _learn(run, spec, model_cfg, cfg, config)
+    if not run.has_checkpoint():
+        print(f"{run.path}: no checkpoint yet; starting the run from step 0", file=sys.stderr)
+        return _fit(run, spec, model_cfg, config["dataset"], cfg, config.get("data_dir"),
+                    config=config)
+    step = int(run.load_checkpoint()["step"])
+    total = _total_steps(cfg, spec, config)
+    if step >= total and _weights_load(spec, model_cfg, run):
+        raise RunFinished(f"{run.path} finished at step {step}; evaluate it with "
+                          f"`perceptzoo eval {run.path}` or sample with `perceptzoo sample "
+                          f"{run.path}`")
+    print(f"{run.path}: resuming from step {step} of {total}", file=sys.stderr)
     return _fit(run, spec, model_cfg, config["dataset"], cfg, config.get("data_dir"),
                 config=None)
+
+
+def _total_steps(cfg: TrainConfig, spec, config: dict) -> int:
+    if not cfg.epochs:
+        return cfg.steps
+    from perceptzoo import data
+
+    size = data.info(config["dataset"], config.get("data_dir")).split_sizes.get("train", 0)
+    return cfg.epochs * max(1, size // cfg.batch_size)
+
+
+def _weights_load(spec, model_cfg, run: RunDir) -> bool:
+    try:
+        run.load_weights(registry.build_from_config(spec.name, model_cfg))
+        return True
+    except UserError:
+        return False
 
 
 def _model_cfg(spec: registry.ModelSpec, config: dict, run: RunDir) -> Any:

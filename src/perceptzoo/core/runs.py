@@ -37,15 +37,25 @@ class RunDir:
     def __init__(self, path: str | Path | RunDir):
         self.path = path.path if isinstance(path, RunDir) else Path(path)
 
+    def file(self, name: str) -> Path:
+        """`name` in this folder, refusing links: a run folder from someone else must not make
+        us read (or overwrite) a file outside it."""
+        file = self.path / name
+        if file.is_symlink() or (file.exists()
+                                 and file.resolve().parent != self.path.resolve()):
+            raise UserError(f"{file} is a link to a file outside the run folder; refusing to "
+                            "follow it (copy the real file into the folder if you trust it)")
+        return file
+
     # -- config ---------------------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
         write_json(self.path / CONFIG, config)
 
     def read_config(self) -> dict[str, Any]:
-        file = self.path / CONFIG
         if not self.path.is_dir():
             raise UserError(f"run folder {self.path} does not exist; pass a folder made by "
                             "`perceptzoo train`")
+        file = self.file(CONFIG)
         if not file.exists():
             raise UserError(f"{self.path} is not a run folder (no {CONFIG}); pass a folder made "
                             "by `perceptzoo train`")
@@ -62,16 +72,23 @@ class RunDir:
         atomic_write(self.path / WEIGHTS, lambda tmp: save_model(model, tmp))
 
     def load_weights(self, model: nn.Module) -> nn.Module:
-        file = self.path / WEIGHTS
+        file = self.file(WEIGHTS)
         if not file.exists():
             raise UserError(f"{self.path} has no {WEIGHTS}: the run did not finish; "
                             f"continue it with `perceptzoo train --resume {self.path}`")
         try:
             load_model(model, str(file))
         except Exception as err:
-            raise UserError(f"{file} is corrupt or does not match config.json ({err}); "
-                            "retrain the run") from None
+            raise UserError(f"{file} is corrupt or does not match config.json "
+                            f"({str(err).splitlines()[0][:200]}); {self._rewrite_advice()}"
+                            ) from None
         return model
+
+    def _rewrite_advice(self) -> str:
+        if self.has_checkpoint():
+            return (f"`perceptzoo train --resume {self.path}` rewrites it from the run's "
+                    "checkpoint")
+        return f"train the run again with `perceptzoo train ... --out {self.path}-new`"
 
     # -- plain tensors (agents: networks, Q tables, policies) ------------------------------
     def save_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
@@ -83,14 +100,15 @@ class RunDir:
     def load_tensors(self) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
-        file = self.path / WEIGHTS
+        file = self.file(WEIGHTS)
         if not file.exists():
             raise UserError(f"{self.path} has no {WEIGHTS}: the run did not finish; "
                             "train it again with --out NEW_DIR")
         try:
             return load_file(str(file))
         except Exception as err:
-            raise UserError(f"{file} is corrupt ({err}); train the run again") from None
+            raise UserError(f"{file} is corrupt ({str(err).splitlines()[0][:200]}); train the "
+                            "run again with --out NEW_DIR") from None
 
     # -- training checkpoint --------------------------------------------------------------
     def save_checkpoint(self, state: dict[str, Any]) -> None:
@@ -100,13 +118,18 @@ class RunDir:
         return (self.path / CHECKPOINT).exists()
 
     def load_checkpoint(self) -> dict[str, Any]:
-        file = self.path / CHECKPOINT
+        """The training state. Loaded with `weights_only=True` (tensors and plain containers
+        only): a file that needs more is refused, never unpickled."""
+        file = self.file(CHECKPOINT)
         if not file.exists():
             raise UserError(f"{self.path} has no {CHECKPOINT} to resume from; start a new run")
         try:
             return torch.load(file, map_location="cpu", weights_only=True)
-        except Exception as err:
-            raise UserError(f"{file} is corrupt ({err}); start a new run") from None
+        except Exception:  # torch's message would suggest an unsafe load: not passed on
+            raise UserError(f"{file} is corrupt or not a perceptzoo checkpoint (it does not load "
+                            "as plain tensors, and is never unpickled); delete it and train again "
+                            f"with `perceptzoo train --resume {self.path}` (from the start)"
+                            ) from None
 
     # -- metrics log ----------------------------------------------------------------------
     def append_metrics(self, record: dict[str, Any]) -> None:

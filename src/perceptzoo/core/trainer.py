@@ -31,7 +31,6 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -40,7 +39,7 @@ from tqdm.auto import tqdm
 
 from perceptzoo.core.ema import EMA
 from perceptzoo.core.runs import RunDir
-from perceptzoo.errors import UserError
+from perceptzoo.errors import Diverged, Interrupted, UserError
 
 
 @dataclass
@@ -73,6 +72,41 @@ class TrainConfig:
     device: str = "auto"
     """auto (cuda if available) | cpu | cuda"""
     progress: bool = True
+    on_nan: str = "stop"
+    """a non-finite loss or gradient: stop (the last checkpoint stays) | skip (drop the step and
+    halve the learning rate)"""
+
+    def __post_init__(self) -> None:
+        """Every option checked where it enters, with the option, the value and what is allowed."""
+        def bad(name: str, allowed: str) -> UserError:
+            return UserError(f"train option {name}={getattr(self, name)!r} is not allowed: "
+                             f"{allowed}")
+
+        for name in ("steps", "batch_size", "log_every", "eval_every", "eval_examples",
+                     "checkpoint_every"):
+            if getattr(self, name) <= 0:
+                raise bad(name, "use a positive whole number")
+        for name in ("epochs", "patience"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise bad(name, "use a positive whole number (or leave it unset)")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise bad("lr", "use a finite positive learning rate such as 1e-3")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise bad("weight_decay", "use a finite value >= 0")
+        if self.grad_clip is not None and not (math.isfinite(self.grad_clip)
+                                               and self.grad_clip > 0):
+            raise bad("grad_clip", "use a finite positive norm, or null for no clipping")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise bad("ema_decay", "use a decay in (0, 1) such as 0.999, or null for no EMA")
+        if self.warmup_steps < 0 or self.num_samples < 0:
+            raise bad("warmup_steps" if self.warmup_steps < 0 else "num_samples", "use 0 or more")
+        if self.schedule not in ("constant", "cosine", "linear", "step"):
+            raise bad("schedule", "use constant, cosine, linear or step")
+        if self.on_nan not in ("stop", "skip"):
+            raise bad("on_nan", "use stop or skip")
+        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")
+                or self.device == "mps"):
+            raise bad("device", "use auto, cpu or cuda (cuda:N for one GPU)")
 
 
 def _lr_lambda(cfg: TrainConfig, total: int):
@@ -233,23 +267,52 @@ class Trainer:
             self.run.save_checkpoint(self.state_dict())
 
     # -- the loop ---------------------------------------------------------------------------
-    def train_one_step(self, batch) -> dict[str, float]:
+    def train_one_step(self, batch) -> dict[str, float] | None:
+        """One update; None if it was skipped for a non-finite loss (`on_nan="skip"`)."""
         self.model.train()
         if hasattr(self.model, "train_step"):
-            return self.model.train_step(batch, self.optimizers)
+            metrics = self.model.train_step(batch, self.optimizers)
+            bad = {k: v for k, v in metrics.items() if not math.isfinite(float(v))}
+            if bad:  # the model stepped already: nothing to skip, so stop
+                raise self._diverged("train_step metrics", bad)
+            return metrics
         out = self.loss_module(batch)
-        if not torch.isfinite(out.loss):
-            raise RuntimeError(f"loss is {out.loss.item()} at step {self.step}; lower --lr")
+        loss = out.loss.detach()
+        if not torch.isfinite(loss):
+            return self._non_finite("loss", {"loss": loss.item(), **out.metrics})
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
         out.loss.backward()
-        metrics = {"loss": self._mean_over_ranks(out.loss.detach()), **out.metrics}
+        metrics = {"loss": self._mean_over_ranks(loss), **out.metrics}
+        clip = self.cfg.grad_clip if self.cfg.grad_clip is not None else math.inf
+        norm = nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        if not torch.isfinite(norm):
+            return self._non_finite("gradient", {**metrics, "grad_norm": float(norm)})
         if self.cfg.grad_clip is not None:
-            norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
             metrics["grad_norm"] = float(norm)
         for opt in self.optimizers:
             opt.step()
         return metrics
+
+    def _non_finite(self, what: str, terms: dict[str, float]) -> None:
+        if self.cfg.on_nan != "skip":
+            raise self._diverged(what, terms)
+        for opt in self.optimizers:  # drop the step, halve the learning rate from here on
+            opt.zero_grad(set_to_none=True)
+        for sch in self.schedulers:
+            sch.base_lrs = [lr / 2 for lr in sch.base_lrs]
+        if self.rank == 0:
+            self.run.append_metrics({"step": self.step, "kind": "skipped", "what": what,
+                                     **_finite_or_str(terms)})
+        return None
+
+    def _diverged(self, what: str, terms: dict[str, float]) -> Diverged:
+        listed = ", ".join(f"{k}={float(v):.4g}" for k, v in terms.items())
+        last = "no checkpoint yet" if not self.run.has_checkpoint() else \
+            "the last checkpoint is intact"
+        return Diverged(f"non-finite {what} at step {self.step} ({listed}); {last}. Lower the "
+                        "learning rate (--lr) or clip gradients (--set train.grad_clip=1), or "
+                        "skip such steps with --set train.on_nan=skip")
 
     def _mean_over_ranks(self, value: torch.Tensor) -> float:
         if self.world_size > 1:
@@ -304,14 +367,29 @@ class Trainer:
                 self.ema.swap()
 
     def fit(self) -> dict[str, float]:
+        """Train to the end. SIGINT or SIGTERM stops after the current step with a checkpoint
+        (raising `Interrupted`, whose message says how to resume)."""
+        with _stop_on_signals() as stop:
+            return self._fit(stop)
+
+    def _fit(self, stop: list[int]) -> dict[str, float]:
         cfg = self.cfg
-        bar = tqdm(total=self.total_steps, initial=self.step,
-                   disable=not cfg.progress or self.rank != 0,
-                   desc=self.run.path.name, dynamic_ncols=True)
+        bar = progress_bar(self.total_steps, self.run.path.name, initial=self.step,
+                           disable=not cfg.progress or self.rank != 0)
         start, last_eval = time.time(), {}
         resumed_seconds = self.train_seconds
         while self.step < self.total_steps and not self.stopped_early():
+            if stop:
+                self.checkpoint()
+                bar.close()
+                raise Interrupted(f"stopped by signal {stop[0]} at step {self.step} with a "
+                                  f"checkpoint; continue with `perceptzoo train --resume "
+                                  f"{self.run.path}`")
             metrics = self.train_one_step(self.batch_at(self.step))
+            if metrics is None:  # skipped (on_nan="skip"): the step counts, its batch is dropped
+                self.step += 1
+                bar.update(1)
+                continue
             for sch in self.schedulers:
                 sch.step()
             if self.ema is not None:
@@ -346,6 +424,44 @@ class Trainer:
             self.model.eval()
             self.run.save_weights(self.model)
         return {"train_time_s": time.time() - start, **last_eval}
+
+
+def progress_bar(total: int, desc: str, *, initial: int = 0, disable: bool = False) -> tqdm:
+    """A progress bar that fits a terminal and a log: redrawn ten times a second on a TTY,
+    one line every 30 s otherwise (a 20-epoch run logged 1.8 MB of bars before)."""
+    import sys
+
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, initial=initial, disable=disable, desc=desc, dynamic_ncols=tty,
+                mininterval=0.1 if tty else 30.0, ncols=None if tty else 100)
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """Inside the block SIGINT and SIGTERM only set a flag (the loop checkpoints and stops)."""
+    import signal
+    import threading
+
+    stop: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, frame):
+        if stop:  # a second signal: stop now
+            raise KeyboardInterrupt
+        stop.append(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _finite_or_str(terms: dict[str, float]) -> dict[str, Any]:
+    return {k: (float(v) if math.isfinite(float(v)) else str(float(v))) for k, v in terms.items()}
 
 
 def _to_device(batch: Any, device: torch.device) -> Any:
