@@ -184,10 +184,17 @@ def device_of(r: dict[str, Any]) -> str:
     return device.removeprefix("NVIDIA ")
 
 
-def published_value(r: dict[str, Any], metric: str) -> tuple[float | None, str]:
+def published_value(r: dict[str, Any], metric: str,
+                    also: tuple[str, ...] = ()) -> tuple[float | None, str]:
+    """The published figure for `metric` (else for the first of `also` it gives: the same
+    quantity under another of the task's names, e.g. an RL success rate that is the mean
+    return of a 0/1 reward), and its source."""
     pub = r.get("published") or {}
     source = pub.get("source") or pub.get("note") or ""
-    return _number(pub.get(metric)), source
+    for key in (metric, *also):
+        if _number(pub.get(key)) is not None:
+            return _number(pub[key]), source
+    return None, source
 
 
 def _cell(text: str) -> str:
@@ -208,7 +215,8 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
              "|" + "---|" * len(head)]
     for row in rows:
         r = row["result"]
-        pub, source = published_value(r, row["metric"])
+        same = tuple(k for k in spec["figures"] if _number(r["metrics"].get(k)) == row["value"])
+        pub, source = published_value(r, row["metric"], same)
         gap = "—" if pub is None else f"{row['value'] - pub:+.3g}"
         published = fmt(pub) + (f" ({short_source(source)})" if source else "") \
             if pub is not None else ""
