@@ -37,10 +37,26 @@ def test_seeded_runs_are_reproducible(tmp_path):
         assert (a / name).exists()
 
 
-def test_ema_weights_are_saved(tmp_path):
-    run = _train(tmp_path / "ema", steps=20, ema_decay=0.9)
-    model = perceptzoo.load(run)
-    assert torch.isfinite(model.log_prob(perceptzoo.data.load("digits", "test").x[:4])).all()
+def test_saved_weights_are_the_running_average_of_the_trained_ones(tmp_path):
+    """theta_ema(N) = d theta_ema(N-1) + (1 - d) theta(N): the weights an N-step run saves are
+    d times those the (N-1)-step run saved plus (1 - d) times the raw weights after step N
+    (the run's checkpoint holds them). The constant schedule makes the shorter run the prefix
+    of the longer one; buffers are copied, not averaged."""
+    d = 0.8
+    short, long = (_train(tmp_path / f"ema{n}", steps=n, ema_decay=d, schedule="constant")
+                   for n in (5, 6))
+    before = dict(perceptzoo.load(short).named_parameters())
+    saved = perceptzoo.load(long)
+    raw = torch.load(long / "checkpoint.pt", weights_only=True)["model"]
+    params = dict(saved.named_parameters())
+    assert params
+    for name, p in params.items():
+        torch.testing.assert_close(p, d * before[name] + (1 - d) * raw[name])
+        assert not torch.equal(p, raw[name]), name  # the average, not the last weights
+    for name, b in saved.named_buffers():
+        if name in raw:
+            assert torch.equal(b, raw[name]), name
+    assert torch.isfinite(saved.log_prob(perceptzoo.data.load("digits", "test").x[:4])).all()
 
 
 def test_killed_run_resumes_onto_the_uninterrupted_trajectory(tmp_path):

@@ -117,3 +117,49 @@ def test_ddim_eta1_is_the_ancestral_sampler_with_beta_tilde():
     c = AncestralSampler("beta", 20).sample(eps, s, (256, 2),
                                             generator=torch.Generator().manual_seed(7))
     assert not torch.allclose(a, c, atol=1e-2)
+
+
+def _predicts_x0(schedule: NoiseSchedule, x0: float):
+    """A denoiser whose prediction x0_hat = (x_t - sqrt(1 - abar) eps) / sqrt(abar) is x0."""
+    def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        abar = schedule.alpha_bar[int(t[0])]
+        return ((x.double() - abar.sqrt() * x0) / (1 - abar).sqrt()).to(x.dtype)
+    return eps
+
+
+def _wild(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """A denoiser with large, x- and t-dependent predictions: x0_hat leaves [-1, 1] often."""
+    return 3 * torch.sin(5 * x + t[:, None].to(x.dtype) / 7)
+
+
+def test_clipped_ddim_the_benchmarks_sample_with():
+    """DDIMSampler(steps, eta, clip_x0=True), as the DDPM, guidance, ControlNet and peer
+    benchmarks sample: x0_hat is clipped to [-1, 1] and eps re-derived from the clipped x0_hat.
+    - inside [-1, 1] clipping changes nothing: a denoiser predicting x0 = 0.4 ends at 0.4
+      with or without it;
+    - a denoiser predicting x0 = 3 ends on the clip, 1, where the unclipped sampler ends at 3;
+    - whatever the denoiser, the clipped sampler ends inside [-1, 1] (eta 0 and 1);
+    - with eta = 1 on every step it is still the ancestral sampler with beta~ and the same clip
+      (Ho et al.'s code clips the same x0_hat): the two implementations agree step for step."""
+    s = NoiseSchedule(100, "linear")
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    shape = (64, 2)
+    for eta in (0.0, 1.0):
+        inside = DDIMSampler(10, eta, clip_x0=True).sample(_predicts_x0(s, 0.4), s, shape,
+                                                            generator=g())
+        torch.testing.assert_close(inside, torch.full(shape, 0.4))
+        clipped = DDIMSampler(10, eta, clip_x0=True).sample(_predicts_x0(s, 3.0), s, shape,
+                                                             generator=g())
+        torch.testing.assert_close(clipped, torch.ones(shape))
+        free = DDIMSampler(10, eta, clip_x0=False).sample(_predicts_x0(s, 3.0), s, shape,
+                                                          generator=g())
+        torch.testing.assert_close(free, torch.full(shape, 3.0))
+        wild = DDIMSampler(10, eta, clip_x0=True).sample(_wild, s, shape, generator=g())
+        assert wild.abs().max() <= 1 + 1e-6
+        assert DDIMSampler(10, eta).sample(_wild, s, shape, generator=g()).abs().max() > 1.5
+    ddim = DDIMSampler(100, 1.0, clip_x0=True).sample(_wild, s, shape, generator=g())
+    ancestral = AncestralSampler("beta_tilde", clip_x0=True).sample(_wild, s, shape,
+                                                                   generator=g())
+    torch.testing.assert_close(ddim, ancestral, atol=1e-4, rtol=0)
+    unclipped = DDIMSampler(100, 1.0).sample(_wild, s, shape, generator=g())
+    assert (ddim - unclipped).abs().max() > 0.1  # the clip acted along the way
