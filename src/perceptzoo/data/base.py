@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,3 +71,47 @@ def data_dir(override: str | Path | None = None) -> Path:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "perceptzoo" / "data"
+
+
+def _verified_cache() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "perceptzoo" / "verified.json"
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_once(path: str | Path, check: Callable[[], str | None]) -> None:
+    """Run `check()` (None if the file is intact, else what is wrong) the first time a data file
+    is used, and again only when its size or modification time changes (remembered in the user
+    cache, so a verified file costs nothing after). A failed check is a `UserError` naming the
+    file and the fix."""
+    from perceptzoo.errors import UserError
+
+    path = Path(path)
+    stat = path.stat()
+    key, stamp = str(path.resolve()), [stat.st_size, stat.st_mtime_ns]
+    store = _verified_cache()
+    try:
+        known = json.loads(store.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if known.get(key) == stamp:
+        return
+    problem = check()
+    if problem:
+        raise UserError(f"{path} is corrupt ({problem}): delete it and it is downloaded again "
+                        "(MNIST family), or copy an intact file there (the data README lists "
+                        "each file's sha256)")
+    known[key] = stamp
+    try:
+        from perceptzoo.io import write_json
+
+        write_json(store, known)
+    except OSError:  # a read-only home: verify again next time
+        pass

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from perceptzoo.data.base import ArrayDataset, DatasetInfo, check_once, data_dir, file_sha256
 from perceptzoo.errors import UserError
-from perceptzoo.data.base import ArrayDataset, DatasetInfo, data_dir
 
 SAMPLE_RATE = 8000
 WINDOW = 1024
@@ -78,10 +78,20 @@ def write_wav(audio: torch.Tensor, path: str | Path, sample_rate: int = SAMPLE_R
         f.writeframes(pcm.tobytes())
 
 
+#: sha256 of the shared data's fsdd.npz (see the data README).
+SHA256 = "4c037041fe73d8c5d1e54f144ea4fde7668d1726ca810c27278ce8713f1f606b"
+
+
 @lru_cache(maxsize=2)
 def _windows(path: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    with np.load(path) as f:
-        audio, offsets, digit, index = f["audio"], f["offsets"], f["digit"], f["index"]
+    check_once(path, lambda: None if file_sha256(path) == SHA256 else
+               "its sha256 is not the pinned one")
+    try:
+        with np.load(path) as f:
+            audio, offsets, digit, index = f["audio"], f["offsets"], f["digit"], f["index"]
+    except Exception as err:
+        raise UserError(f"{path} is not a readable fsdd.npz ({type(err).__name__}); copy an "
+                        "intact file there (see the data README)") from None
     codes = mu_law_encode(torch.from_numpy(audio.astype(np.float32) / 32768.0)).numpy()
     codes = codes.astype(np.uint8)
     out: dict[str, tuple[list, list]] = {"train": ([], []), "valid": ([], []), "test": ([], [])}

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from perceptzoo.data.base import ArrayDataset, DatasetInfo, check_once, data_dir
 from perceptzoo.errors import UserError
-from perceptzoo.data.base import ArrayDataset, DatasetInfo, data_dir
 
 _IMAGE = dict(data_shape=(1, 28, 28), num_classes=10)
 INFOS = {
@@ -181,7 +181,22 @@ def download(
 @lru_cache(maxsize=4)
 def _read(name: str, path: str) -> dict[str, np.ndarray]:
     with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+        arrays = {k: f[k] for k in f.files}
+    check_once(path, lambda: _mismatch(name, arrays))
+    return arrays
+
+
+def _mismatch(name: str, arrays: dict[str, np.ndarray]) -> str | None:
+    """Which array of a local file differs from the pinned canonical sha256 (None: none)."""
+    for key, (_, expected) in SOURCES[name]["arrays"].items():
+        if key not in arrays:
+            return f"array {key} is missing"
+        array = arrays[key]
+        if name == "binarized_mnist":
+            array = np.unpackbits(array, axis=1)[:, :784]
+        if sha256_of(array) != expected:
+            return f"array {key} does not match its pinned sha256"
+    return None
 
 
 def load(name: str, split: str, root: Path | None = None, **download_kwargs) -> ArrayDataset:
@@ -191,6 +206,8 @@ def load(name: str, split: str, root: Path | None = None, **download_kwargs) -> 
         download(name, root, **download_kwargs)
     try:
         arrays = _read(name, str(path))
+    except UserError:
+        raise
     except Exception as err:
         raise UserError(
             f"{path} is not a readable {name} file ({err}); delete it to re-download"
