@@ -65,6 +65,7 @@ def test_select_by_name_model_or_suite_and_a_clear_error_otherwise():
     made = select(recipes, ["made"], "full")
     assert made and all(r.model == "made" and "full" in r.suites for r in made)
     assert all("quick" in r.suites for r in select(recipes, [], "quick"))
+    assert all(r.suites != ("gpu",) for r in select(recipes, ["made"], None))
     with pytest.raises(UserError, match="no recipe or model named"):
         select(recipes, ["no-such-recipe"], None)
     with pytest.raises(UserError, match="unknown suite"):

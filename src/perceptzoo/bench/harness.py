@@ -113,8 +113,10 @@ def select(recipes: list[Recipe], names: list[str], suite: str | None) -> list[R
         return chosen
     chosen: list[Recipe] = []
     for name in names:
+        # a model name: its recipes of `suite` (no suite: all but the GPU-only ones)
         hits = [r for r in recipes if r.name == name] or [
-            r for r in recipes if r.model == name and (suite is None or suite in r.suites)]
+            r for r in recipes if r.model == name
+            and (suite in r.suites if suite is not None else r.suites != ("gpu",))]
         if not hits:
             close = sorted(r.name for r in recipes if name in r.name)[:8]
             raise UserError(f"no recipe or model named {name!r}" + (
