@@ -136,8 +136,11 @@ def write_result(recipe: Recipe, results_dir: Path, *, metrics: dict[str, Any],
     }
     if recipe.figure:
         record["figure"] = recipe.figure
-    if run is not None:
-        record["run"] = str(run)
+    if run is not None:  # relative to the repository when inside it (the HTML report finds it)
+        try:
+            record["run"] = str(Path(run).resolve().relative_to(repo_root()))
+        except ValueError:
+            record["run"] = str(run)
     if recipe.notes:
         record["notes"] = recipe.notes
     path = results_dir / f"{result_name(recipe, tag)}.json"
