@@ -243,3 +243,21 @@ def test_deep_agents_learn_and_load_on_the_gpu(tmp_path, name):
     agent.save(tmp_path / name)
     again = runner.load(tmp_path / name, device="cuda")
     assert again.evaluate_episodes(2, seed=0)["num_episodes"] == 2
+
+
+def test_networks_use_the_orthogonal_rl_init():
+    from gymnasium import spaces
+
+    from perceptzoo.rl.common.networks import PolicyNet, ValueNet
+
+    obs, act = spaces.Box(-1, 1, (5,)), spaces.Discrete(3)
+    policy, value = PolicyNet(obs, act, (16, 16)), ValueNet(obs, (16,))
+    hidden = [m for m in policy.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(hidden) == 2
+    w = hidden[1].weight.detach()  # (16, 16): gain sqrt 2 orthogonal
+    torch.testing.assert_close(w @ w.T, 2 * torch.eye(16), atol=1e-5, rtol=0)
+    head = policy.head[0].weight.detach()  # (3, 16): gain 0.01, near-uniform initial policy
+    torch.testing.assert_close(head @ head.T, 1e-4 * torch.eye(3), atol=1e-8, rtol=0)
+    v = value.head[0].weight.detach()  # (1, 16): gain 1
+    torch.testing.assert_close((v @ v.T)[0, 0], torch.tensor(1.0))
+    assert all((m.bias == 0).all() for m in [*hidden, policy.head[0], value.head[0]])
