@@ -204,6 +204,7 @@ def _fit(run: RunDir, spec, model_cfg, dataset: str, cfg: TrainConfig, data_dir,
     """Build, (re)load and fit a trainer or field model; write the run's end products."""
     torch.manual_seed(cfg.seed)
     model = registry.build_from_config(spec.name, model_cfg)
+    warn_if_large(spec.name, dataset, model)
     train_set, valid_set = _sources(spec, model, dataset, cfg, data_dir)
     if spec.runner == "trainer" and hasattr(model, "check_data"):
         model.check_data(train_set.info)
@@ -228,6 +229,24 @@ def _fit(run: RunDir, spec, model_cfg, dataset: str, cfg: TrainConfig, data_dir,
         except UserError as err:  # e.g. no surface yet: say so in the log, keep the run
             run.append_metrics({"step": trainer.step, "kind": "samples", "error": str(err)})
     return run.path
+
+
+#: Models with more parameters than this get a warning before training starts.
+LARGE_MODEL_PARAMS = 50_000_000
+
+
+def warn_if_large(name: str, dataset: str, model: Any) -> None:
+    """Say before training that a model is large (`made` on MNIST with 256 levels: 10^8
+    weights), with its size in memory and on disk, so a user can stop and shrink it."""
+    import sys
+
+    count = sum(p.numel() for p in model.parameters())
+    if count > LARGE_MODEL_PARAMS and init_distributed()[0] == 0:
+        gib = count * 4 / 2**30
+        print(f"warning: {name} on {dataset} has {count / 1e6:.0f}M parameters ({gib:.1f} GiB "
+              f"of weights, about {3 * gib:.1f} GiB with the optimizer state in checkpoints); "
+              "shrink it with --set (see its options in the model's config), or stop now",
+              file=sys.stderr)
 
 
 def _learn(run: RunDir, spec, model_cfg, cfg: TrainConfig, config: dict) -> Path:

@@ -397,7 +397,7 @@ class Trainer:
             self.step += 1
             self.train_seconds = resumed_seconds + time.time() - start
             bar.update(1)
-            bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
+            bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}", refresh=False)
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
                 self.run.append_metrics({"step": self.step, "kind": "train", "lr": lr, **metrics,

@@ -42,7 +42,23 @@ def save_grid(images: np.ndarray, path: str | Path, scale: int = 4, nrow: int | 
     mode = "L" if grid.shape[2] == 1 else "RGB"
     img = Image.fromarray(grid[:, :, 0] if mode == "L" else grid, mode)
     img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
+    atomic_write(path, lambda tmp: img.save(tmp, format=image_format(path)))
+
+
+#: Image formats a picture may be written as, by the file's suffix.
+FORMATS = {".png": "PNG", ".gif": "GIF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP",
+           ".webp": "WEBP"}
+
+
+def image_format(path: str | Path) -> str:
+    """The Pillow format of `path`'s suffix (a .gif file holds GIF bytes, not PNG)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        from perceptzoo.errors import UserError
+
+        raise UserError(f"cannot write an image to {path}: use one of "
+                        f"{', '.join(sorted(FORMATS))}")
+    return FORMATS[suffix]
 
 
 def save_scatter(points: torch.Tensor, path: str | Path, size: int = 400, lim: float = 4.0):
@@ -52,7 +68,7 @@ def save_scatter(points: torch.Tensor, path: str | Path, size: int = 400, lim: f
     xy = ((points.detach().float().cpu().numpy() + lim) / (2 * lim) * size).clip(0, size - 1)
     for x, y in xy:
         draw.point((float(x), float(size - 1 - y)), fill=(30, 60, 160))
-    atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
+    atomic_write(path, lambda tmp: img.save(tmp, format=image_format(path)))
 
 
 def samples_path(path: str | Path, info) -> Path:
