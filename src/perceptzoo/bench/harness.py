@@ -153,8 +153,13 @@ def run_all(recipes: list[Recipe], options: Options, *, echo=_say) -> list[Outco
     commit = res.current_commit()
     outcomes: list[Outcome] = []
     todo: list[Recipe] = []
+    gpu = _gpu_visible()
     for recipe in recipes:
-        if (not options.force and not options.eval_only
+        if (options.device or recipe.device).startswith("cuda") and not gpu:
+            outcomes.append(Outcome(recipe.name, "failed", message="sized for a GPU and none is "
+                                    "visible; --device cpu runs it here anyway (slowly)"))
+            echo(f"failed    {recipe.name}: {outcomes[-1].message}")
+        elif (not options.force and not options.eval_only
                 and res.already_run(recipe, results_dir, commit, options.tag)):
             outcomes.append(Outcome(recipe.name, "skipped", message=f"already run at {commit} "
                                     "with this config (--force runs it again)"))
@@ -197,6 +202,12 @@ def run_all(recipes: list[Recipe], options: Options, *, echo=_say) -> list[Outco
         bar.close()
     _record_status(work_dir, outcomes)
     return outcomes
+
+
+def _gpu_visible() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _dirs(options: Options) -> tuple[Path, Path]:
