@@ -4,4 +4,4 @@ rbm (Bernoulli-Bernoulli RBM: CD-k, PCD, exact and AIS log Z), gsn (Generative S
 Network: a denoising autoencoder's corrupt/denoise Markov chain).
 """
 
-from perceptzoo.energy import rbm  # noqa: F401  (registers "rbm")
+from perceptzoo.energy import gsn, rbm  # noqa: F401  (each registers its model)
