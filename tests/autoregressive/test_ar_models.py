@@ -199,7 +199,7 @@ def test_wavenet_trains_on_fsdd_and_writes_wav(shared_data, tmp_path):
     model = perceptzoo.load(run)
     assert bool(model.trained_with_labels)
     test = data.load("fsdd", "test")
-    bits = -model.log_prob(test.x[:4], test.y[:4]) / (1024 * math.log(2))
+    bits = -model.log_prob(test.x[:4], cond=test.y[:4]) / (1024 * math.log(2))
     assert ((bits > 0) & (bits < 9)).all()
     codes = model.sample(2, cond=torch.tensor([3, 7]), length=200,
                          generator=torch.Generator().manual_seed(0))

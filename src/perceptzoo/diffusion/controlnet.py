@@ -39,14 +39,14 @@ from perceptzoo.core.registry import register
 from perceptzoo.core.runs import RunDir
 from perceptzoo.data.edges import edge_map
 from perceptzoo.diffusion.ddpm import (
-    AncestralSampler,
     DDPMConfig,
     check_image_data,
+    sampler_from_config,
     to_data_space,
     to_model_space,
     unet_from_config,
 )
-from perceptzoo.diffusion.samplers import DDIMSampler, EpsFn, ReverseSampler
+from perceptzoo.diffusion.samplers import EpsFn, ReverseSampler
 from perceptzoo.diffusion.schedules import NoiseSchedule
 from perceptzoo.errors import UserError
 from perceptzoo.nn.unet import UNet, zero_module
@@ -169,10 +169,7 @@ class ControlNet(nn.Module):
 
     # -- sampling -----------------------------------------------------------------------------
     def default_sampler(self) -> ReverseSampler:
-        cfg = self.cfg
-        if cfg.sampler == "ddim":
-            return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, cfg.clip_x0)
-        return AncestralSampler(cfg.variance, cfg.sample_steps, cfg.clip_x0)
+        return sampler_from_config(self.cfg)
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,

@@ -166,6 +166,17 @@ def unet_from_config(cfg, num_classes: int | None = None, in_channels: int | Non
                 dropout=cfg.dropout, groups=cfg.groups, num_classes=num_classes)
 
 
+def sampler_from_config(cfg, clip_x0: bool | None = None) -> ReverseSampler:
+    """The sampler a config names: `sampler` (ancestral | ddim), `sample_steps` (None: all T
+    for ancestral, 50 for DDIM), `variance`, `ddim_eta`, and `clip_x0` unless overridden."""
+    clip = cfg.clip_x0 if clip_x0 is None else clip_x0
+    if cfg.sampler == "ancestral":
+        return AncestralSampler(cfg.variance, cfg.sample_steps, clip)
+    if cfg.sampler == "ddim":
+        return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, clip)
+    raise UserError(f"unknown sampler {cfg.sampler!r}; use ancestral or ddim")
+
+
 def check_image_data(model_name: str, cfg, info) -> None:
     if info.num_levels is None or len(info.data_shape) != 3:
         raise UserError(f"{model_name} models images with integer levels; {info.name} is not "
@@ -201,12 +212,7 @@ class DDPM(nn.Module):
         return lambda x_t, t: self.net(x_t, t, cond)
 
     def default_sampler(self) -> ReverseSampler:
-        cfg = self.cfg
-        if cfg.sampler == "ancestral":
-            return AncestralSampler(cfg.variance, cfg.sample_steps, cfg.clip_x0)
-        if cfg.sampler == "ddim":
-            return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, cfg.clip_x0)
-        raise UserError(f"unknown sampler {cfg.sampler!r}; use ancestral or ddim")
+        return sampler_from_config(self.cfg)
 
     # -- training: L_simple (eq. 14) --------------------------------------------------------
     def loss(self, batch) -> LossOutput:

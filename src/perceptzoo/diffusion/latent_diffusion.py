@@ -41,14 +41,14 @@ from torch import nn
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.ddpm import (
-    AncestralSampler,
     DDPMConfig,
     check_image_data,
+    sampler_from_config,
     to_data_space,
     to_model_space,
     unet_from_config,
 )
-from perceptzoo.diffusion.samplers import DDIMSampler, ReverseSampler
+from perceptzoo.diffusion.samplers import ReverseSampler
 from perceptzoo.diffusion.schedules import NoiseSchedule
 from perceptzoo.errors import UserError
 from perceptzoo.nn.unet import ResBlock, group_norm
@@ -196,10 +196,7 @@ class LatentDiffusion(nn.Module):
 
     # -- sampling -------------------------------------------------------------------------
     def default_sampler(self) -> ReverseSampler:
-        cfg = self.cfg
-        if cfg.sampler == "ddim":
-            return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, clip_x0=False)
-        return AncestralSampler(cfg.variance, cfg.sample_steps, clip_x0=False)
+        return sampler_from_config(self.cfg, clip_x0=False)  # latents are not in [-1, 1]
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
