@@ -80,7 +80,8 @@ def frozen(*modules: nn.Module):
 
 
 def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, *modules: nn.Module) -> None:
-    """zero_grad, backward, average gradients over torchrun ranks, step."""
+    """zero_grad, backward, average the gradients of `modules` over torchrun ranks, step.
+    (Other optimisers whose parameters the loss reaches are stepped by the caller after it.)"""
     import torch.distributed as dist
 
     optimizer.zero_grad(set_to_none=True)
