@@ -254,8 +254,10 @@ def test_networks_use_the_orthogonal_rl_init():
     policy, value = PolicyNet(obs, act, (16, 16)), ValueNet(obs, (16,))
     hidden = [m for m in policy.encoder.modules() if isinstance(m, torch.nn.Linear)]
     assert len(hidden) == 2
-    w = hidden[1].weight.detach()  # (16, 16): gain sqrt 2 orthogonal
-    torch.testing.assert_close(w @ w.T, 2 * torch.eye(16), atol=1e-5, rtol=0)
+    w0, w1 = hidden[0].weight.detach(), hidden[1].weight.detach()  # (16, 5), (16, 16)
+    torch.testing.assert_close(w0.T @ w0, 2 * torch.eye(5), atol=1e-5, rtol=0)  # gain sqrt 2
+    torch.testing.assert_close(w1 @ w1.T, torch.eye(16), atol=1e-5, rtol=0)  # the encoder's
+    # last layer has mlp's out_gain 1, as the RL networks always had
     head = policy.head[0].weight.detach()  # (3, 16): gain 0.01, near-uniform initial policy
     torch.testing.assert_close(head @ head.T, 1e-4 * torch.eye(3), atol=1e-8, rtol=0)
     v = value.head[0].weight.detach()  # (1, 16): gain 1
