@@ -24,10 +24,12 @@ import argparse
 import json
 
 import torch
-from common import WORK, Timer, data_dir, logged_train_seconds, write_result
+from common import REPO, WORK, Timer, data_dir, logged_train_seconds, write_result
 
+from perceptzoo import data
 from perceptzoo.bench.metrics import real_vs_real
 from perceptzoo.core import runner
+from perceptzoo.viz.images import save_grid, to_uint8
 
 
 def main() -> None:
@@ -35,9 +37,14 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=1600)
     p.add_argument("--prior-start", type=int, default=900)
     p.add_argument("--num-samples", type=int, default=1000)
+    p.add_argument("--figures-only", action="store_true",
+                   help="only write the sample and reconstruction grids of the trained run")
     args = p.parse_args()
     torch.set_num_threads(1)
     data_dir()
+    if args.figures_only:
+        write_figures(WORK / "vq_vae-mnist")
+        return
     model_cfg = {"hidden_channels": 32, "embed_dim": 16, "codebook_size": 64, "ema": True,
                  "prior": "transformer",
                  "prior_config": {"embed_dim": 32, "num_layers": 2, "num_heads": 2},
@@ -72,7 +79,25 @@ def main() -> None:
                "samples: codes from the prior, decoded. Trained ~1 epoch per stage on a shared "
                "CPU."),
     )
+    write_figures(out)
     print(path, json.dumps(metrics, indent=1))
+
+
+def write_figures(out) -> None:
+    """benchmarks/figures/vq_vae-mnist-samples.png (100 prior samples) and
+    vq_vae-mnist-reconstructions.png (test images, odd rows, above their reconstructions)."""
+    model = runner.load(out)
+    figures = REPO / "benchmarks" / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        samples = model.sample(100, generator=torch.Generator().manual_seed(1))
+        x = data.load("mnist", "test").x[:50]
+        recon = model.decode(model.lookup(model.codes(x)[:, 0])).clamp(0, 1) * 255
+    save_grid(to_uint8(samples, 256), figures / "vq_vae-mnist-samples.png", scale=2, nrow=10)
+    pairs = torch.stack([x.float().view(5, 10, 1, 28, 28), recon.round().view(5, 10, 1, 28, 28)],
+                        1).reshape(100, 1, 28, 28)
+    save_grid(to_uint8(pairs, 256), figures / "vq_vae-mnist-reconstructions.png", scale=2,
+              nrow=10)
 
 
 if __name__ == "__main__":
