@@ -86,7 +86,7 @@ def main() -> None:
         "gsn", args.dataset, None, config=config, metrics=metrics,
         published={"source": "no comparable published figure (Bengio et al. 2014 report "
                              "Parzen-window log-likelihoods)"},
-        wall_time_s=train_seconds + te.seconds,
+        wall_time_s=train_seconds + te.seconds, task="mnist_sample_quality" if image else "toy2d",
         notes=("samples: independent corrupt/denoise chains, 200 steps from broad noise"
                + ("; image samples are the last reconstruction's means" if image else
                   "; mmd is MMD^2 (unbiased, RBF) vs 1,000 test points")),

@@ -72,7 +72,7 @@ def main() -> None:
     path = write_result(
         "vq_vae", "mnist", None, config=config, metrics=metrics,
         published={"source": "van den Oord et al. 2017 report no MNIST figures"},
-        wall_time_s=train_seconds + te.seconds,
+        wall_time_s=train_seconds + te.seconds, task="mnist_sample_quality",
         notes=("test_recon_mse: mean squared error of decode(quantize(encode(x))) with pixels "
                "in [0, 1]; test_prior_nll_bits_per_code: the Transformer prior's NLL of the "
                "encoder's 7x7 codes, in bits per code (log2 64 = 6 would be a uniform prior); "
