@@ -102,6 +102,7 @@ def main() -> None:
     path = write_result(
         "rbm", "binarized_mnist", args.variant, config=config, metrics=metrics,
         published=published, wall_time_s=train_seconds + te.seconds,
+        task="binarized_mnist_nll",
         notes=("test_nll_nats = -(mean log p(v)) with log Z from AIS (100 runs, 14,500 betas, "
                "base-rate p_A); test_log_z_low/high are the paper's log(r +/- 3 sd) bounds. "
                "AIS underestimates log Z in expectation when its weights are heavy-tailed, so "
