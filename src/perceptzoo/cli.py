@@ -238,7 +238,12 @@ def _bench(args) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     print(f"bench: {len(chosen)} recipe(s), {options.jobs} at a time; runs and logs in "
           f"{options.work_dir}")
-    outcomes = harness.run_all(chosen, options)
+    try:
+        outcomes = harness.run_all(chosen, options)
+    except KeyboardInterrupt:
+        print("interrupted; run the same `perceptzoo bench` again: finished recipes are "
+              "skipped and unfinished runs resume from their checkpoints", file=sys.stderr)
+        return 130
     results = report.load_results(Path(options.results_dir))
     names = {result_name(r, args.tag) for r in chosen}
     mine = [r for r in results if r["_file"].removesuffix(".json") in names]
