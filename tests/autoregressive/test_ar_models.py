@@ -222,3 +222,14 @@ def test_cli_wavenet_on_fsdd(shared_data, tmp_path, capsys):
     trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0 < trained["test_bits_per_dim"] <= 8.5  # bits per sample of 256 codes
     assert cli(["sample", str(run), "-n", "2", "--out", str(tmp_path / "s.png")]) == 0
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_unconditional_models_refuse_cond(name):
+    """`cond` is never silently ignored: a model built without classes refuses it."""
+    model = build_tiny(name)
+    x = model.sample(2, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(UserError, match="without cond"):
+        model.log_prob(x, cond=torch.zeros(2, dtype=torch.long))
+    with pytest.raises(UserError, match="without cond"):
+        model.sample(2, cond=torch.zeros(2, dtype=torch.long))

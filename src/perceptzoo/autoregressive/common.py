@@ -165,12 +165,19 @@ class Autoregressive:
             self.log_prob_given(x[i : i + step], None if cond is None else cond[i : i + step])
             for i in range(0, len(x), step)])
 
+    def check_cond(self, cond: torch.Tensor | None) -> None:
+        """Refuse a `cond` that this model would ignore (it was built without classes)."""
+        if cond is not None and not self.num_classes:
+            raise UserError(f"this {type(self).__name__} is unconditional; call it without cond "
+                            "(gated_pixelcnn and wavenet take class labels)")
+
     def _marginal_over_labels(self) -> bool:
         return self.num_classes > 0 and bool(getattr(self, "trained_with_labels", False))
 
     def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None) -> torch.Tensor:
         """log p(x | cond) in nats, (B,); a model trained with labels and given no `cond`
         returns the marginal log (1/K) sum_k p(x | k)."""
+        self.check_cond(cond)
         if cond is not None or not self._marginal_over_labels():
             return self.log_prob_given(x, cond)
         K = self.num_classes

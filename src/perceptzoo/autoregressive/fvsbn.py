@@ -75,8 +75,10 @@ class FVSBN(Autoregressive, nn.Module):
         return self.linear(self._inputs(x)).view(x.shape[0], self.num_dims, -1)
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """D steps; step d computes only the P logits of dimension d from x_<d."""
+        self.check_cond(cond)
         D, P = self.num_dims, self.head.num_params
         weight = (self.linear.weight * self.linear.mask).view(D, P, D)
         bias = self.linear.bias.view(D, P)

@@ -174,6 +174,7 @@ class MADE(Autoregressive, nn.Module):
     def log_prob(self, x: torch.Tensor, *, cond: torch.Tensor | None = None,
                  num_masks: int | None = None) -> torch.Tensor:
         """log p(x) in nats, (B,). Averages p over the first `num_masks` masks (default all)."""
+        self.check_cond(cond)
         K = num_masks or self.cfg.num_masks
         if K == 1 and self.cfg.num_masks == 1:
             return self.log_prob_given(x)
@@ -211,8 +212,7 @@ class MADE(Autoregressive, nn.Module):
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """D passes in the order of a mask (drawn uniformly per sample if several)."""
-        if cond is not None:
-            raise UserError("MADE is unconditional; sample without cond")
+        self.check_cond(cond)
         current = int(self.mask_index)
         if self.cfg.num_masks > 1:
             k = torch.randint(self.cfg.num_masks, (num_samples,), generator=generator,

@@ -91,8 +91,10 @@ class NADE(Autoregressive, nn.Module):
         return torch.einsum("bdh,dph->bdp", self.hidden(x), self.V) + self.b
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """D steps of the recurrence a_{d+1} = a_d + W_{:,d} x_d: O(H D) in all."""
+        self.check_cond(cond)
         D = self.num_dims
         x = torch.zeros(num_samples, D, dtype=self.W.dtype, device=self.W.device)
         a = self.c.expand(num_samples, -1).clone()  # (B, H): a_1 = c

@@ -136,11 +136,10 @@ class PixelCNN(Autoregressive, nn.Module):
 
     # -- sampling ---------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
-               cached: bool = True) -> torch.Tensor:
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, cached: bool = True) -> torch.Tensor:
         """(num_samples, C, H, W) integer levels (float tensor). See the module docstring."""
-        if cond is not None:
-            raise UserError("PixelCNN is unconditional; use gated_pixelcnn for class labels")
+        self.check_cond(cond)
         if not cached:
             return self.sample_naive(num_samples, generator=generator)
         C, H, W = self.cfg.data_shape

@@ -161,10 +161,10 @@ class PixelRNN(Autoregressive, nn.Module):
         return self._head(feat)[:, :, :, 0], new_states
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """(num_samples, C, H, W) levels; each new pixel recomputes only its row."""
-        if cond is not None:
-            raise UserError("PixelRNN is unconditional; sample without cond")
+        self.check_cond(cond)
         C, H, W = self.cfg.data_shape
         w = self.conv_in.weight
         x = torch.zeros(num_samples, C, H, W, device=w.device, dtype=w.dtype)

@@ -140,7 +140,10 @@ class Tabular(Autoregressive, nn.Module):
         return {"loss": nll.item(), **nll_metrics(nll, self.num_dims)}
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None):
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """D steps, each reading one table row: the prefix drawn so far picks it."""
+        self.check_cond(cond)
         D, L = self.num_dims, self.cfg.num_levels
         x = torch.zeros(num_samples, D, dtype=torch.long, device=self.counts.device)
         prefix = torch.zeros(num_samples, dtype=torch.long, device=x.device)

@@ -46,7 +46,6 @@ from perceptzoo.autoregressive.common import (
     uniforms,
 )
 from perceptzoo.core.registry import register
-from perceptzoo.errors import UserError
 from perceptzoo.nn.attention import CausalSelfAttention, KVCache
 
 
@@ -139,11 +138,10 @@ class Transformer(Autoregressive, nn.Module):
         return params
 
     @torch.no_grad()
-    def sample(self, num_samples: int, *, cond=None, generator: torch.Generator | None = None,
-               cached: bool = True) -> torch.Tensor:
+    def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, cached: bool = True) -> torch.Tensor:
         """(num_samples, *data_shape) levels. See the module docstring for `cached`."""
-        if cond is not None:
-            raise UserError("this transformer is unconditional; sample without cond")
+        self.check_cond(cond)
         if not cached:
             return self.sample_naive(num_samples, generator=generator)
         B, D, device = num_samples, self.num_dims, self.start.device
