@@ -156,10 +156,7 @@ class VAEConfig:
           train_defaults={"lr": 1e-3, "batch_size": 100})
 class VAE(nn.Module):
     """Encoder q(z|x), decoder p(x|z), the ELBO, the IWAE bound; `cond` is passed to both
-    networks by subclasses that condition (`cond_features`), and ignored here."""
-
-    #: inputs the encoder and decoder take beside x and z (a one-hot label in the CVAE)
-    cond_features = 0
+    networks by subclasses that condition (`cond_features`, `_with_cond`), ignored here."""
 
     def __init__(self, cfg: VAEConfig):
         super().__init__()
@@ -182,8 +179,13 @@ class VAE(nn.Module):
         D = self.num_dims = math.prod(cfg.data_shape)
         J, act = cfg.latent_dim, ACTIVATIONS[cfg.activation]
         per_dim = 1 if self.decoder_kind == "bernoulli" else 2
-        self.encoder = mlp([D + self.cond_features, *cfg.hidden_sizes, 2 * J], act)
-        self.decoder = mlp([J + self.cond_features, *cfg.hidden_sizes, per_dim * D], act)
+        c = self.cond_features(cfg)
+        self.encoder = mlp([D + c, *cfg.hidden_sizes, 2 * J], act)
+        self.decoder = mlp([J + c, *cfg.hidden_sizes, per_dim * D], act)
+
+    def cond_features(self, cfg: VAEConfig) -> int:
+        """Inputs the encoder and decoder take beside x and z (a one-hot label in the CVAE)."""
+        return 0
 
     # -- data ----------------------------------------------------------------------------
     def check_data(self, info) -> None:
@@ -299,7 +301,7 @@ class VAE(nn.Module):
             loss = -bound.mean()
             return LossOutput(loss, {"iwae_nats": -loss.item()})
         terms = self.elbo(x.repeat(k, *[1] * (x.dim() - 1)),
-                          cond=None if cond is None else cond.repeat(k, 1))
+                          cond=None if cond is None else cond.repeat(k, *[1] * (cond.dim() - 1)))
         loss = -terms["elbo"].mean()
         return LossOutput(loss, {"elbo_nats": -loss.item(),
                                  "kl_nats": terms["kl"].mean().item(),
