@@ -13,7 +13,7 @@ unrolled GAN (each step costs 3-6 GAN steps; their budgets are recorded per resu
 
 Resumable: finished runs are kept under benchmarks/work/gans/ and skipped.
 
-    .venv/bin/python benchmarks/gan_modes.py      # ~35 min on one thread
+    .venv/bin/python benchmarks/gan_modes.py [STEPS [8gaussians,25gaussians [MODEL,...]]]
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from perceptzoo.core.runs import RunDir
 from perceptzoo.metrics.modes import mode_coverage
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+TOYS = sys.argv[2].split(",") if len(sys.argv) > 2 else ["8gaussians", "25gaussians"]
+ONLY = sys.argv[3].split(",") if len(sys.argv) > 3 else None  # train only these models
 BATCH = 256
 SEEDS = (0, 1, 2)
 NUM_SAMPLES = 2500
@@ -90,8 +92,10 @@ def panel_figure(samples: dict[tuple[str, str], torch.Tensor]) -> None:
 def main() -> None:
     torch.set_num_threads(1)
     figure_samples = {}
-    for toy in ("8gaussians", "25gaussians"):
+    for toy in TOYS:
         for model in MODELS:
+            if ONLY and model not in ONLY:
+                continue
             per_seed, walls = [], []
             with Timer() as t:
                 for seed in SEEDS:
@@ -126,7 +130,8 @@ def main() -> None:
                            "source": "Metz et al. 2017, Figure 1"},
                 notes="our ring has std 0.2 and grid std 0.1 (perceptzoo.data.toy2d), wider "
                       f"modes than Metz's 0.02; {train['steps']} generator steps, not 25k")
-    panel_figure(figure_samples)
+    if len(TOYS) == 2 and not ONLY:
+        panel_figure(figure_samples)
 
 
 if __name__ == "__main__":
