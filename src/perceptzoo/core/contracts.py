@@ -188,3 +188,86 @@ def check_hooks(model_class: type, runner: str) -> list[str]:
             elif p.default is p.empty:
                 problems.append(f"{name}{sig}: keyword-only {k} needs a default")
     return problems
+
+
+# -- inputs at the public door ---------------------------------------------------------------
+def guard_inputs(model_class: type, name: str) -> None:
+    """Wrap the class's `log_prob` and `sample` so bad input is a `UserError` naming what is
+    wrong (a pixel of 300, a batch of the wrong shape, a label beyond the classes, 0 samples),
+    never a traceback from inside torch or a silent wrong answer. Applied by `register`."""
+    import functools
+
+    for method, check in (("log_prob", _check_log_prob), ("sample", _check_sample)):
+        original = getattr(model_class, method, None)
+        if original is None or getattr(original, "_guarded", None) == name:
+            continue
+
+        def make(original=original, check=check, method=method):
+            @functools.wraps(original)
+            def guarded(self, *args, **kwargs):
+                check(self, name, method, *args, **kwargs)
+                return original(self, *args, **kwargs)
+
+            guarded._guarded = name
+            return guarded
+
+        setattr(model_class, method, make())
+
+
+def _config(model: Any) -> Any:
+    return getattr(model, "cfg", None) or getattr(model, "config", None)
+
+
+def _check_log_prob(model: Any, name: str, method: str, x: Any = None, *args: Any,
+                    cond: Any = None, **kwargs: Any) -> None:
+    from perceptzoo.errors import UserError
+
+    if not isinstance(x, torch.Tensor):
+        raise UserError(f"{name}.{method} takes a tensor of examples, got {type(x).__name__}")
+    cfg = _config(model)
+    shape = getattr(cfg, "data_shape", None)
+    if shape:
+        per_example = 1
+        for s in shape:
+            per_example *= int(s)
+        if x.dim() < 2 or len(x) == 0 or x[0].numel() != per_example:
+            raise UserError(f"{name}.{method} takes a batch [B, {', '.join(map(str, shape))}] "
+                            f"of examples; got shape {tuple(x.shape)}")
+    if x.numel() == 0:
+        return
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise UserError(f"{name}.{method}: the examples hold NaN or infinite values")
+    levels = getattr(cfg, "num_levels", None)
+    if levels:
+        low, high = float(x.min()), float(x.max())
+        if low < 0 or high > levels - 1:
+            raise UserError(f"{name}.{method} takes data levels 0..{levels - 1} (as the "
+                            f"dataset stores them); got values from {low:g} to {high:g}")
+    _check_cond(model, name, method, cond, len(x))
+
+
+def _check_cond(model: Any, name: str, method: str, cond: Any, batch: int | None) -> None:
+    from perceptzoo.errors import UserError
+
+    if cond is None:
+        return
+    if not isinstance(cond, torch.Tensor):
+        raise UserError(f"{name}.{method}: cond must be a tensor, got {type(cond).__name__}")
+    if batch is not None and cond.dim() > 0 and len(cond) != batch:
+        raise UserError(f"{name}.{method}: cond holds {len(cond)} rows for {batch} examples")
+    classes = getattr(_config(model), "num_classes", None)
+    if classes and not cond.is_floating_point() and cond.numel():
+        if int(cond.min()) < 0 or int(cond.max()) >= classes:
+            raise UserError(f"{name}.{method}: labels must be 0..{classes - 1}; got "
+                            f"{int(cond.min())}..{int(cond.max())}")
+
+
+def _check_sample(model: Any, name: str, method: str, num_samples: Any = None, *args: Any,
+                  cond: Any = None, **kwargs: Any) -> None:
+    from perceptzoo.errors import UserError
+
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+        raise UserError(f"{name}.sample takes a positive whole number of samples, got "
+                        f"{num_samples!r}")
+    _check_cond(model, name, method, cond, num_samples if cond is not None and cond.dim() > 0
+                and cond.dtype in (torch.int64, torch.int32) else None)

@@ -27,7 +27,7 @@ from typing import Any
 from torch import nn
 
 from perceptzoo.core.config import apply_overrides
-from perceptzoo.core.contracts import RUNNERS
+from perceptzoo.core.contracts import RUNNERS, guard_inputs
 from perceptzoo.errors import UserError
 
 #: Config fields that `build` fills from the dataset's `DatasetInfo`.
@@ -59,6 +59,8 @@ def register(name: str, config_class: type, *, family: str, runner: str = "train
             raise RuntimeError(f"model name {name!r} registered twice")
         _REGISTRY[name] = ModelSpec(name, model_class, config_class, default_dataset, family,
                                     runner, tuple(sorted((train_defaults or {}).items())))
+        if runner == "trainer":
+            guard_inputs(model_class, name)
         return model_class
 
     return wrap
@@ -127,22 +129,22 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
 _SIZE_SUFFIXES = ("_size", "_sizes", "_channels", "_dim", "_dims", "_units", "_layers",
                   "_blocks", "_heads", "_features", "_width")
 _SIZE_NAMES = ("hidden", "channels", "width", "depth", "num_masks", "num_heads", "num_layers",
-               "num_blocks", "num_levels", "num_classes", "num_scales", "num_steps")
+               "num_blocks", "num_levels", "num_scales", "num_steps")
 
 
 def check_sizes(name: str, cfg: Any) -> None:
     """Refuse a size, width, depth or count below 1 (e.g. `hidden_size=-5`), naming it; one
-    whose default is 0 (`cond_dim=0`: unconditional) may be 0."""
+    whose default is 0 or None (`cond_dim=0`, `num_classes=0`: unconditional) may be 0."""
     defaults = type(cfg)()
     for f in dataclasses.fields(cfg):
         if not (f.name.endswith(_SIZE_SUFFIXES) or f.name in _SIZE_NAMES):
             continue
         value, default = getattr(cfg, f.name), getattr(defaults, f.name)
-        lowest = 0 if default == 0 else 1
+        lowest = 0 if default in (0, None) else 1
         values = value if isinstance(value, (tuple, list)) else [value]
         if any(isinstance(v, int) and not isinstance(v, bool) and v < lowest for v in values):
-            raise UserError(f"{name} option {f.name}={value!r} is not allowed: sizes and "
-                            f"counts must be at least {lowest}")
+            raise UserError(f"{name} option {f.name} must be at least {lowest} (a size or a "
+                            f"count), got {value!r}")
 
 
 def _options(cfg: Any) -> str:
