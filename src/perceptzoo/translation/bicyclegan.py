@@ -131,7 +131,8 @@ class BicycleGAN(nn.Module):
                         + gan_loss(self.D_lr(b_tilde), True, "lsgan"))
             loss_l1 = (b_hat - b_vae).abs().mean()
             kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
-            loss_ge = loss_gan + self.cfg.lambda_l1 * loss_l1 + self.cfg.lambda_kl * kl
+            loss_ge = (self.cfg.lambda_gan * loss_gan + self.cfg.lambda_l1 * loss_l1
+                       + self.cfg.lambda_kl * kl)
             # latent regression, G only: || z - mu(G(A, z)) ||_1 with E frozen
             with frozen(self.encoder):
                 latent_err = (self.encode(b_tilde)[0] - z_rand).abs().mean()
@@ -187,6 +188,8 @@ class BicycleGANConfig:
     e_channels: int = 16
     d_channels: int = 32
     d_layers: int = 2
+    lambda_gan: float = 1.0
+    """weight of the two GAN terms (1 in eq. 9; 0 isolates the other terms in tests)"""
     lambda_l1: float = 10.0
     lambda_latent: float = 0.5
     lambda_kl: float = 0.01
