@@ -1,7 +1,10 @@
 """Result files: one JSON per (model, dataset, variant) under `benchmarks/results/` (DESIGN.md).
 
     {"model": "made", "dataset": "binarized_mnist", "variant": "1mask", "task": "...",
-     "recipe": "made-binarized_mnist-1mask", "config": {...}, "metrics": {...},
+     "recipe": "made-binarized_mnist-1mask",
+     "config": {"model": {...the model's full config}, "train": {...the recipe's options},
+                "evaluate": {...}, "device": "cpu", "run": {...the run's config.json}},
+     "metrics": {...},
      "published": {"test_nll_nats": 88.40, "source": "...", "comparable": "..."},
      "wall_time_s": 1234.5, "eval_time_s": 12.0, "device": "cpu, 1 thread(s) of 2 cores",
      "commit": "abc1234", "date": "2026-11-30", "parameters": 1234567, "suite": "full"}
@@ -126,7 +129,9 @@ def write_result(recipe: Recipe, results_dir: Path, *, metrics: dict[str, Any],
         "model": recipe.model, "dataset": recipe.dataset,
         "variant": "-".join(v for v in (recipe.variant, tag) if v),
         "task": recipe.task, "recipe": recipe.name,
-        "config": {**recipe_config(recipe), "run": run_config or {}},
+        "config": {"model": (run_config or {}).get("model_config") or recipe.model_config,
+                   "train": recipe.train, "evaluate": recipe.evaluate, "device": recipe.device,
+                   "run": run_config or {}},
         "config_hash": config_hash(recipe),
         "metrics": metrics, "published": published_record(recipe),
         "wall_time_s": None if wall_time_s is None else round(wall_time_s, 1),
