@@ -71,6 +71,7 @@ def test_winding_number_sign_matches_analytic(kind):
 
 
 def test_inside_agrees_with_winding_number_on_a_real_mesh(shared_data):
+    # without embree `inside` is the binned ray-parity test: checked against the winding number
     shape = sampling.get_shape("mesh:cow", shared_data)
     p = _box_points(150, 5)
     assert torch.equal(sampling.inside(shape.mesh, p), sampling.winding_number(shape.mesh, p) > 0.5)
@@ -152,3 +153,16 @@ def test_shape_collection_splits_are_deterministic_and_disjoint():
         assert s.sdf(torch.zeros(1, 3)) < 0.5
     with pytest.raises(UserError):
         sampling.get_shape("pyramid")
+
+
+@pytest.mark.parametrize("kind", sampling.PRIMITIVES)
+def test_ray_parity_inside_matches_the_analytic_sign(kind):
+    prim = sampling.CANONICAL[kind]
+    mesh = prim.mesh(detail=32)
+    p = _box_points(2000, 8)
+    d = prim.sdf(p)
+    far = d.abs() > 0.03  # beyond the tessellation error of the coarse meshes
+    assert torch.equal(sampling.ray_parity_inside(mesh, p)[far], (d < 0)[far])
+    # a grid of one cell (every triangle a candidate) gives the same answer
+    assert torch.equal(sampling.ray_parity_inside(mesh, p, cells=1),
+                       sampling.ray_parity_inside(mesh, p))

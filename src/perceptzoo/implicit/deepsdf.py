@@ -73,6 +73,8 @@ class DeepSDFConfig:
     """SDF samples stored per shape (DeepSDF: 500k), from which batches draw"""
     lr_latent: float | None = None
     """Adam's rate for the code table (None: the Trainer's lr, as the decoder's)"""
+    full_eval: bool = False
+    """evaluate with the benchmark protocol (implicit.common.FULL) instead of the quick one"""
 
     @classmethod
     def tiny(cls) -> DeepSDFConfig:

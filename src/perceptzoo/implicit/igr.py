@@ -61,6 +61,8 @@ class IGRConfig:
     """points sampled on a shape to make the point cloud (ignored for a scan's vertices)"""
     scan_vertices: bool = False
     """fit the mesh file's vertices (a raw scan) rather than points sampled on its faces"""
+    full_eval: bool = False
+    """evaluate with the benchmark protocol (implicit.common.FULL) instead of the quick one"""
 
     @classmethod
     def tiny(cls) -> IGRConfig:

@@ -104,6 +104,8 @@ class OccupancyConfig:
     """labelled points per shape in a batch"""
     samples_per_shape: int = 20_000
     """labelled points stored per shape, from which batches draw"""
+    full_eval: bool = False
+    """evaluate with the benchmark protocol (implicit.common.FULL) instead of the quick one"""
 
     @classmethod
     def tiny(cls) -> OccupancyConfig:

@@ -137,6 +137,8 @@ class DVRConfig:
     bound: float = 1.0
     """the object lies in [-bound, bound]^3: outside it the field reads as free space (as DVR
     restricts rays to the unit cube); 0 turns this off"""
+    full_eval: bool = False
+    """evaluate with the benchmark protocol (implicit.common.FULL) instead of the quick one"""
 
     @classmethod
     def tiny(cls) -> DVRConfig:
