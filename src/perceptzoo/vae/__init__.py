@@ -2,4 +2,4 @@
 
 from perceptzoo.vae import beta_vae, conditional_vae, vae  # noqa: F401  (register their models)
 
-# vq_vae is imported by its author
+from perceptzoo.vae import vq_vae  # noqa: F401  isort: skip
