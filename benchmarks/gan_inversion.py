@@ -31,8 +31,8 @@ from perceptzoo.viz.images import save_grid, to_uint8
 
 FIGURES = Path(__file__).resolve().parent / "figures" / "gans"
 NUM = 100
-STEPS = 300
-PAIR_MINUTES = 8.0
+STEPS = 200
+PAIR_MINUTES = 6.0
 
 
 def mean_db(t: torch.Tensor) -> float:

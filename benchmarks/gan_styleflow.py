@@ -27,9 +27,9 @@ from perceptzoo.metrics import classifier
 from perceptzoo.viz.images import save_grid, to_uint8
 
 FIGURES = Path(__file__).resolve().parent / "figures" / "gans"
-NUM_PAIRS = 6000
+NUM_PAIRS = 4000
 NUM_EDIT = 256
-FLOW_STEPS = 1500
+FLOW_STEPS = 1000
 
 
 def main() -> None:
