@@ -63,10 +63,12 @@ def steps_for_budget(name: str, dataset: str, overrides: dict, train: dict,
 PUBLISHED = {
     "stylegan": {"note": "Karras et al. 2019/2020 report FID on FFHQ/LSUN, not MNIST",
                  "source": "Karras et al. 2019, Table 1"},
-    "progressive_gan": {"note": "Karras et al. 2018 report CIFAR-10 Inception 8.80 and "
-                                "CelebA-HQ, not MNIST", "source": "Karras et al. 2018, Table 3"},
-    "gan": {"note": "Goodfellow et al. 2014, Table 1: MNIST Parzen-window log-likelihood "
-                    "225 +- 2 (not a Frechet distance; no comparable figure)",
+    "progressive_gan": {"note": "Karras et al. 2018 report CIFAR-10 Inception scores and "
+                                "CelebA-HQ / LSUN figures, not MNIST",
+                        "source": "Karras et al. 2018"},
+    "gan": {"note": "Goodfellow et al. 2014, Table 1 gives an MNIST Parzen-window "
+                    "log-likelihood (225 +- 2 as we recall it; not re-checked against the PDF "
+                    "here), not a Frechet distance: no comparable figure",
             "source": "Goodfellow et al. 2014, Table 1"},
     "dcgan": {"note": "Radford et al. 2016 report no MNIST sample-quality figure",
               "source": "Radford et al. 2016"},
