@@ -169,6 +169,11 @@ def run_all(recipes: list[Recipe], options: Options, *, echo=_say) -> list[Outco
                dynamic_ncols=True)
     running: dict[str, tuple[subprocess.Popen, float, float, Path]] = {}
     queue = list(todo)
+
+    def on_term(signum, frame):  # a `kill` of the bench stops its children too
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         while queue or running:
             while queue and len(running) < max(1, options.jobs):
@@ -199,6 +204,7 @@ def run_all(recipes: list[Recipe], options: Options, *, echo=_say) -> list[Outco
             _stop(proc)
         raise
     finally:
+        signal.signal(signal.SIGTERM, previous)
         bar.close()
     _record_status(work_dir, outcomes)
     return outcomes
