@@ -102,6 +102,9 @@ class AISResult:
     """log Z_A of the base-rate model"""
     log_weights: torch.Tensor
     """(runs,) log w of each run; log Z = log Z_A + logmeanexp(log w)"""
+    relative_sd: float
+    """sd(r) / r: above 1/3 the lower bound is -inf and the estimate is not to be trusted (a
+    few runs carry all the weight: more betas needed)"""
 
 
 def beta_schedule(num_betas: int) -> torch.Tensor:
@@ -296,7 +299,8 @@ class RBM(nn.Module):
         log_r = float(top + torch.log(mean))
         high = float(top + torch.log(mean + 3 * sd))
         low = float(top + torch.log(mean - 3 * sd)) if mean > 3 * sd else -math.inf
-        return AISResult(log_z_a + log_r, log_z_a + low, log_z_a + high, log_z_a, log_w.cpu())
+        return AISResult(log_z_a + log_r, log_z_a + low, log_z_a + high, log_z_a, log_w.cpu(),
+                         float(sd / mean))
 
     @property
     def log_z_is_exact(self) -> bool:
@@ -326,12 +330,15 @@ class RBM(nn.Module):
         return -self.free_energy(v).double() - log_z
 
     def extra_metrics(self, x: torch.Tensor) -> dict[str, float]:
-        """log Z and, for AIS, its +/- 3 sd bounds; reconstruction error of one Gibbs sweep."""
+        """log Z and, for AIS, its +/- 3 sd bounds (the lower one only when finite) and sd(r)/r;
+        reconstruction error of one Gibbs sweep."""
         log_z = self.log_partition()
         out = {"log_z": log_z, "log_z_exact": float(self.log_z_is_exact)}
         ais = self._log_z_cache[2] if self._log_z_cache else None
         if ais is not None:
-            out.update(log_z_low=ais.log_z_low, log_z_high=ais.log_z_high)
+            out.update(log_z_high=ais.log_z_high, ais_relative_sd=ais.relative_sd)
+            if math.isfinite(ais.log_z_low):
+                out["log_z_low"] = ais.log_z_low
         with torch.no_grad():
             v = self._flat(x[:2000])
             out["recon_mse"] = float(F.mse_loss(self.prob_v(self.prob_h(v)), v))
