@@ -63,6 +63,10 @@ def task_spec(task: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         return TASKS[task]
     figure = next((r["figure"] for r in results if r.get("task") == task and r.get("figure")),
                   "")
+    if not figure:  # no result names one: the first figure of the first result of the task
+        figure = next((k for r in results if r.get("task") == task
+                       for k, v in r["metrics"].items()
+                       if _number(v) is not None and not k.endswith("_time_s")), "")
     better = "higher" if any(w in figure for w in HIGHER_IS_BETTER) else "lower"
     return {"title": task.replace("_", " "), "figures": (figure,), "better": better,
             "datasets": (), "explicit_only": True}
