@@ -38,7 +38,7 @@ def test_cvae_refuses_missing_labels_and_bad_ones():
         model.check_data(DatasetInfo("unlabelled", (1, 8, 8), 17, (0.0, 16.0), None))
     with pytest.raises(UserError, match="labelled data"):
         model.loss((x, None))
-    with pytest.raises(UserError, match="labels must lie"):
+    with pytest.raises(UserError, match="labels must"):
         model.log_prob(x, cond=torch.tensor([0, 12]), k=1)
 
 
