@@ -119,14 +119,16 @@ class MADE(Autoregressive, nn.Module):
         g_conn = torch.Generator().manual_seed(
             cfg.mask_seed * 7919 + (k if cfg.connectivity_agnostic else 0) + 104729
         )
-        order = torch.randperm(D, generator=g_order) if cfg.order_agnostic else torch.arange(D)
-        m0 = torch.empty(D, dtype=torch.long)
-        m0[order] = torch.arange(1, D + 1)
+        cpu = torch.device("cpu")  # drawn on the CPU (seeded generators), then moved
+        order = (torch.randperm(D, generator=g_order, device=cpu) if cfg.order_agnostic
+                 else torch.arange(D, device=cpu))
+        m0 = torch.empty(D, dtype=torch.long, device=cpu)
+        m0[order] = torch.arange(1, D + 1, device=cpu)
         hidden, prev = [], m0
         for size in cfg.hidden_sizes:
             low = int(prev.min()) if D > 1 else 1
             high = max(D - 1, low)
-            m = torch.randint(low, high + 1, (size,), generator=g_conn)
+            m = torch.randint(low, high + 1, (size,), generator=g_conn, device=cpu)
             hidden.append(m)
             prev = m
         return m0, hidden

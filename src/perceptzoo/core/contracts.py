@@ -205,7 +205,11 @@ def guard_inputs(model_class: type, name: str) -> None:
         def make(original=original, check=check, method=method):
             @functools.wraps(original)
             def guarded(self, *args, **kwargs):
-                check(self, name, method, *args, **kwargs)
+                x = check(self, name, method, *args, **kwargs)
+                if x is not None:  # the examples in the model's own shape
+                    args = (x, *args[1:]) if args else args
+                    if not args:
+                        kwargs = {**kwargs, "x": x}
                 return original(self, *args, **kwargs)
 
             guarded._guarded = name
@@ -219,7 +223,8 @@ def _config(model: Any) -> Any:
 
 
 def _check_log_prob(model: Any, name: str, method: str, x: Any = None, *args: Any,
-                    cond: Any = None, **kwargs: Any) -> None:
+                    cond: Any = None, **kwargs: Any) -> torch.Tensor:
+    """Checks the examples; returns them as [B, *data_shape] (a flat [B, D] batch is welcome)."""
     from perceptzoo.errors import UserError
 
     if not isinstance(x, torch.Tensor):
@@ -233,8 +238,7 @@ def _check_log_prob(model: Any, name: str, method: str, x: Any = None, *args: An
         if x.dim() < 2 or len(x) == 0 or x[0].numel() != per_example:
             raise UserError(f"{name}.{method} takes a batch [B, {', '.join(map(str, shape))}] "
                             f"of examples; got shape {tuple(x.shape)}")
-    if x.numel() == 0:
-        return
+        x = x.reshape(len(x), *shape)
     if x.is_floating_point() and not torch.isfinite(x).all():
         raise UserError(f"{name}.{method}: the examples hold NaN or infinite values")
     levels = getattr(cfg, "num_levels", None)
@@ -244,6 +248,7 @@ def _check_log_prob(model: Any, name: str, method: str, x: Any = None, *args: An
             raise UserError(f"{name}.{method} takes data levels 0..{levels - 1} (as the "
                             f"dataset stores them); got values from {low:g} to {high:g}")
     _check_cond(model, name, method, cond, len(x))
+    return x
 
 
 def _check_cond(model: Any, name: str, method: str, cond: Any, batch: int | None) -> None:
@@ -256,6 +261,9 @@ def _check_cond(model: Any, name: str, method: str, cond: Any, batch: int | None
     if batch is not None and cond.dim() > 0 and len(cond) != batch:
         raise UserError(f"{name}.{method}: cond holds {len(cond)} rows for {batch} examples")
     classes = getattr(_config(model), "num_classes", None)
+    if not classes and not cond.is_floating_point() and cond.dim() <= 1:
+        raise UserError(f"{name}.{method}: this model was built without classes; call it "
+                        "without cond (labels), or train it with labels")
     if classes and not cond.is_floating_point() and cond.numel():
         if int(cond.min()) < 0 or int(cond.max()) >= classes:
             raise UserError(f"{name}.{method}: labels must be 0..{classes - 1}; got "
