@@ -1,8 +1,8 @@
 """RBM with 500 hidden units on the fixed binarized MNIST: CD-1, CD-25, PCD; AIS test log-lik.
 
-    python benchmarks/rbm_binarized_mnist.py cd1   [--epochs 30]
-    python benchmarks/rbm_binarized_mnist.py cd25  [--epochs 10]
-    python benchmarks/rbm_binarized_mnist.py pcd   [--epochs 30]
+    python benchmarks/rbm_binarized_mnist.py cd1   [--epochs 10]
+    python benchmarks/rbm_binarized_mnist.py cd25  [--epochs 2]
+    python benchmarks/rbm_binarized_mnist.py pcd   [--epochs 10]
 
 Trains `rbm` through the runner (SGD, momentum 0.9, lr 0.05 decayed linearly to 0, batch 100,
 weight decay 1e-4 on W, visible biases initialised at the data's log-odds), then scores the
