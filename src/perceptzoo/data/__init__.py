@@ -38,7 +38,7 @@ _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
 _INFOS = {"digits": digits.INFO, "bars_stripes": bars_stripes.INFO, "fsdd": fsdd.INFO,
           **mnist.INFOS}
 _INFOS["sprites"] = sprites.INFO
-from perceptzoo.data import moving_digits, printed_digits  # noqa: E402  (translation)
+from perceptzoo.data import moving_digits, printed_digits  # noqa: E402, I001  (translation)
 _LOADERS["printed_digits"] = lambda split, root: printed_digits.load(split)
 _LOADERS["moving_digits"] = lambda split, root: moving_digits.load(split, root)
 _INFOS["printed_digits"] = printed_digits.INFO
