@@ -164,5 +164,5 @@ def test_ray_parity_inside_matches_the_analytic_sign(kind):
     far = d.abs() > 0.03  # beyond the tessellation error of the coarse meshes
     assert torch.equal(sampling.ray_parity_inside(mesh, p)[far], (d < 0)[far])
     # a grid of one cell (every triangle a candidate) gives the same answer
-    assert torch.equal(sampling.ray_parity_inside(mesh, p, cells=1),
-                       sampling.ray_parity_inside(mesh, p))
+    assert torch.equal(sampling.ray_parity_inside(mesh, p[:100], cells=1),
+                       sampling.ray_parity_inside(mesh, p[:100]))

@@ -23,15 +23,15 @@ turntables). Public helpers other code may use: `score_field` (metrics of one fi
 one shape), `save_views` (turntable PNG of a mesh), `EvalSettings` with `QUICK` and `FULL`.
 
 Evaluation cost. The default evaluation (`QUICK`) is sized to take at most about a fifth of
-a short training run (measured: `perceptzoo train deepsdf --steps 300` then scores its 16
-held-out shapes in about 0.17 of its training CPU time): marching cubes at 40^3, 30,000
-surface points per mesh, 16,384 IoU points, DeepSDF codes of held-out shapes fitted for 40
-steps of 800 samples; the metrics say `"full": false`. `full=True` (`FULL`) is the protocol
-of the benchmark figures: 128^3, 100,000 IoU points (as ONet), 400 fitting steps of 4,000
-samples. Measured on the exact SDFs of the 16 held-out "shapes", the floor the extraction and
-sampling put under Chamfer-L1 is 0.0050 at 40^3 and 0.0043 at 128^3 (F-score@1 %: 0.95 and
-0.97; IoU 1.0 for both); a trained field's quick and full figures differ more where its
-surface has detail finer than the coarse grid.
+a short training run (measured: `perceptzoo train deepsdf --steps 300` trained in 167 s and
+scored its 16 held-out shapes in 35 s of CPU time, 0.21 of it; peak memory 0.95 GB):
+marching cubes at 40^3, 30,000 surface points per mesh, 16,384 IoU points, DeepSDF codes of
+held-out shapes fitted for 40 steps of 800 samples; the metrics say `"full": false`.
+`full=True` (`FULL`) is the protocol of the benchmark figures: 128^3, 100,000 IoU points (as
+ONet), 400 fitting steps of 4,000 samples. Measured on the exact SDFs of the 16 held-out
+"shapes", the floor the extraction and sampling put under Chamfer-L1 is 0.0050 at 40^3 and
+0.0043 at 128^3 (F-score@1 %: 0.95 and 0.97; IoU 1.0 for both); a trained field's quick and
+full figures differ more where its surface has detail finer than the coarse grid.
 
 Memory is bounded by fixed chunks: every field is evaluated `CHUNK` points at a time, the
 marching-cubes grid is generated chunk by chunk and mesh queries (occupancy, SDF) work on
