@@ -2,6 +2,7 @@
 
     python benchmarks/rl_ppo.py cartpole [SEEDS]     # ours and SB3, 100k steps per seed
     python benchmarks/rl_ppo.py pendulum [SEEDS]     # ours and SB3, PENDULUM_STEPS per seed
+    python benchmarks/rl_ppo.py pendulum 0,1 sb3     # only SB3 (or: ours) for seeds 0 and 1
     python benchmarks/rl_ppo.py report               # result JSONs from the finished runs
 
 Ours trains through the one run path (`runner.train("ppo", ...)`, scored by `runner.evaluate`
@@ -135,9 +136,10 @@ def run_sb3(env_id: str, seed: int) -> dict:
     return record
 
 
-def train(env_id: str, seeds: list[int]) -> None:
+def train(env_id: str, seeds: list[int], which: str = "both") -> None:
+    fns = {"both": (run_ours, run_sb3), "ours": (run_ours,), "sb3": (run_sb3,)}[which]
     for seed in seeds:  # interleaved: both libraries see the same load
-        for fn in (run_ours, run_sb3):
+        for fn in fns:
             r = fn(env_id, seed)
             print(f"{env_id} {r['algo']} seed {seed}: eval {r['eval_mean_return']:.1f} "
                   f"cpu {r['cpu_s']:.0f}s wall {r['wall_s']:.0f}s", flush=True)
@@ -201,10 +203,11 @@ def report() -> None:
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "report"
     seeds = [int(s) for s in sys.argv[2].split(",")] if len(sys.argv) > 2 else SEEDS
+    which = sys.argv[3] if len(sys.argv) > 3 else "both"
     if what == "cartpole":
-        train("CartPole-v1", seeds)
+        train("CartPole-v1", seeds, which)
     elif what == "pendulum":
-        train("Pendulum-v1", seeds)
+        train("Pendulum-v1", seeds, which)
     elif what == "report":
         report()
     else:
