@@ -28,8 +28,8 @@ from perceptzoo.errors import UserError
 # Families register their models on import (each family's __init__ imports its modules);
 # core imports none of them.
 from perceptzoo import (  # noqa: E402,F401  isort: skip
-    autoencoders, autoregressive, diffusion, energy, flows, gans, implicit, rl, translation,
-    vae,
+    autoencoders, autoregressive, diffusion, energy, flows, gans, gans3d, implicit, rl,
+    translation, vae,
 )
 
 __version__ = "0.1.0"
