@@ -72,6 +72,8 @@ class TrainConfig:
     device: str = "auto"
     """auto (cuda if available) | cpu | cuda"""
     progress: bool = True
+    tensorboard: bool = True
+    """also log scalars to `<run>/tensorboard` when the `tensorboard` package is installed"""
     on_nan: str = "stop"
     """a non-finite loss or gradient: stop (the last checkpoint stays) | skip (drop the step and
     halve the learning rate)"""
@@ -314,6 +316,26 @@ class Trainer:
                         "learning rate (--lr) or clip gradients (--set train.grad_clip=1), or "
                         "skip such steps with --set train.on_nan=skip")
 
+    def _to_tensorboard(self, record: dict[str, Any]) -> None:
+        """Live TensorBoard scalars `<kind>/<name>` (only with the package and on rank 0)."""
+        if not self.cfg.tensorboard or self.rank != 0:
+            return
+        if not hasattr(self, "_tb"):
+            import importlib.util
+
+            self._tb = None
+            if importlib.util.find_spec("tensorboard") is not None:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self._tb = SummaryWriter(log_dir=str(self.run.path / "tensorboard"))
+        if self._tb is None:
+            return
+        for key, value in record.items():
+            if key not in ("step", "kind") and isinstance(value, (int, float)) \
+                    and math.isfinite(value):
+                self._tb.add_scalar(f"{record['kind']}/{key}", value, record["step"])
+        self._tb.flush()
+
     def _mean_over_ranks(self, value: torch.Tensor) -> float:
         if self.world_size > 1:
             import torch.distributed as dist
@@ -400,12 +422,16 @@ class Trainer:
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}", refresh=False)
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
-                self.run.append_metrics({"step": self.step, "kind": "train", "lr": lr, **metrics,
-                                         "time_s": round(self.train_seconds, 2)})
+                record = {"step": self.step, "kind": "train", "lr": lr, **metrics,
+                          "time_s": round(self.train_seconds, 2)}
+                self.run.append_metrics(record)
+                self._to_tensorboard(record)
             if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
                 last_eval = self.evaluate()
                 if last_eval:
-                    self.run.append_metrics({"step": self.step, "kind": "valid", **last_eval})
+                    record = {"step": self.step, "kind": "valid", **last_eval}
+                    self.run.append_metrics(record)
+                    self._to_tensorboard(record)
                     self.track_best(last_eval)
             if (self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps
                     or self.stopped_early()):
