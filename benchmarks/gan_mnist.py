@@ -39,7 +39,7 @@ MODELS = {  # model -> (model config, train config, minutes of training on this 
     "wgan_gp": ({"latent_dim": 100, "channels": 32, "n_critic": 5},
                 {"batch_size": 5 * 32, "lr": 1e-4}, 12.0),
     "stylegan": ({"latent_dim": 64, "w_dim": 64, "channels": 32},
-                 {"batch_size": 32, "lr": 2e-3}, 6.0),
+                 {"batch_size": 32, "lr": 2e-3}, 24.0),
     "progressive_gan": ({"latent_dim": 64, "channels": 32}, {"batch_size": 32, "lr": 1e-3}, 5.0),
 }
 
