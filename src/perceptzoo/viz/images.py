@@ -94,5 +94,17 @@ def save_samples(samples: torch.Tensor, path: str | Path, info) -> Path:
         return path
     if samples.dim() == 2:
         samples = samples.reshape(-1, *info.data_shape)
+    if samples.dim() == 5:  # volumes (N, C, D, H, W): the three axis projections side by side
+        samples = volume_projections(samples)
     save_grid(to_uint8(samples, info.num_levels, info.value_range), path)
     return path
+
+
+def volume_projections(volumes: torch.Tensor) -> torch.Tensor:
+    """(N, C, D, H, W) volumes -> (N, C, max(D, H), W + W + H + 3) images: the maximum along
+    each axis, side by side (one pixel apart), so a grid of shapes shows their silhouettes."""
+    views = [volumes.amax(dim=d) for d in (2, 3, 4)]  # (N, C, H, W), (N, C, D, W), (N, C, D, H)
+    height = max(v.shape[-2] for v in views)
+    padded = [torch.nn.functional.pad(v.float(), (0, 1, 0, height - v.shape[-2]))
+              for v in views]
+    return torch.cat(padded, dim=-1)
