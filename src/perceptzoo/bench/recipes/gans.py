@@ -60,8 +60,9 @@ RECIPES: list[Recipe] = [
         name="stylegan-digits", model="stylegan", dataset="digits",
         task="digits_sample_quality",
         model_config={"latent_dim": 64, "w_dim": 64, "channels": 32},
-        train={"steps": 300, "batch_size": 32, "lr": 2e-3, "eval_every": 300, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=2,
+        train={"steps": 900, "batch_size": 32, "lr": 2e-3, "eval_every": 900, **_CONSTANT},
+        evaluate={"num_samples": 1000}, suites=("full",), minutes=8,
+        notes="900 steps: what 8 min of one shared CPU thread gave (benchmarks/gan_mnist.py)",
     ),
     Recipe(
         name="progressive_gan-digits", model="progressive_gan", dataset="digits",
@@ -69,7 +70,9 @@ RECIPES: list[Recipe] = [
         model_config={"latent_dim": 64, "channels": 32, "stage_steps": 100},
         train={"steps": 500, "batch_size": 32, "lr": 1e-3, "eval_every": 500, **_CONSTANT},
         evaluate={"num_samples": 1000}, suites=("full",), minutes=2,
-        notes="stage_steps = steps / 5: 4x4 (digits s = 2: 2x2, 4x4, 8x8) then two fade-ins",
+        notes="stage_steps = steps / 5: 2x2, then 4x4 and 8x8 each faded in; the recorded "
+              "result is a 50-step run (1.7 min on a CPU at load 30), this recipe's 500 steps "
+              "were not run",
     ),
     # -- 2D toys -----------------------------------------------------------------------------
     Recipe(
