@@ -164,9 +164,13 @@ def report() -> None:
         metrics = {f"ours_{k}": v for k, v in _summary(ours).items()}
         if sb3:
             metrics.update({f"sb3_{k}": v for k, v in _summary(sb3).items()})
-            # time per env step, ours / SB3's (CPU time, one thread each, same process)
+            # on the seeds both finished: time per env step, ours / SB3's (CPU time, one
+            # thread each), and the return after the same env steps
+            both = {r["seed"] for r in sb3}
+            matched = _summary([r for r in ours if r["seed"] in both])
             metrics["time_per_env_step_ratio_ours_over_sb3"] = (
-                metrics["sb3_env_steps_per_cpu_s"] / metrics["ours_env_steps_per_cpu_s"])
+                metrics["sb3_env_steps_per_cpu_s"] / matched["env_steps_per_cpu_s"])
+            metrics["ours_eval_mean_return_on_sb3_seeds"] = matched["eval_mean_return"]
         if env_id == "CartPole-v1":
             for name, records in (("ours", ours), ("sb3", sb3)):
                 solved = [steps_to_solve(r["curve"]) for r in records]
