@@ -1,0 +1,26 @@
+"""Train the voxel 3D-GAN (voxels16) or PlatonicGAN (voxel_views16) for the gans3d study
+through the one run path, resumably; `benchmarks/gans3d_study.py` scores the runs.
+
+    python benchmarks/gans3d_train.py voxel_gan      # or platonic_gan
+"""
+
+import sys
+
+import torch
+from common import WORK, train_or_resume
+
+RUNS = {
+    "voxel_gan": ("voxels16", {"steps": 800, "batch_size": 32, "lr": 1e-3}),
+    "platonic_gan": ("voxel_views16", {"steps": 800, "batch_size": 32, "lr": 2e-4}),
+}
+MODEL = {"channels": 16, "latent_dim": 64}
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    name = sys.argv[1]
+    dataset, train = RUNS[name]
+    run, seconds = train_or_resume(
+        name, WORK / f"gans3d-{name}", dataset=dataset,
+        train={**train, "seed": 0, "progress": False, "num_samples": 0, "eval_every": 100000,
+               "checkpoint_every": 200}, model_config=MODEL)
+    print(f"{name}: {run} trained in {seconds:.0f} s")
