@@ -47,3 +47,12 @@ def test_bad_resolution_and_up_vector_are_refused():
         voxels.check_resolution(24)
     with pytest.raises(UserError, match="parallel"):
         voxels.view_rotation((1.0, 0.0, 0.0), up=(-3.0, 0.0, 0.0))
+
+
+def test_a_real_mesh_voxelises_to_a_solid_of_its_volume(shared_data):
+    from perceptzoo.data.shapes import load_mesh
+
+    grids = voxels.mesh_voxels(16, names=("spot",))
+    assert set(grids) == {"spot"}
+    volume = grids["spot"].sum().item() * (2 / 16) ** 3
+    assert abs(volume - load_mesh("spot").volume) / load_mesh("spot").volume < 0.25

@@ -164,14 +164,15 @@ def load(name: str, split: str = "train") -> ArrayDataset:
     return ArrayDataset(views(split, n)[0], None, INFOS[name], split)
 
 
-def mesh_voxels(n: int, data_dir: str | Path | None = None) -> dict[str, torch.Tensor]:
+def mesh_voxels(n: int, data_dir: str | Path | None = None,
+                names: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
     """{mesh name: (n, n, n) uint8} for the watertight real meshes found on disk (normalised
-    to a half-extent of 0.8 by `shapes.load_mesh`)."""
+    to a half-extent of 0.8 by `shapes.load_mesh`), all of the collection's or `names`."""
     from perceptzoo.data.shapes import COLLECTION_MESHES, inside, list_meshes, load_mesh
 
     check_resolution(n)
     out = {}
-    for name in COLLECTION_MESHES:
+    for name in names or COLLECTION_MESHES:
         if name in list_meshes(data_dir):
             mesh = load_mesh(name, data_dir)
             occ = inside(mesh, grid_points(n).reshape(-1, 3))

@@ -5,7 +5,8 @@ generated and held-out volumes in its 64-d feature space (computed with the proj
 
 It is trained by `benchmarks/gans3d_study.py` on voxels16 (train split, random flips and axis
 permutations as augmentation; a primitive's kind does not change under them) and its weights
-ship as `gans3d/weights/voxel_classifier16.safetensors` (about 300 KB).
+ship as `gans3d/weights/voxel_classifier16.safetensors` (about 650 KB; test accuracy 0.95
+on the 64 test shapes).
 """
 
 from __future__ import annotations
