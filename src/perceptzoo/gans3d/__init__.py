@@ -6,4 +6,4 @@ from perceptzoo.data import voxels as _voxels
 
 _voxels.install()
 
-from perceptzoo.gans3d import platonic_gan, voxel_gan  # noqa: E402,F401
+from perceptzoo.gans3d import graf, platonic_gan, voxel_gan  # noqa: E402,F401
