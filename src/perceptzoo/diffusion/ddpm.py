@@ -50,6 +50,7 @@ from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.samplers import (
     DDIMSampler,
+    DPMSolverPP2M,
     EpsFn,
     ReverseSampler,
     initial_noise,
@@ -143,9 +144,9 @@ class DDPMConfig:
     variance: str = "beta"
     """reverse-process variance sigma_t^2: beta | beta_tilde"""
     sampler: str = "ancestral"
-    """default sampler of `sample`: ancestral | ddim"""
+    """default sampler of `sample`: ancestral | ddim | dpm_solver (DPM-Solver++(2M))"""
     sample_steps: int | None = None
-    """steps of the default sampler (None: T for ancestral, 50 for DDIM)"""
+    """steps of the default sampler (None: T for ancestral, 50 for DDIM, 20 for DPM-Solver)"""
     ddim_eta: float = 0.0
     clip_x0: bool = True
     """clip the predicted x_0 to [-1, 1] while sampling (as Ho et al.'s code does)"""
@@ -174,7 +175,9 @@ def sampler_from_config(cfg, clip_x0: bool | None = None) -> ReverseSampler:
         return AncestralSampler(cfg.variance, cfg.sample_steps, clip)
     if cfg.sampler == "ddim":
         return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, clip)
-    raise UserError(f"unknown sampler {cfg.sampler!r}; use ancestral or ddim")
+    if cfg.sampler == "dpm_solver":
+        return DPMSolverPP2M(cfg.sample_steps or 20, "trailing", clip)
+    raise UserError(f"unknown sampler {cfg.sampler!r}; use ancestral, ddim or dpm_solver")
 
 
 def check_image_data(model_name: str, cfg, info) -> None:

@@ -1,4 +1,5 @@
-"""Reverse-process samplers as swappable objects: DDIM (deterministic and stochastic).
+"""Reverse-process samplers as swappable objects: DDIM (deterministic and stochastic) and
+DPM-Solver++(2M).
 
 A sampler takes the denoiser as a callable `eps_fn(x_t, t) -> eps` (t: (B,) long steps of the
 schedule) and the `NoiseSchedule`; it knows nothing about how the network was trained, so one
@@ -15,6 +16,20 @@ sqrt(1 - abar_t) eps) / sqrt(abar_t),
 eta = 0 a deterministic map from x_T to x_0 (the probability-flow ODE discretised), eta = 1 the
 DDPM ancestral sampler on the subsequence. With eta = 0 the map is run backwards to encode
 x_0 into x_T (`DDIMSampler.invert`, sec. 4.3 and appendix of Song et al.).
+
+DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion
+Probabilistic Models", arXiv 2211.01095, Algorithm 2) solves the same probability-flow ODE in
+the data-prediction form, exactly in its linear part, with alpha_t = sqrt(abar_t),
+sigma_t = sqrt(1 - abar_t), lambda_t = log(alpha_t / sigma_t), h_i = lambda_i - lambda_{i-1}:
+
+    x_i = (sigma_i / sigma_{i-1}) x_{i-1} - alpha_i (exp(-h_i) - 1) D_i,
+    D_i = (1 + 1/(2 r_i)) x0_{i-1} - 1/(2 r_i) x0_{i-2},   r_i = h_{i-1} / h_i,
+
+(D_1 = x0_0: the first step is first order and equals DDIM's), a second-order multistep method
+costing one denoiser call per step. The last step, to t = 0 (sigma = 0, h infinite), is taken
+first order (x_0 = x0_hat), as the reference implementation's `lower_order_final` does.
+Timestep spacings (`spacing_steps`): trailing (T, T - T/S, ..., T/S, as DDIM here), leading
+(1, 1 + T//S, ...: the top step is below T), linear (round(linspace(1, T, S))).
 
     >>> from perceptzoo.diffusion.schedules import NoiseSchedule
     >>> s = NoiseSchedule(100)
@@ -48,6 +63,28 @@ def timesteps(num_steps: int, total: int) -> list[int]:
         raise UserError(f"number of sampling steps must be in 1..{total}, got {num_steps}")
     taus = torch.linspace(0, total, num_steps + 1).round().long().tolist()
     return sorted(set(taus))
+
+
+SPACINGS = ("trailing", "leading", "linear")
+
+
+def spacing_steps(num_steps: int, total: int, spacing: str = "trailing") -> list[int]:
+    """The S = num_steps steps a sampler evaluates the denoiser at, descending, then 0.
+
+    trailing: T, T - T/S, ..., T/S (rounded); leading: 1 + k (T // S) for k = S-1..0 (the
+    DDIM/diffusers "leading" convention with offset 1); linear: round(linspace(T, 1, S))."""
+    if not 1 <= num_steps <= total:
+        raise UserError(f"number of sampling steps must be in 1..{total}, got {num_steps}")
+    if spacing == "trailing":
+        steps = torch.linspace(total, 0, num_steps + 1)[:-1]
+    elif spacing == "leading":
+        steps = torch.arange(num_steps - 1, -1, -1) * (total // num_steps) + 1
+    elif spacing == "linear":
+        steps = torch.linspace(total, 1, num_steps)
+    else:
+        raise UserError(f"unknown timestep spacing {spacing!r}; use one of {', '.join(SPACINGS)}")
+    out = sorted(set(steps.double().round().long().tolist()), reverse=True)
+    return [t for t in out if t > 0] + [0]
 
 
 def randn(shape, generator: torch.Generator | None, device=None, dtype=None) -> torch.Tensor:
@@ -114,3 +151,61 @@ class DDIMSampler:
             x0_hat = (x - (1 - abar_prev).sqrt() * eps) / abar_prev.sqrt()
             x = abar.sqrt() * x0_hat + (1 - abar).sqrt() * eps
         return x.to(x0.dtype)
+
+
+class DPMSolverPP2M:
+    """DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2) on `num_steps` denoiser calls.
+
+    `spacing`: trailing | leading | linear (see `spacing_steps`); `steps` an explicit list of
+    steps (descending, ending in 0) that overrides both; `clip_x0` clips each x0_hat to
+    [-1, 1] (the data prediction is what the method extrapolates, so the clip is natural)."""
+
+    def __init__(self, num_steps: int = 20, spacing: str = "trailing", clip_x0: bool = False,
+                 steps: list[int] | None = None):
+        if spacing not in SPACINGS:
+            raise UserError(f"unknown timestep spacing {spacing!r}; use one of "
+                            f"{', '.join(SPACINGS)}")
+        if steps is not None and (list(steps) != sorted(set(steps), reverse=True)
+                                  or steps[-1] != 0 or len(steps) < 2):
+            raise UserError("explicit steps must be strictly descending and end with 0, "
+                            f"got {steps}")
+        self.num_steps, self.spacing, self.clip_x0 = num_steps, spacing, clip_x0
+        self.steps = None if steps is None else [int(t) for t in steps]
+
+    def grid(self, schedule: NoiseSchedule) -> list[int]:
+        if self.steps is not None:
+            if self.steps[0] > schedule.num_steps:
+                raise UserError(f"step {self.steps[0]} exceeds the schedule's T = "
+                                f"{schedule.num_steps}")
+            return self.steps
+        return spacing_steps(min(self.num_steps, schedule.num_steps), schedule.num_steps,
+                             self.spacing)
+
+    @torch.no_grad()
+    def sample(self, eps_fn: EpsFn, schedule: NoiseSchedule, shape, *, generator=None,
+               device=None, dtype=None, x_T=None) -> torch.Tensor:
+        x = initial_noise(shape, generator, device, dtype) if x_T is None else x_T
+        out_dtype = x.dtype
+        grid = self.grid(schedule)
+        abar = schedule.alpha_bar
+        x = x.double()
+        prev_x0, prev_h = None, None
+        for t, t_next in zip(grid[:-1], grid[1:]):
+            a_s, s_s = abar[t].sqrt(), (1 - abar[t]).sqrt()
+            eps = eps_fn(x.to(out_dtype), _steps(t, x)).double()
+            x0 = (x - s_s * eps) / a_s  # data prediction x0_hat(x_t, t)
+            if self.clip_x0:
+                x0 = x0.clamp(-1, 1)
+            if t_next == 0:  # sigma = 0: lambda infinite, the step lands on x0_hat (1st order)
+                x = x0
+                break
+            a_t, s_t = abar[t_next].sqrt(), (1 - abar[t_next]).sqrt()
+            h = (a_t / s_t).log() - (a_s / s_s).log()
+            if prev_x0 is None:
+                d = x0
+            else:
+                r = prev_h / h
+                d = (1 + 1 / (2 * r)) * x0 - 1 / (2 * r) * prev_x0
+            x = (s_t / s_s) * x - a_t * torch.expm1(-h) * d
+            prev_x0, prev_h = x0, h
+        return x.to(out_dtype)
