@@ -12,10 +12,11 @@ Figures, per model, from 128 generated volumes (binarised at 0.5):
     python benchmarks/gans3d_study.py
 """
 
+import json
 import time
 
 import torch
-from common import REPO, WORK, logged_train_seconds, write_result
+from common import REPO, RESULTS, WORK, logged_train_seconds, write_result
 
 from perceptzoo.core import runner
 from perceptzoo.data import voxels
@@ -46,19 +47,23 @@ def main() -> None:
     clf_time = time.time() - t0
     print(f"classifier test accuracy {acc:.3f}; FD floor {floor:.3f}; held-out IoU {floor_iou:.3f}")
 
-    for name, dataset, task in [("voxel_gan", "voxels16", "gans3d_voxels"),
-                                ("platonic_gan", "voxel_views16", "gans3d_views")]:
-        run = WORK / f"gans3d-{name}"
+    for name, dataset, task, variant in [
+            ("voxel_gan", "voxels16", "gans3d_voxels", None),
+            ("platonic_gan", "voxel_views16", "gans3d_views", None),
+            ("platonic_gan", "voxel_views16", "gans3d_views", "sparse")]:
+        run = WORK / (f"gans3d-{name}" + (f"-{variant}" if variant else ""))
+        if variant is None and (RESULTS / f"{name}-{dataset}.json").exists():
+            continue  # scored already
         if not (run / "bench-done").exists():
             print(f"{name}: no finished run at {run}; skipped")
             continue
         start = time.time()
         model = runner.load(run)
         metrics = {**score(model, NUM, clf), "voxel_classifier_test_accuracy": round(acc, 3)}
-        turntable(generated_volumes(model, 6, seed=1), FIGURES / f"{name}_turntable.gif")
+        turntable(generated_volumes(model, 6, seed=1), FIGURES / f"{run.name[7:]}_turntable.gif")
         turntable(held[:6], FIGURES / "real_turntable.gif")
-        cfg = runner.read_config(run)
-        write_result(name, dataset, None, config={"run": cfg["train"],
+        cfg = json.loads((run / "config.json").read_text())
+        write_result(name, dataset, variant, config={"run": cfg["train"],
                                                   "model": cfg["model_config"]},
                      metrics=metrics,
                      published={"source": "Wu et al. 2016 and Henzler et al. 2019 report "
@@ -66,7 +71,7 @@ def main() -> None:
                                           "accuracy of features, qualitative renders); no "
                                           "comparable published figure for 16^3 primitives"},
                      wall_time_s=logged_train_seconds(run) + (time.time() - start) + clf_time,
-                     task=task, notes="CPU, 1 thread, 800 steps at batch 32 (about 8-10 min); "
+                     task=task, notes=f"CPU, 1 thread, {cfg['train']['steps']} steps at batch 32; "
                                       "FD from 128 vs 128 volumes in 64-d features (small: "
                                       "compare with the floor at the same size only)")
         print(name, metrics)

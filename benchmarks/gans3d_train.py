@@ -12,15 +12,18 @@ from common import WORK, train_or_resume
 RUNS = {
     "voxel_gan": ("voxels16", {"steps": 800, "batch_size": 32, "lr": 1e-3}),
     "platonic_gan": ("voxel_views16", {"steps": 800, "batch_size": 32, "lr": 2e-4}),
+    # the first run's volumes came out empty (D won from the start); the second starts sparse
+    "platonic_gan-sparse": ("voxel_views16", {"steps": 600, "batch_size": 32, "lr": 2e-4}),
 }
 MODEL = {"channels": 16, "latent_dim": 64}
+EXTRA = {"platonic_gan-sparse": {"init_occupancy": 0.05, "d_lr_scale": 0.5}}
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
     name = sys.argv[1]
     dataset, train = RUNS[name]
     run, seconds = train_or_resume(
-        name, WORK / f"gans3d-{name}", dataset=dataset,
+        name.split("-")[0], WORK / f"gans3d-{name}", dataset=dataset,
         train={**train, "seed": 0, "progress": False, "num_samples": 0, "eval_every": 100000,
-               "checkpoint_every": 200}, model_config=MODEL)
+               "checkpoint_every": 200}, model_config={**MODEL, **EXTRA.get(name, {})})
     print(f"{name}: {run} trained in {seconds:.0f} s")

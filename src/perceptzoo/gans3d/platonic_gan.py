@@ -22,6 +22,7 @@ Because D only ever sees images from every direction, the volume must explain th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,10 @@ class PlatonicGAN(nn.Module):
         self.generator = voxel_generator(cfg.latent_dim, cfg.channels, n)
         self.discriminator = conv_discriminator(2, n, cfg.channels)
         init_weights(self)
+        # start from a sparse volume: with occupancies near 0.5 every ray of N voxels would
+        # render opaque (1 - 0.5^N), a blank white image D rejects at once
+        last = [m for m in self.generator.modules() if isinstance(m, nn.ConvTranspose3d)][-1]
+        nn.init.constant_(last.bias, math.log(cfg.init_occupancy / (1 - cfg.init_occupancy)))
 
     def latent(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
         device = generator.device if generator is not None else next(self.parameters()).device
@@ -121,6 +126,9 @@ class PlatonicGANConfig:
     projection: str = "absorption"
     """image formation: absorption (1 - prod(1 - v)) or visual_hull (1 - exp(-sum v))"""
     d_lr_scale: float = 1.0
+    init_occupancy: float = 0.5
+    """occupancy the generator starts near (its output bias); small keeps first renders
+    from saturating"""
 
     @classmethod
     def tiny(cls) -> PlatonicGANConfig:
