@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="samples (agents: episodes; fields: shapes)")
     s.add_argument("--out", help="file to write (default: samples in the run folder)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--inpaint", action="store_true",
+                   help="fill a hidden region of held-out test images (inpainting models)")
 
     e = sub.add_parser("eval", help="print a run's metrics on a split as one JSON object")
     e.add_argument("run", help="run folder")
@@ -183,7 +185,8 @@ def _train(args) -> int:
 def _sample(args) -> int:
     from perceptzoo.core import runner
 
-    print(runner.sample(args.run, num_samples=args.num_samples, out=args.out, seed=args.seed))
+    print(runner.sample(args.run, num_samples=args.num_samples, out=args.out, seed=args.seed,
+                        inpaint=args.inpaint))
     return 0
 
 

@@ -203,3 +203,16 @@ def test_progress_without_a_terminal_is_a_few_lines(tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert len(done.stderr) < 2_000, len(done.stderr)  # a bar per step would be ~40 kB
+
+
+def test_sample_inpaint_fills_held_out_images_and_refuses_other_models(tmp_path, capsys):
+    from PIL import Image
+
+    run = runner.train("inpainting_ae", out=tmp_path / "ae", model_overrides={},
+                       train_config={**FAST, "steps": 4})
+    assert main(["sample", str(run), "-n", "5", "--inpaint"]) == 0
+    grid = Image.open(run / "inpainting.png")
+    assert grid.size == ((5 * 9 + 1) * 4, (3 * 9 + 1) * 4)  # five columns, three rows
+    made = _train(tmp_path / "made")
+    assert main(["sample", str(made), "--inpaint"]) == 2
+    assert "cannot inpaint" in capsys.readouterr().err

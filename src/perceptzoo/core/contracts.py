@@ -13,6 +13,7 @@ Trainer models (runner "trainer"; GANs and other multi-update models too)
     check_data(info) -> None                       optional: refuse data it cannot model
     initialize(batch) -> None                      optional: data-dependent init (ActNorm)
     extra_metrics(x) -> dict[str, float]           optional: figures `eval` adds
+    inpaint(x, mask) -> Tensor, block_mask(num, generator=None)   optional: `sample --inpaint`
     loss_is_nll: bool                              optional: loss == mean -log_prob in eval
 
 Density models and samplers (any runner)
@@ -124,6 +125,8 @@ HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "check_data": (("info",), ()),
     "initialize": (("batch",), ()),
     "extra_metrics": (("x",), ()),
+    "inpaint": (("x", "mask"), ()),
+    "block_mask": (("num",), ()),
     "log_prob": (("x",), ("cond",)),
     "sample": (("num_samples",), ("cond", "generator")),
     "data_source": (("dataset", "split", "data_dir", "seed", "batch_size"), ()),

@@ -317,14 +317,40 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
 
 
 def sample(run_dir: str | Path, *, num_samples: int = 64, out: str | Path | None = None,
-           seed: int = 0) -> str:
+           seed: int = 0, inpaint: bool = False) -> str:
     """Write samples of a run (an image grid, a WAV, meshes, rollouts) into the run folder
-    (or `out`); returns a line saying what was written."""
+    (or `out`); returns a line saying what was written. `inpaint`: fill a hidden region of
+    held-out test images instead (models with `inpaint(x, mask)`), as a grid of rows
+    masked input / filled in / original."""
     run = RunDir(run_dir)
     config = read_config(run)
     spec = registry.get_spec(config["model"])
     model = load(run)
+    if inpaint:
+        return _write_inpainting(spec, model, run, config, num_samples=num_samples, out=out,
+                                 seed=seed)
     return _write_samples(spec, model, run, config, num_samples=num_samples, out=out, seed=seed)
+
+
+def _write_inpainting(spec, model, run: RunDir, config: dict, *, num_samples: int,
+                      out: str | Path | None, seed: int) -> str:
+    from perceptzoo import data
+    from perceptzoo.viz.images import save_grid, to_uint8
+
+    if not hasattr(model, "inpaint"):
+        raise UserError(f"model {spec.name} cannot inpaint; train an inpainting model, e.g. "
+                        "`perceptzoo train inpainting_ae --dataset mnist`")
+    test = data.load(config["dataset"], "test", config.get("data_dir"))
+    n = min(num_samples, len(test))
+    x = test.x[:n].float()
+    g = torch.Generator().manual_seed(seed)
+    mask = model.block_mask(n, generator=g).cpu()
+    with torch.no_grad():
+        filled = model.inpaint(x, mask).cpu()
+    rows = torch.cat([x.masked_fill(mask, 0.0), filled, x])  # three rows of n
+    out = Path(out) if out else run.path / "inpainting.png"
+    save_grid(to_uint8(rows, test.info.num_levels, test.info.value_range), out, nrow=n)
+    return f"wrote {n} inpainted test images to {out} (rows: masked, filled in, original)"
 
 
 def _write_samples(spec, model, run: RunDir, config: dict, *, num_samples: int,
