@@ -14,6 +14,7 @@ RUNS = {
     "platonic_gan": ("voxel_views16", {"steps": 800, "batch_size": 32, "lr": 2e-4}),
     # the first run's volumes came out empty (D won from the start); the second starts sparse
     "platonic_gan-sparse": ("voxel_views16", {"steps": 600, "batch_size": 32, "lr": 2e-4}),
+    "graf": ("voxel_views16", {"steps": 300, "batch_size": 8, "lr": 5e-4}),
 }
 MODEL = {"channels": 16, "latent_dim": 64}
 EXTRA = {"platonic_gan-sparse": {"init_occupancy": 0.05, "d_lr_scale": 0.5}}
@@ -25,5 +26,6 @@ if __name__ == "__main__":
     run, seconds = train_or_resume(
         name.split("-")[0], WORK / f"gans3d-{name}", dataset=dataset,
         train={**train, "seed": 0, "progress": False, "num_samples": 0, "eval_every": 100000,
-               "checkpoint_every": 200}, model_config={**MODEL, **EXTRA.get(name, {})})
+               "checkpoint_every": 200},
+        model_config={"channels": 16} if name == "graf" else {**MODEL, **EXTRA.get(name, {})})
     print(f"{name}: {run} trained in {seconds:.0f} s")
