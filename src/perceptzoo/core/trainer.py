@@ -77,6 +77,13 @@ class TrainConfig:
     on_nan: str = "stop"
     """a non-finite loss or gradient: stop (the last checkpoint stays) | skip (drop the step and
     halve the learning rate)"""
+    precision: str = "fp32"
+    """fp32 | bf16 (autocast of the loss forward, CPU or GPU) | fp16 (autocast with a gradient
+    scaler, GPU only); weights and optimizer state stay float32"""
+    compile: bool = False
+    """torch.compile the loss forward (falls back to eager, with a message, if it fails)"""
+    channels_last: bool = False
+    """keep the model's 4-D weights and the image batches in channels-last memory format"""
 
     def __post_init__(self) -> None:
         """Every option checked where it enters, with the option, the value and what is allowed."""
@@ -106,6 +113,11 @@ class TrainConfig:
             raise bad("schedule", "use constant, cosine, linear or step")
         if self.on_nan not in ("stop", "skip"):
             raise bad("on_nan", "use stop or skip")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise bad("precision", "use fp32, bf16 or fp16 (fp16 on a GPU only)")
+        for name in ("compile", "channels_last"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "use true or false")
         if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")
                 or self.device == "mps"):
             raise bad("device", "use auto, cpu or cuda (cuda:N for one GPU)")
@@ -165,6 +177,37 @@ class _LossForward(nn.Module):
         return self.model.loss(batch)
 
 
+class _Compiled(nn.Module):
+    """`torch.compile` of the loss forward; if compiling fails (no compiler, an unsupported op)
+    the first call says so once and the run continues eagerly."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+        self.compiled = None
+        self.failed: str | None = None
+        try:
+            self.compiled = torch.compile(module)
+        except Exception as exc:  # noqa: BLE001 - any failure means: run eagerly
+            self._fall_back(exc)
+
+    def _fall_back(self, exc: BaseException) -> None:
+        import warnings
+
+        self.failed = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        warnings.warn(f"train.compile=true: torch.compile is unavailable here ({self.failed}); "
+                      "training continues without compilation", stacklevel=2)
+        self.compiled = None
+
+    def forward(self, batch):
+        if self.compiled is not None:
+            try:
+                return self.compiled(batch)
+            except Exception as exc:  # noqa: BLE001
+                self._fall_back(exc)
+        return self.module(batch)
+
+
 class Trainer:
     """Fit `model` on `train_set`, writing everything to `run`. `fit()` runs to the end."""
 
@@ -184,6 +227,12 @@ class Trainer:
         if self.device.type == "cuda" and self.world_size > 1:
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         self.model.to(self.device)
+        if cfg.precision == "fp16" and self.device.type != "cuda":
+            raise UserError("train.precision=fp16 needs a GPU (its gradient scaler is CUDA's); "
+                            "use bf16 on CPU")
+        if cfg.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.scaler = (torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None)
         self.loss_module: nn.Module = _LossForward(model)
         if self.world_size > 1:
             if cfg.batch_size % self.world_size:
@@ -194,6 +243,8 @@ class Trainer:
             self.loss_module = DistributedDataParallel(
                 self.loss_module, device_ids=[self.device] if self.device.type == "cuda" else None
             )
+        if cfg.compile:
+            self.loss_module = _Compiled(self.loss_module)
         self.steps_per_epoch = max(1, len(train_set) // cfg.batch_size)
         self.total_steps = cfg.epochs * self.steps_per_epoch if cfg.epochs else cfg.steps
         if hasattr(model, "configure_optimizers"):
@@ -228,7 +279,10 @@ class Trainer:
         if shard:  # this process's share of the global batch
             index = index[self.rank :: self.world_size]
         x, y = self.train_set[index]
-        return x.to(self.device), None if y is None else y.to(self.device)
+        x = x.to(self.device)
+        if self.cfg.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, None if y is None else y.to(self.device)
 
     # -- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -278,23 +332,46 @@ class Trainer:
             if bad:  # the model stepped already: nothing to skip, so stop
                 raise self._diverged("train_step metrics", bad)
             return metrics
-        out = self.loss_module(batch)
-        loss = out.loss.detach()
+        with self.autocast():
+            out = self.loss_module(batch)
+        loss = out.loss.detach().float()
         if not torch.isfinite(loss):
             return self._non_finite("loss", {"loss": loss.item(), **out.metrics})
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        out.loss.backward()
+        if self.scaler is not None:  # fp16: scaled loss, gradients unscaled before the clip
+            self.scaler.scale(out.loss).backward()
+            for opt in self.optimizers:
+                self.scaler.unscale_(opt)
+        else:
+            out.loss.backward()
         metrics = {"loss": self._mean_over_ranks(loss), **out.metrics}
         clip = self.cfg.grad_clip if self.cfg.grad_clip is not None else math.inf
         norm = nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        if self.scaler is not None and not torch.isfinite(norm):
+            for opt in self.optimizers:  # fp16 overflow: the scaler skips the step, lowers scale
+                self.scaler.step(opt)
+            self.scaler.update()
+            return None
         if not torch.isfinite(norm):
             return self._non_finite("gradient", {**metrics, "grad_norm": float(norm)})
         if self.cfg.grad_clip is not None:
             metrics["grad_norm"] = float(norm)
         for opt in self.optimizers:
-            opt.step()
+            if self.scaler is not None:
+                self.scaler.step(opt)
+            else:
+                opt.step()
+        if self.scaler is not None:
+            self.scaler.update()
         return metrics
+
+    def autocast(self):
+        """The precision context of the loss forward (`train.precision`)."""
+        if self.cfg.precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.cfg.precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
 
     def _non_finite(self, what: str, terms: dict[str, float]) -> None:
         if self.cfg.on_nan != "skip":
