@@ -100,3 +100,12 @@ def test_spacings_and_validation():
     x = DPMSolverPP2M(10, clip_x0=True).sample(lambda x, t: 3 * torch.sin(5 * x), s, (64, 2),
                                                generator=torch.Generator().manual_seed(0))
     assert x.abs().max() <= 1 + 1e-6
+
+
+def test_ddpm_config_names_it():
+    from perceptzoo.diffusion.ddpm import DDPMConfig, sampler_from_config
+
+    sampler = sampler_from_config(DDPMConfig(sampler="dpm_solver", sample_steps=15))
+    assert isinstance(sampler, DPMSolverPP2M) and sampler.num_steps == 15 and sampler.clip_x0
+    with pytest.raises(UserError, match="dpm_solver"):
+        sampler_from_config(DDPMConfig(sampler="heun"))
