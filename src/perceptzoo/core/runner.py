@@ -100,6 +100,8 @@ def model_config_for(spec: registry.ModelSpec, dataset: str, data_dir: Any,
                                 f"its options with --set key=value ({', '.join(sorted(fields))})")
             if key in fields and (key in explicit or key in ("seed", "device")):
                 values.setdefault(key, getattr(train_cfg, key))
+        if "steps" in explicit and "total_steps" in fields:  # --steps: environment steps
+            values.setdefault("total_steps", train_cfg.steps)
     return registry.make_config(spec.name, None, **values)
 
 
@@ -126,6 +128,8 @@ def train(name: str, *, dataset: str | None = None, out: str | Path | None = Non
     run = RunDir(out)
     if (out / CONFIG).exists():
         raise UserError(f"{out} already holds a run; pass --out NEW_DIR, or --resume {out}")
+    if spec.runner == "agent" and hasattr(model_cfg, "total_steps"):  # one number of steps
+        cfg = dataclasses.replace(cfg, steps=model_cfg.total_steps)
     config = run_config(spec, dataset, data_dir, model_cfg, cfg)
     if spec.runner == "agent":
         return _learn(run, spec, model_cfg, cfg, config)
@@ -252,8 +256,10 @@ def warn_if_large(name: str, dataset: str, model: Any) -> None:
 def _learn(run: RunDir, spec, model_cfg, cfg: TrainConfig, config: dict) -> Path:
     """An agent's run: `learn` for `steps` environment steps, then its tensors and curve."""
     agent = spec.model_class(model_cfg)
-    steps = cfg.steps if "steps" in dict(spec.train_defaults) or cfg.steps != TrainConfig.steps \
-        else 0
+    # agents with a total_steps option learn for it (--steps set it); others (planners) for
+    # --steps if given, else their own default (0)
+    steps = 0 if hasattr(model_cfg, "total_steps") else (
+        cfg.steps if cfg.steps != TrainConfig.steps else 0)
     run.write_config(config)
     start = time.time()
     agent.learn(None, steps)

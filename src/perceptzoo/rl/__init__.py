@@ -11,7 +11,7 @@
 
 Agents run through the one run path (`perceptzoo.core.runner`, runner "agent"): a dataset is
 a Gymnasium environment id (`perceptzoo list` shows them); `--steps` counts environment steps
-and defaults to the agent's own `total_steps` (each spec's `train_defaults`); `--seed`,
+and sets the agent's `total_steps` (its default when not given); `--seed`,
 `--device`, and where the agent has them `--lr` and `--batch-size` reach its config. What every
 agent shares (evaluation, rollout pictures, the training curve, `save`) is `common/agent.py`.
 """

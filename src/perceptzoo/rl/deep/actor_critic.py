@@ -70,8 +70,7 @@ class ActorCriticConfig:
 
 
 @register("actor_critic", ActorCriticConfig, default_dataset="CartPole-v1",
-          family="rl", runner="agent",
-          train_defaults={"steps": ActorCriticConfig.total_steps})
+          family="rl", runner="agent")
 class ActorCritic(Agent):
     name = "actor_critic"
 

@@ -90,8 +90,7 @@ class DQNConfig:
     """auto (a GPU if one is visible) | cpu | cuda"""
 
 
-@register("dqn", DQNConfig, default_dataset="CartPole-v1", family="rl", runner="agent",
-          train_defaults={"steps": DQNConfig.total_steps})
+@register("dqn", DQNConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
 class DQN(Agent):
     name = "dqn"
 

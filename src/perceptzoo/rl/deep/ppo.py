@@ -137,8 +137,7 @@ class PPOConfig:
     """auto (a GPU if one is visible) | cpu | cuda"""
 
 
-@register("ppo", PPOConfig, default_dataset="CartPole-v1", family="rl", runner="agent",
-          train_defaults={"steps": PPOConfig.total_steps})
+@register("ppo", PPOConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
 class PPO(Agent):
     name = "ppo"
 

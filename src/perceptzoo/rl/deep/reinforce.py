@@ -70,8 +70,7 @@ class ReinforceConfig:
     """auto (a GPU if one is visible) | cpu | cuda"""
 
 
-@register("reinforce", ReinforceConfig, default_dataset="CartPole-v1", family="rl", runner="agent",
-          train_defaults={"steps": ReinforceConfig.total_steps})
+@register("reinforce", ReinforceConfig, default_dataset="CartPole-v1", family="rl", runner="agent")
 class Reinforce(Agent):
     name = "reinforce"
 

@@ -314,8 +314,7 @@ class DeepMimicConfig(ActorCriticConfig):
     total_steps: int = 400_000
 
 
-@register("deepmimic", DeepMimicConfig, default_dataset=DEFAULT_ENV, family="rl", runner="agent",
-          train_defaults={"steps": DeepMimicConfig.total_steps})
+@register("deepmimic", DeepMimicConfig, default_dataset=DEFAULT_ENV, family="rl", runner="agent")
 class DeepMimic(ActorCritic):
     """Actor-critic on the imitation environment, with its batched vector version.
 

@@ -139,8 +139,7 @@ class QTableAgent(Agent):
 
 
 @register("mc_control", MCControlConfig, default_dataset="FrozenLake-v1",
-          family="rl", runner="agent",
-          train_defaults={"steps": MCControlConfig.total_steps})
+          family="rl", runner="agent")
 class MonteCarloControl(QTableAgent):
     name = "mc_control"
 

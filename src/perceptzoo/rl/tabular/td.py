@@ -123,8 +123,7 @@ class _TDControl(QTableAgent):
 
 
 
-@register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1", family="rl", runner="agent",
-          train_defaults={"steps": TDControlConfig.total_steps})
+@register("sarsa", TDControlConfig, default_dataset="CliffWalking-v1", family="rl", runner="agent")
 class SARSA(_TDControl):
     name = "sarsa"
 
@@ -133,8 +132,7 @@ class SARSA(_TDControl):
 
 
 @register("q_learning", TDControlConfig, default_dataset="CliffWalking-v1",
-          family="rl", runner="agent",
-          train_defaults={"steps": TDControlConfig.total_steps})
+          family="rl", runner="agent")
 class QLearning(_TDControl):
     name = "q_learning"
 
