@@ -241,11 +241,13 @@ PHASE_WEIGHTS = {"step": 4, "ckpt": 2, "ckpt-half": 2, "eval": 1, "weights": 1,
 
 def random_kill(rng: random.Random, runner_kind: str, counts: dict[str, int]
                 ) -> tuple[str, int, float]:
-    """A kill moment: a phase of this runner, its n-th entry (n below the count seen in the
-    reference run), and a random delay into it."""
+    """A kill moment: a phase of this runner, its n-th entry (n at most half the count seen
+    in the reference run), and a random delay into it."""
     phases = [p for p in counts if p in PHASE_WEIGHTS and counts[p] > 0]
     phase = rng.choices(phases, weights=[PHASE_WEIGHTS[p] for p in phases])[0]
-    n = rng.randint(1, counts[phase])
+    # the first half of the phase's entries in a whole run: a resumed run (which has fewer
+    # left) is then still killed most times, so a run takes several kills before it completes
+    n = rng.randint(1, max(1, counts[phase] // 2))
     if phase in ("ckpt", "weights", "ckpt-half"):
         delay = rng.uniform(0, 2.5 * WRITE_PAUSE)
     elif phase == "step":
