@@ -50,9 +50,11 @@ def main() -> None:
     for name, dataset, task, variant in [
             ("voxel_gan", "voxels16", "gans3d_voxels", None),
             ("platonic_gan", "voxel_views16", "gans3d_views", None),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "sparse")]:
+            ("platonic_gan", "voxel_views16", "gans3d_views", "sparse"),
+            ("platonic_gan", "voxel_views16", "gans3d_views", "hull")]:
         run = WORK / (f"gans3d-{name}" + (f"-{variant}" if variant else ""))
-        if variant is None and (RESULTS / f"{name}-{dataset}.json").exists():
+        if (RESULTS / (f"{name}-{dataset}" + (f"-{variant}" if variant else "")
+                       + ".json")).exists():
             continue  # scored already
         if not (run / "bench-done").exists():
             print(f"{name}: no finished run at {run}; skipped")
