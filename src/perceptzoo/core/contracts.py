@@ -23,7 +23,7 @@ Density models and samplers (any runner)
 Field models (runner "field": implicit shapes; fitted by the Trainer from their own data)
     data_source(dataset, split, data_dir, seed, batch_size) -> BatchSource
     loss(batch) -> LossOutput
-    evaluate_shapes(dataset, split, data_dir, *, num_shapes) -> dict[str, float]
+    evaluate_shapes(dataset, split, data_dir, *, num_shapes, full) -> dict[str, float]
     write_samples(dataset, data_dir, *, num_samples, out, seed) -> str
 
 Agents (runner "agent": RL; they own modules but are not modules; `learn` is the algorithm)
@@ -96,7 +96,7 @@ class FieldModel(Protocol):
     def loss(self, batch: Any) -> LossOutput: ...
 
     def evaluate_shapes(self, dataset: str, split: str, data_dir: str | Path | None, *,
-                        num_shapes: int) -> dict[str, float]: ...
+                        num_shapes: int, full: bool = False) -> dict[str, float]: ...
 
     def write_samples(self, dataset: str, data_dir: str | Path | None, *, num_samples: int,
                       out: str | Path, seed: int) -> str: ...
@@ -130,7 +130,7 @@ HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "log_prob": (("x",), ("cond",)),
     "sample": (("num_samples",), ("cond", "generator")),
     "data_source": (("dataset", "split", "data_dir", "seed", "batch_size"), ()),
-    "evaluate_shapes": (("dataset", "split", "data_dir"), ("num_shapes",)),
+    "evaluate_shapes": (("dataset", "split", "data_dir"), ("num_shapes", "full")),
     "write_samples": (("dataset", "data_dir"), ("num_samples", "out", "seed")),
     "act": (("obs",), ("deterministic",)),
     "learn": (("env", "total_steps"), ("callback",)),

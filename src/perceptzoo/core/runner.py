@@ -294,11 +294,12 @@ def load(run_dir: str | Path, device: str | torch.device | None = None) -> Any:
 
 def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 1000,
              num_episodes: int = 100, num_shapes: int = 16, data_dir: str | Path | None = None,
-             device: str | None = None) -> dict[str, Any]:
+             device: str | None = None, full: bool = False) -> dict[str, Any]:
     """A run's metrics on `split`; appended to its metrics.jsonl as a record of kind "eval".
 
     num_samples: samples for sample-based metrics (trainer models; 0: likelihoods only);
-    num_episodes: seeded episodes (agents); num_shapes: shapes scored (fields).
+    num_episodes: seeded episodes (agents); num_shapes: shapes scored (fields); full: the
+    papers' full evaluation protocol where a runner has a quicker default (fields).
     """
     from perceptzoo.metrics.evaluate import evaluate as evaluate_model
 
@@ -312,7 +313,7 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
         metrics = {"split": split, **metrics}
     elif spec.runner == "field":
         metrics = model.evaluate_shapes(config["dataset"], split, data_dir,
-                                        num_shapes=num_shapes)
+                                        num_shapes=num_shapes, full=full)
     else:
         metrics = evaluate_model(model, config["dataset"], split, data_dir=data_dir,
                                  num_samples=num_samples)
