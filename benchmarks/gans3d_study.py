@@ -51,7 +51,8 @@ def main() -> None:
             ("voxel_gan", "voxels16", "gans3d_voxels", None),
             ("platonic_gan", "voxel_views16", "gans3d_views", None),
             ("platonic_gan", "voxel_views16", "gans3d_views", "sparse"),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "hull")]:
+            ("platonic_gan", "voxel_views16", "gans3d_views", "hull"),
+            ("platonic_gan", "voxel_views16", "gans3d_views", "hull_long")]:
         run = WORK / (f"gans3d-{name}" + (f"-{variant}" if variant else ""))
         if (RESULTS / (f"{name}-{dataset}" + (f"-{variant}" if variant else "")
                        + ".json")).exists():

@@ -15,12 +15,14 @@ RUNS = {
     # the first run's volumes came out empty (D won from the start); the second starts sparse
     "platonic_gan-sparse": ("voxel_views16", {"steps": 600, "batch_size": 32, "lr": 2e-4}),
     "platonic_gan-hull": ("voxel_views16", {"steps": 300, "batch_size": 32, "lr": 2e-4}),
+    "platonic_gan-hull_long": ("voxel_views16", {"steps": 1200, "batch_size": 32, "lr": 2e-4}),
     "graf": ("voxel_views16", {"steps": 300, "batch_size": 8, "lr": 5e-4}),
 }
 MODEL = {"channels": 16, "latent_dim": 64}
 EXTRA = {"platonic_gan-sparse": {"init_occupancy": 0.05, "d_lr_scale": 0.5},
          "platonic_gan-hull": {"init_occupancy": 0.05, "d_lr_scale": 0.1,
                                "projection": "visual_hull"}}
+EXTRA["platonic_gan-hull_long"] = EXTRA["platonic_gan-hull"]
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
