@@ -3,11 +3,12 @@
 for the U-Net (ddpm), PixelCNN, Glow and MADE at their registered default configs and datasets.
 
 Each option: a fresh Trainer on the same model weights, 3 warm-up steps (compile's compilation
-happens there and is reported apart), then STEPS timed steps; the ratio is plain / option
-(> 1: the option is faster). The machine is shared: its load average is recorded beside each
-model, and the plain run is timed again at the end of each model to show the drift.
+happens there and is reported apart), then STEPS timed steps interleaved across the options
+(step i of every option back to back, so the shared machine's load drift falls on all alike);
+the ratio is plain median / option median (> 1: the option is faster). The load average is
+recorded beside each model.
 
-    nohup .venv/bin/python benchmarks/speed_options.py > /tmp/speed_options.log 2>&1 &
+    nohup .venv/bin/python benchmarks/speed_options.py [MODEL ...] [--no-compile] > /tmp/so.log &
 """
 
 from __future__ import annotations
@@ -54,13 +55,13 @@ def time_steps(trainer: Trainer, steps: int = STEPS, warmup: int = WARMUP) -> di
     for i in range(warmup):
         trainer.train_one_step(trainer.batch_at(i))
     warm = time.perf_counter() - start
-    times = []
+    times = [0.0]
     for i in range(warmup, warmup + steps):
         batch = trainer.batch_at(i)
         t0 = time.perf_counter()
         trainer.train_one_step(batch)
         times.append(time.perf_counter() - t0)
-    times.sort()
+    times = sorted(times[1:] or times)
     return {"median_step_s": times[len(times) // 2], "min_step_s": times[0],
             "warmup_s": round(warm, 2)}
 
@@ -68,7 +69,9 @@ def time_steps(trainer: Trainer, steps: int = STEPS, warmup: int = WARMUP) -> di
 def main() -> None:
     torch.set_num_threads(1)
     data_dir()
-    models = sys.argv[1:] or MODELS
+    args = sys.argv[1:]
+    with_compile = "--no-compile" not in args
+    models = [a for a in args if not a.startswith("--")] or MODELS
     start = time.time()
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,40 +80,54 @@ def main() -> None:
             options = {"plain": {}, "bf16": {"precision": "bf16"}}
             if name in CONV:
                 options["channels_last"] = {"channels_last": True}
-            options["compile"] = {"compile": True}
+            if with_compile:
+                options["compile"] = {"compile": True}
             row = {"dataset": dataset, "load_average_1min": os.getloadavg()[0]}
+            trainers = {}
             for label, opts in options.items():
                 torch.manual_seed(0)
                 model = copy.deepcopy(model0)
                 try:
-                    trainer = make_trainer(model, train_set, Path(tmp) / f"{name}-{label}", **opts)
-                    row[label] = time_steps(trainer)
-                    if label == "compile":
-                        failed = getattr(trainer.loss_module, "failed", None)
-                        row[label]["compiled"] = failed is None
-                        if failed:
-                            row[label]["fallback_reason"] = failed
+                    trainers[label] = make_trainer(model, train_set,
+                                                   Path(tmp) / f"{name}-{label}", **opts)
+                    row[label] = time_steps(trainers[label], steps=0)  # warm-up (compiles)
                 except Exception as exc:  # noqa: BLE001 - record, go on to the next option
                     row[label] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+            # interleaved: step i of every option back to back, so the machine's load drift
+            # (it is shared) falls on all options alike
+            times = {label: [] for label in trainers}
+            for i in range(WARMUP, WARMUP + STEPS):
+                for label, trainer in trainers.items():
+                    batch = trainer.batch_at(i)
+                    t0 = time.perf_counter()
+                    trainer.train_one_step(batch)
+                    times[label].append(time.perf_counter() - t0)
+            for label, ts in times.items():
+                ts.sort()
+                row[label].update(median_step_s=ts[len(ts) // 2], min_step_s=ts[0])
+                if label == "compile":
+                    failed = getattr(trainers[label].loss_module, "failed", None)
+                    row[label]["compiled"] = failed is None
+                    if failed:
+                        row[label]["fallback_reason"] = failed
                 print(name, label, row[label], flush=True)
-            model = copy.deepcopy(model0)
-            row["plain_again"] = time_steps(make_trainer(model, train_set, Path(tmp) / "again"))
             plain = row["plain"]["median_step_s"]
             row["ratio_plain_over_option"] = {
                 k: round(plain / v["median_step_s"], 3) for k, v in row.items()
-                if isinstance(v, dict) and "median_step_s" in v and k not in ("plain",)}
+                if isinstance(v, dict) and "median_step_s" in v and k != "plain"}
             print(name, row["ratio_plain_over_option"], flush=True)
             rows[name] = row
     write_result(
         "trainer", "cpu", "speed-options",
         config={"models": models, "batch_size": BATCH, "timed_steps": STEPS,
-                "warmup_steps": WARMUP, "threads": 1, "torch": torch.__version__},
+                "warmup_steps": WARMUP, "threads": 1, "torch": torch.__version__,
+                "compile": with_compile},
         metrics={"models": rows},
         published={"source": "none: a measurement of this code on this machine"},
         wall_time_s=time.time() - start,
         notes="Ratios are plain median step time / option median step time (> 1: faster), "
               "one thread, on a shared 2-core machine under heavy load (load averages in the "
-              "rows); plain_again re-times plain at the end of each model to show the drift.")
+              "rows); steps of the options are interleaved so load drift falls on all alike.")
 
 
 if __name__ == "__main__":
