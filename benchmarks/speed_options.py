@@ -118,7 +118,8 @@ def main() -> None:
             print(name, row["ratio_plain_over_option"], flush=True)
             rows[name] = row
     write_result(
-        "trainer", "cpu", "speed-options",
+        "trainer", "cpu",
+        "speed-options" if set(models) == set(MODELS) else f"speed-options-{'-'.join(models)}",
         config={"models": models, "batch_size": BATCH, "timed_steps": STEPS,
                 "warmup_steps": WARMUP, "threads": 1, "torch": torch.__version__,
                 "compile": with_compile},
