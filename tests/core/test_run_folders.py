@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import perceptzoo
-from perceptzoo.errors import UserError
 from perceptzoo.core.runs import RunDir
+from perceptzoo.errors import UserError
 from perceptzoo.io import atomic_write
 
 

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from perceptzoo import data
-from perceptzoo.errors import UserError
 from perceptzoo.data import mnist, toy2d
+from perceptzoo.errors import UserError
 
 
 def test_digits_is_the_documented_fixed_split():

@@ -22,9 +22,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from perceptzoo.errors import UserError
-from perceptzoo.data import bars_stripes, digits, fsdd, mnist, sprites, toy2d
+from perceptzoo.data import (
+    bars_stripes,
+    digits,
+    fsdd,
+    mnist,
+    moving_digits,
+    printed_digits,
+    sprites,
+    toy2d,
+    voxels,
+)
 from perceptzoo.data.base import SPLITS, ArrayDataset, DatasetInfo, data_dir
+from perceptzoo.errors import UserError
 
 _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
     "digits": lambda split, root: digits.load(split),
@@ -34,15 +44,13 @@ _LOADERS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
     "bars_stripes": lambda split, root: bars_stripes.load(split),
     "fsdd": lambda split, root: fsdd.load(split, root),
     "sprites": lambda split, root: sprites.load(split),
+    "printed_digits": lambda split, root: printed_digits.load(split),
+    "moving_digits": lambda split, root: moving_digits.load(split, root),
+    **{name: (lambda split, root, name=name: voxels.load(name, split)) for name in voxels.INFOS},
 }
 _INFOS = {"digits": digits.INFO, "bars_stripes": bars_stripes.INFO, "fsdd": fsdd.INFO,
-          **mnist.INFOS}
-_INFOS["sprites"] = sprites.INFO
-from perceptzoo.data import moving_digits, printed_digits  # noqa: E402, I001  (translation)
-_LOADERS["printed_digits"] = lambda split, root: printed_digits.load(split)
-_LOADERS["moving_digits"] = lambda split, root: moving_digits.load(split, root)
-_INFOS["printed_digits"] = printed_digits.INFO
-_INFOS["moving_digits"] = moving_digits.INFO
+          "sprites": sprites.INFO, "printed_digits": printed_digits.INFO,
+          "moving_digits": moving_digits.INFO, **mnist.INFOS, **voxels.INFOS}
 
 
 def list_datasets() -> list[str]:

@@ -20,8 +20,8 @@ import math
 
 import torch
 
-from perceptzoo.errors import UserError
 from perceptzoo.data.base import ArrayDataset, DatasetInfo
+from perceptzoo.errors import UserError
 
 NAMES = ("moons", "8gaussians", "25gaussians", "checkerboard", "rings", "spirals")
 SIZES = {"train": 20000, "valid": 5000, "test": 5000}

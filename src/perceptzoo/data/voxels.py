@@ -6,11 +6,11 @@ at the voxel centres of the cube [-1, 1]^3. Voxel (d, h, w) holds the occupancy 
 point (x, y, z) = (c_w, c_h, c_d) (c_i = -1 + (2 i + 1) / N), so a grid indexes like
 `torch.nn.functional.grid_sample` reads it (x along W, y along H, z along D).
 
-Datasets (registered into `perceptzoo.data` by `install()`, which `perceptzoo.gans3d` calls
-on import, so `perceptzoo list`, `data.load` and `perceptzoo train --dataset` know them):
+Datasets (imported by `perceptzoo.data`, so `perceptzoo list`, `data.load` and
+`perceptzoo train --dataset` know them):
 
     voxels16, voxels32     (1, N, N, N) uint8 occupancy 0/1, y = primitive kind (0 sphere,
-                           1 box, 2 torus, 3 capsule); 1024 train / 128 valid / 128 test shapes
+                           1 box, 2 torus, 3 capsule); 256 train / 64 valid / 64 test shapes
     voxel_views16, voxel_views32
                            (1, N, N) uint8 silhouettes 0/1 of the same shapes, one view per
                            shape at a random pose (azimuth ~ U[0, 2 pi), elevation ~ U[-30, 30]
@@ -178,12 +178,3 @@ def mesh_voxels(n: int, data_dir: str | Path | None = None,
             occ = inside(mesh, grid_points(n).reshape(-1, 3))
             out[name] = occ.reshape(n, n, n).to(torch.uint8)
     return out
-
-
-def install() -> None:
-    """Make the voxel datasets known to `perceptzoo.data` (load, info, list_datasets)."""
-    from perceptzoo import data
-
-    for name, info in INFOS.items():
-        data._LOADERS.setdefault(name, lambda split, root, name=name: load(name, split))
-        data._INFOS.setdefault(name, info)

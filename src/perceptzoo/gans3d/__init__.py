@@ -1,9 +1,5 @@
-"""3D generators: the voxel 3D-GAN and PlatonicGAN (3D shape from 2D views through a
-differentiable projection). Importing the family registers its models and the voxel datasets
-(`perceptzoo.data.voxels.install`)."""
+"""3D generators: the voxel 3D-GAN, PlatonicGAN (3D shape from 2D views through a
+differentiable projection) and GRAF (a generative radiance field). Their datasets are
+`perceptzoo.data.voxels`."""
 
-from perceptzoo.data import voxels as _voxels
-
-_voxels.install()
-
-from perceptzoo.gans3d import graf, platonic_gan, voxel_gan  # noqa: E402,F401
+from perceptzoo.gans3d import graf, platonic_gan, voxel_gan  # noqa: F401
