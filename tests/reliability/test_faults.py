@@ -74,18 +74,7 @@ CASES = {
 }
 
 
-RECORDS_BUG = {
-    "field": "core bug: a run killed before its first checkpoint is resumed from step 0 "
-             "without dropping its metrics.jsonl records, so the early training records are "
-             "logged twice (runner.resume, no-checkpoint branch)",
-    "agent": "core bug: runner._learn writes model.safetensors before the training record; "
-             "a kill between the two leaves a run that --resume calls finished, with its "
-             "training record lost",
-}
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(
-    reason=RECORDS_BUG[k], strict=False)) if k in RECORDS_BUG else k for k in CASES])
+@pytest.mark.parametrize("kind", list(CASES))
 def test_sigkill_at_random_moments_loses_nothing_and_resumes_bit_exact(kind, tmp_path):
     _start_fuzz()
     argv, wanted = CASES[kind]

@@ -152,12 +152,15 @@ def resume(run_dir: str | Path) -> Path:
     cfg = from_dict(TrainConfig, config["train"])
     remove_orphans(run.path)
     if spec.runner == "agent":
+        # an agent's run is finished once its weights are written: they come after its record
         if (run.path / WEIGHTS).exists():
             raise RunFinished(f"{run.path} holds a finished run of agent {spec.name}; evaluate "
                               f"it with `perceptzoo eval {run.path}`")
+        run.truncate_metrics(-1)  # a record written before a kill: learn() starts again
         return _learn(run, spec, model_cfg, cfg, config)
     if not run.has_checkpoint():
         print(f"{run.path}: no checkpoint yet; starting the run from step 0", file=sys.stderr)
+        run.truncate_metrics(-1)  # records of the steps that were lost with the process
         return _fit(run, spec, model_cfg, config["dataset"], cfg, config.get("data_dir"),
                     config=config)
     step = int(run.load_checkpoint()["step"])
@@ -264,12 +267,12 @@ def _learn(run: RunDir, spec, model_cfg, cfg: TrainConfig, config: dict) -> Path
     start = time.time()
     agent.learn(None, steps)
     wall = time.time() - start
-    run.save_tensors(agent.state_tensors())
     record: dict[str, Any] = {"step": int(steps or getattr(model_cfg, "total_steps", 0)),
                               "kind": "train", "time_s": round(wall, 2)}
     if hasattr(agent, "training_summary"):
         record.update(agent.training_summary(run.path))
-    run.append_metrics(record)
+    run.append_metrics(record)  # before the weights: weights present means the run finished
+    run.save_tensors(agent.state_tensors())
     return run.path
 
 
