@@ -216,3 +216,14 @@ def test_sample_inpaint_fills_held_out_images_and_refuses_other_models(tmp_path,
     made = _train(tmp_path / "made")
     assert main(["sample", str(made), "--inpaint"]) == 2
     assert "cannot inpaint" in capsys.readouterr().err
+
+
+def test_the_cuda_absent_advice_is_a_command_that_works(tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: the CUDA-absent error cannot happen here")
+    argv = ["train", "made", "--steps", "2", "--set", "hidden_sizes=[8]", "--eval-samples", "0",
+            "--out", str(tmp_path / "run")]
+    assert main(argv + ["--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "use --device cpu" in err and not (tmp_path / "run").exists()
+    assert main(argv + ["--device", "cpu"]) == 0
