@@ -350,3 +350,14 @@ if __name__ == "__main__":
     if CHROMIUM is None:
         sys.exit("needs chromium (apt-get install chromium)")
     print(docs_screenshot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")))
+
+
+def test_a_result_whose_config_names_the_model_as_a_string_is_drawn(tmp_path):
+    """Study scripts write `config.model` as the model's name: the page must still build."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    result = _result("vae", "binarized_mnist", {"test_nll_nats": 99.2}, task="binarized_mnist_nll")
+    result["config"] = {"model": "vae", "train": {"epochs": 20}}
+    (folder / "vae-binarized_mnist.json").write_text(json.dumps(result))
+    page = write_html(folder, tmp_path / "report.html").read_text()
+    assert "99.2" in page

@@ -447,7 +447,8 @@ def likelihood_kind(r: dict) -> tuple[str, float | None]:
     bpd = _num(m.get("test_bits_per_dim"))
     if bpd is None:
         nats = _num(m.get("test_nll_nats"))
-        shape = ((r.get("config") or {}).get("model") or {}).get("data_shape")
+        model_cfg = (r.get("config") or {}).get("model")  # older results name the model here
+        shape = model_cfg.get("data_shape") if isinstance(model_cfg, dict) else None
         if nats is not None and isinstance(shape, list) and shape:
             bpd = nats / (math.prod(shape) * math.log(2))
     if bpd is not None:

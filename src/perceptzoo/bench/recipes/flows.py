@@ -148,7 +148,7 @@ RECIPES: list[Recipe] = [
         task="toy2d",
         variant="mixture",
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -167,7 +167,7 @@ RECIPES: list[Recipe] = [
         dataset="toy2d:25gaussians",
         task="toy2d",
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -187,7 +187,7 @@ RECIPES: list[Recipe] = [
         task="toy2d",
         variant="mixture",
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -206,7 +206,7 @@ RECIPES: list[Recipe] = [
         dataset="toy2d:8gaussians",
         task="toy2d",
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -226,7 +226,7 @@ RECIPES: list[Recipe] = [
         task="toy2d",
         variant="mixture",
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -245,7 +245,7 @@ RECIPES: list[Recipe] = [
         dataset="toy2d:checkerboard",
         task="toy2d",
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -265,7 +265,7 @@ RECIPES: list[Recipe] = [
         task="toy2d",
         variant="mixture",
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -284,7 +284,7 @@ RECIPES: list[Recipe] = [
         dataset="toy2d:moons",
         task="toy2d",
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -304,7 +304,7 @@ RECIPES: list[Recipe] = [
         task="toy2d",
         variant="mixture",
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
@@ -323,7 +323,7 @@ RECIPES: list[Recipe] = [
         dataset="toy2d:rings",
         task="toy2d",
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
-        train={"steps": 2000, "batch_size": 256, "lr": 0.002},
+        train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
         published=Published(
             {},
