@@ -268,7 +268,7 @@ def _learn(run: RunDir, spec, model_cfg, cfg: TrainConfig, config: dict) -> Path
     agent.learn(None, steps)
     wall = time.time() - start
     record: dict[str, Any] = {"step": int(steps or getattr(model_cfg, "total_steps", 0)),
-                              "kind": "train", "time_s": round(wall, 2)}
+                              "kind": "train", "time_s": round(wall, 3)}
     if hasattr(agent, "training_summary"):
         record.update(agent.training_summary(run.path))
     run.append_metrics(record)  # before the weights: weights present means the run finished

@@ -500,7 +500,7 @@ class Trainer:
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
                 record = {"step": self.step, "kind": "train", "lr": lr, **metrics,
-                          "time_s": round(self.train_seconds, 2)}
+                          "time_s": round(self.train_seconds, 3)}
                 self.run.append_metrics(record)
                 self._to_tensorboard(record)
             if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
