@@ -427,3 +427,25 @@ def test_cflow_flow_b_depends_on_domain_a():
     torch.manual_seed(0)
     total = model.log_prob(x)
     assert total.shape == (4,) and torch.isfinite(lp_a + lp_b).all()
+
+
+@pytest.mark.parametrize("channels", [2, 3, 4])
+def test_a_flipped_channel_coupling_transforms_the_other_half(channels):
+    """RealNVP section 3.3: alternating couplings swap which half is kept, so that a stack of
+    two transforms every channel. `flip=False` keeps the first `channels // 2` channels;
+    `flip=True` keeps the rest and transforms those first channels."""
+    torch.manual_seed(0)
+    x = torch.randn(2, channels, 4, 4)
+    split = channels // 2
+    plain, flipped = L.ChannelCoupling(channels, 8), L.ChannelCoupling(channels, 8, flip=True)
+    for layer in (plain, flipped):  # make the transform non-trivial
+        for p in layer.parameters():
+            torch.nn.init.normal_(p, std=0.3)
+    z_plain, _ = plain(x)
+    z_flip, _ = flipped(x)
+    assert torch.equal(z_plain[:, :split], x[:, :split])
+    assert not torch.allclose(z_plain[:, split:], x[:, split:])
+    assert torch.equal(z_flip[:, split:], x[:, split:])
+    assert not torch.allclose(z_flip[:, :split], x[:, :split])
+    x_back, _ = flipped.inverse(z_flip)
+    assert torch.allclose(x_back, x, atol=1e-5)

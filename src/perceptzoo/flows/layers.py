@@ -290,18 +290,22 @@ class ChannelCoupling(nn.Module):
         if scale_map not in ("tanh", "sigmoid"):
             raise UserError(f"scale_map must be tanh or sigmoid, got {scale_map!r}")
         self.split = channels // 2
-        self.sizes = (self.split, channels - self.split)
-        if flip:
-            self.sizes = self.sizes[::-1]
         self.flip, self.affine, self.scale_map = flip, affine, scale_map
-        n_in, n_out = self.sizes
+        # (kept, transformed) sizes: the first `split` channels condition the rest, or the
+        # reverse when flipped, so that alternating layers transform both halves
+        n_in, n_out = (channels - self.split, self.split) if flip else (self.split,
+                                                                       channels - self.split)
         self.net = _net(n_in + cond_channels, (2 if affine else 1) * n_out, hidden, image)
         if affine and scale_map == "tanh":
             self.scale = nn.Parameter(torch.ones(n_out, *([1, 1] if image else [])))
 
     def _halves(self, x):
-        a, b = x.split(self.sizes, 1)
-        return a, b
+        """(a, b): the half that conditions and the half that is transformed."""
+        first, second = x.split((self.split, x.shape[1] - self.split), 1)
+        return (second, first) if self.flip else (first, second)
+
+    def _join(self, a, b):
+        return torch.cat([b, a] if self.flip else [a, b], 1)
 
     def _params(self, a, cond):
         h = self.net(with_cond(a, cond))
@@ -316,13 +320,13 @@ class ChannelCoupling(nn.Module):
         a, b = self._halves(x)
         shift, log_scale = self._params(a, cond)
         b = b * torch.exp(log_scale) + shift
-        return torch.cat([a, b], 1), _sum_per_example(log_scale)
+        return self._join(a, b), _sum_per_example(log_scale)
 
     def inverse(self, z: torch.Tensor, cond=None) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = self._halves(z)
         shift, log_scale = self._params(a, cond)
         b = (b - shift) * torch.exp(-log_scale)
-        return torch.cat([a, b], 1), -_sum_per_example(log_scale)
+        return self._join(a, b), -_sum_per_example(log_scale)
 
 
 class SplitPrior(nn.Module):
