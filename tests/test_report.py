@@ -21,7 +21,10 @@ def test_report_puts_published_figures_beside_ours(tmp_path):
     cells = [c.strip() for c in row.split("|")]
     assert cells[2] == "88.9" and cells[3] == "88.4 (Germain et al. 2015, Table 2)"
     assert cells[4] == "+0.5" and cells[5] == "12 s" and "1.2M" in cells and "abc" in cells
-    assert "### autoregressive" in text or "### other" in text  # the details section
+    assert "## Details" in text and "](DETAILS.md)" in text  # every run: a page beside it
+    details = (tmp_path / "DETAILS.md").read_text()
+    assert "### autoregressive" in details or "### other" in details
+    assert "- **made**: `binarized_mnist-1mask` test_nll_nats 88.9 (12 s)" in details
 
 
 def test_report_names_the_training_device_of_a_run_scored_elsewhere(tmp_path):

@@ -4,6 +4,7 @@ registered model, a known table (or its own figure) and a source for any publish
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,21 @@ def test_select_by_name_model_or_suite_and_a_clear_error_otherwise():
         select(recipes, ["no-such-recipe"], None)
     with pytest.raises(UserError, match="unknown suite"):
         select(recipes, [], "weekly")
+
+
+def test_a_log_prob_of_codes_stays_out_of_the_likelihood_tables(tmp_path):
+    """The VQ-VAE's log_prob is its prior's NLL of the code grid: the harness names it so and
+    drops the bits/dim (code NLL / 784), so no MNIST bits/dim row comes from it."""
+    from perceptzoo.bench.harness import not_a_data_likelihood
+    from perceptzoo.bench.report import leaderboard, load_results
+
+    vq = next(r for r in all_recipes() if r.model == "vq_vae")
+    assert vq.log_prob_of == "codes"
+    raw = {"test_nll_nats": 96.9, "test_bits_per_dim": 0.178, "frechet_distance": 73.9}
+    metrics = not_a_data_likelihood(raw, vq.log_prob_of, "test")
+    assert metrics == {"test_codes_nll_nats": 96.9, "frechet_distance": 73.9}
+    assert not_a_data_likelihood(raw, "data", "test") == raw
+    (tmp_path / "vq_vae-mnist.json").write_text(json.dumps(
+        {"model": "vq_vae", "dataset": "mnist", "metrics": metrics}))
+    tables = leaderboard(load_results(tmp_path))
+    assert "mnist_bits_per_dim" not in tables and len(tables["mnist_sample_quality"]) == 1

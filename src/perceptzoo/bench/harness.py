@@ -368,6 +368,7 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
     start = time.time()
     metrics = runner.evaluate(run, data_dir=options.data_dir,
                               device=None if device == "auto" else device, **kwargs)
+    metrics = not_a_data_likelihood(metrics, _log_prob_of(recipe, spec), kwargs["split"])
     if "frechet_distance" in metrics:
         say("real-vs-real floor at the same sample size")
         metrics.update(real_vs_real(recipe.dataset, int(kwargs["num_samples"]),
@@ -393,6 +394,29 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
                             suite=options.suite, tag=options.tag, run=run)
     _log_tensorboard(run, say)
     return path
+
+
+def _log_prob_of(recipe: Recipe, spec: Any) -> str:
+    """What the model's log_prob scores: the recipe's word, else the model class's
+    `log_prob_of` attribute, else "data"."""
+    if recipe.log_prob_of != "data":
+        return recipe.log_prob_of
+    return str(getattr(spec.model_class, "log_prob_of", "data"))
+
+
+def not_a_data_likelihood(metrics: dict[str, Any], of: str, split: str) -> dict[str, Any]:
+    """Metrics with the NLL of a log_prob that is not of the data (`of` = "codes": a VQ-VAE's
+    prior over its code grid) renamed `<split>_<of>_nll_nats`, and its bits/dim (the NLL of
+    the codes divided by the pixel count, no pixel likelihood) dropped, so the result stays out
+    of the likelihood tables; unchanged when `of` is "data"."""
+    if of == "data":
+        return metrics
+    out = dict(metrics)
+    nll = out.pop(f"{split}_nll_nats", None)
+    out.pop(f"{split}_bits_per_dim", None)
+    if nll is not None:
+        out[f"{split}_{of}_nll_nats"] = nll
+    return out
 
 
 def _rundir(run: Path):

@@ -115,3 +115,9 @@ class Recipe:
     figure: str = ""
     """the metric that ranks this recipe's row (default: its task's; needed for a task that is
     not in TASKS, whose table is then made from the recipes that name it)"""
+    log_prob_of: str = "data"
+    """what the model's `log_prob` scores: "data" (a likelihood of the image: its NLL and
+    bits/dim go in the likelihood tables) or another word naming what it is of ("codes": a
+    VQ-VAE's prior over its code grid), when the harness stores the NLL as
+    `<split>_<word>_nll_nats` and drops the bits/dim, which would be no pixel likelihood.
+    A model class may declare the same with a class attribute `log_prob_of`."""
