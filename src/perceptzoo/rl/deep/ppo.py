@@ -21,7 +21,10 @@ PPO2 baselines option): (V - R)^2 becomes max((V - R)^2, (V_old + clip(V - V_old
 state-independent learned log-std for continuous ones (`common.networks.PolicyNet`); actor and
 critic are separate MLPs with orthogonal init. `normalize_obs` / `normalize_reward` keep running
 statistics like SB3's VecNormalize (observations standardised; rewards divided by the std of the
-discounted return); they are part of what the agent saves.
+discounted return); they are part of what the agent saves. `use_sde` swaps the Gaussian's
+independent per-step noise for generalized state-dependent exploration (`common.gsde`, Raffin
+et al. 2021: a noise matrix redrawn every `sde_sample_freq` steps acting on the policy's
+features), the setting rl-baselines3-zoo tunes PPO on Pendulum with.
 
     >>> import perceptzoo
     >>> agent = perceptzoo.build("ppo", env_id="CartPole-v1")
@@ -44,10 +47,12 @@ from torch import nn
 
 from perceptzoo.core.registry import register
 from perceptzoo.core.trainer import resolve_device
+from perceptzoo.errors import UserError
 from perceptzoo.rl.common.agent import Agent, seeded
 from perceptzoo.rl.common.buffers import gae
 from perceptzoo.rl.common.curves import Curve
 from perceptzoo.rl.common.envs import make_env
+from perceptzoo.rl.common.gsde import GSDEPolicyNet
 from perceptzoo.rl.common.networks import PolicyNet, ValueNet, encode_obs, sample_action
 
 
@@ -126,7 +131,11 @@ class PPOConfig:
     normalize_reward: bool = False
     """divide rewards by the running std of the discounted return (clipped to +-10)"""
     log_std_init: float = 0.0
-    """Gaussian policies: initial state-independent log sigma"""
+    """Gaussian policies: initial log sigma (with use_sde: of every entry of gSDE's sigma)"""
+    use_sde: bool = False
+    """generalized state-dependent exploration (Box actions only): a = mu(s) + z(s)^T theta"""
+    sde_sample_freq: int = -1
+    """redraw gSDE's noise matrix every this many steps; -1: once per rollout"""
     target_kl: float | None = None
     """stop an iteration's epochs early once the approximate KL exceeds this"""
     total_steps: int = 100_000
@@ -147,9 +156,13 @@ class PPO(Agent):
         env = self.make_env()
         self.obs_space, self.action_space = env.observation_space, env.action_space
         env.close()
+        if cfg.sde_sample_freq == 0 or cfg.sde_sample_freq < -1:
+            raise UserError(f"sde_sample_freq must be a positive number of steps or -1 (once "
+                            f"per rollout), got {cfg.sde_sample_freq}")
+        policy = GSDEPolicyNet if cfg.use_sde else PolicyNet
         with seeded(cfg.seed):
-            self.actor = PolicyNet(self.obs_space, self.action_space, cfg.hidden,
-                                   cfg.log_std_init).to(self.device)
+            self.actor = policy(self.obs_space, self.action_space, cfg.hidden,
+                                cfg.log_std_init).to(self.device)
             self.critic = ValueNet(self.obs_space, cfg.hidden).to(self.device)
         self.generator = torch.Generator(self.device).manual_seed(cfg.seed)
         self.params = [*self.actor.parameters(), *self.critic.parameters()]
@@ -200,9 +213,13 @@ class PPO(Agent):
                 break
             # 1. roll out T steps in every environment with the current policy
             xs, actions, rewards, next_xs, terminated, ends = [], [], [], [], [], []
-            for _ in range(T):
+            for t in range(T):
+                if cfg.use_sde and (t == 0 or cfg.sde_sample_freq > 0
+                                    and t % cfg.sde_sample_freq == 0):
+                    noise = self.actor.sample_noise(n, self.generator)  # (N, features, dim)
                 with torch.no_grad():
-                    action = sample_action(self.actor(x), self.generator)  # (N,) or (N, dim)
+                    action = (self.actor.explore(x, noise) if cfg.use_sde  # (N,) or (N, dim)
+                              else sample_action(self.actor(x), self.generator))
                 obs, reward, term, trunc, info = venv.step(self.actor.to_env(action))
                 end = term | trunc
                 true_next = np.array(obs, copy=True)  # s_{t+1}: the final state at an end
