@@ -26,6 +26,7 @@ from typing import Any
 
 from torch import nn
 
+from perceptzoo.core import validate
 from perceptzoo.core.config import apply_overrides
 from perceptzoo.core.contracts import RUNNERS, guard_inputs
 from perceptzoo.errors import UserError
@@ -113,7 +114,7 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
     """The model of `cfg`. Options a model cannot be built with end in a `UserError` that names
     the model and its options, never a traceback from inside torch."""
     spec = get_spec(name)
-    check_sizes(name, cfg)
+    validate.check_config(name, spec.model_class, cfg)  # option, value, what is allowed
     check_memory(name, cfg)
     try:
         return spec.model_class(cfg)
@@ -121,9 +122,7 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
         raise
     except (ValueError, RuntimeError, TypeError, ZeroDivisionError, AssertionError,
             IndexError, KeyError) as err:
-        message = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
-        raise UserError(f"{name} cannot be built with these options ({message}); its options "
-                        f"now: {_options(cfg)}. Change them with --set KEY=VALUE") from None
+        raise validate.explain_failure(name, spec.model_class, cfg, err) from None  # culprit
 
 
 #: Config fields that count something and must be at least 1 (sizes, widths, depths).
