@@ -16,6 +16,7 @@ TINY = ["--set", "hidden_sizes=[16]", "--no-progress"]
 def test_train_sample_eval_on_digits(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "made", "--steps", "30", "--out", str(run), "--eval-samples", "100",
+                 "--full-eval",
                  *TINY]) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["test_nll_nats"] > 0 and "frechet_distance" in printed

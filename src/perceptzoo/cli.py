@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="model config options; train.KEY=VALUE sets Trainer options "
                    "(e.g. train.ema_decay=0.999)")
     _eval_flags(t)
+    t.add_argument("--full-eval", action="store_true",
+                   help="end with the full evaluation (every --eval-samples draw; implicit "
+                   "shapes: the papers' protocol) instead of one sized to a fifth of training")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sample", help="draw samples from a trained run")
@@ -179,8 +182,17 @@ def _train(args) -> int:
                                 data_dir=args.data_dir)
     if runner.init_distributed()[0] != 0:  # data-parallel launch: rank 0 evaluates and reports
         return 0
+    # the default end-of-run evaluation fits in a fifth of the training time; --full-eval
+    trained = runner.training_seconds(run_path)
+    budget = None if args.full_eval or trained is None else runner.EVAL_FRACTION * trained
     metrics = runner.evaluate(run_path, split="test", num_samples=args.eval_samples,
-                              num_episodes=args.eval_episodes, num_shapes=args.eval_shapes)
+                              num_episodes=args.eval_episodes, num_shapes=args.eval_shapes,
+                              full=args.full_eval, budget_s=budget)
+    if metrics.get("eval_num_samples", args.eval_samples) < args.eval_samples:
+        print(f"evaluated with {metrics['eval_num_samples']} of {args.eval_samples} samples "
+              f"(what fits in a fifth of the {trained:.0f} s of training); `perceptzoo eval "
+              f"{run_path} --full-eval` or `train ... --full-eval` draws them all",
+              file=sys.stderr)
     print(json.dumps({"run": str(run_path), **metrics}))
     return 0
 

@@ -37,3 +37,32 @@ def test_affordable_samples_fit_a_fifth_of_the_training_time():
     assert 100 <= n <= 200
     assert affordable_samples(draw, train_seconds=1000.0, wanted=1000) == 1000
     assert affordable_samples(draw, train_seconds=0.1, wanted=1000) == 0
+
+
+def test_the_end_of_run_evaluation_of_a_short_training_is_bounded(tmp_path, capsys):
+    """`perceptzoo train` ends with an evaluation sized to a fifth of the training time (MADE
+    on digits: 20 steps train in well under a second, 1,000 autoregressive samples would take
+    seconds); --full-eval draws every sample asked for."""
+    import json
+
+    from perceptzoo.cli import main
+    from perceptzoo.core import runner
+
+    out = tmp_path / "made"
+    args = ["train", "made", "--dataset", "digits", "--steps", "20", "--no-progress",
+            "--out", str(out)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    metrics = json.loads(captured.out.strip().splitlines()[-1])
+    assert metrics["eval_num_samples"] < 1000 and "--full-eval" in captured.err
+    trained = runner.training_seconds(out)
+    start = time.perf_counter()
+    bounded = runner.evaluate(out, budget_s=0.2 * trained)
+    took = time.perf_counter() - start - bounded["likelihood_time_s"]
+    assert took < 0.2 * trained + 1.0  # the probe and the features: about a second at most
+    assert bounded["eval_num_samples"] < 1000
+
+    assert main([*args[:-1], str(tmp_path / "full"), "--full-eval", "--eval-samples",
+                 "200"]) == 0
+    full = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "eval_num_samples" not in full and "frechet_distance" in full

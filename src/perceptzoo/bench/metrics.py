@@ -80,15 +80,11 @@ def affordable_samples(draw, train_seconds: float, wanted: int, *, fraction: flo
                        probe: int = 8) -> int:
     """How many samples an end-of-run evaluation can draw in `fraction` of the training time:
     times `draw(probe)` once and returns min(wanted, what fits), 0 when not even the probe's
-    worth fits. `perceptzoo train` can size its default evaluation with it (the full figure is
-    one flag away: --eval-samples 1000).
+    worth fits. `perceptzoo train` sizes its default evaluation this way
+    (`perceptzoo.core.runner.affordable_samples`; `--full-eval` draws every sample).
 
         n = affordable_samples(lambda k: model.sample(k), train_seconds=90, wanted=1000)
     """
-    import time
+    from perceptzoo.core.runner import affordable_samples as fit
 
-    start = time.perf_counter()
-    draw(probe)
-    per_sample = max(time.perf_counter() - start, 1e-9) / probe
-    fits = int(fraction * train_seconds / per_sample)
-    return min(wanted, fits) if fits >= probe else 0
+    return fit(draw, fraction * train_seconds, wanted, probe=probe)

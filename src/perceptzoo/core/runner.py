@@ -39,6 +39,10 @@ FORMAT = 2
 SPLIT_SEEDS = {"train": 0, "valid": 5_000, "test": 10_000}
 #: TrainConfig fields an agent takes from the command line when its config has them.
 AGENT_FLAGS = ("lr", "batch_size", "seed", "device")
+#: `perceptzoo train`'s end-of-run evaluation draws what fits in this fraction of the training
+#: time (`--full-eval`: every sample asked for); fewer than EVAL_MIN_SAMPLES draws none.
+EVAL_FRACTION = 0.2
+EVAL_MIN_SAMPLES = 100
 
 
 def versions() -> dict[str, str]:
@@ -295,14 +299,36 @@ def load(run_dir: str | Path, device: str | torch.device | None = None) -> Any:
     return model.to(target).eval()
 
 
+def training_seconds(run_dir: str | Path | RunDir) -> float | None:
+    """The training time a run logged (its last `time_s`, summed over resumes), or None."""
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+    logged = [r["time_s"] for r in run.read_metrics() if "time_s" in r]
+    return float(logged[-1]) if logged else None
+
+
+def affordable_samples(draw, seconds: float, wanted: int, *, probe: int = 8,
+                       minimum: int = 0) -> int:
+    """How many samples fit in `seconds`: times `draw(probe)` once and returns
+    min(wanted, what fits), 0 when fewer than max(probe, minimum) fit."""
+    start = time.perf_counter()
+    draw(probe)
+    per_sample = max(time.perf_counter() - start, 1e-9) / probe
+    fits = int(seconds / per_sample)
+    return min(wanted, fits) if fits >= max(probe, minimum) else 0
+
+
 def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 1000,
              num_episodes: int = 100, num_shapes: int = 16, data_dir: str | Path | None = None,
-             device: str | None = None, full: bool = False) -> dict[str, Any]:
+             device: str | None = None, full: bool = False,
+             budget_s: float | None = None) -> dict[str, Any]:
     """A run's metrics on `split`; appended to its metrics.jsonl as a record of kind "eval".
 
     num_samples: samples for sample-based metrics (trainer models; 0: likelihoods only);
     num_episodes: seeded episodes (agents); num_shapes: shapes scored (fields); full: the
-    papers' full evaluation protocol where a runner has a quicker default (fields).
+    papers' full evaluation protocol where a runner has a quicker default (fields);
+    budget_s: seconds a trainer model's sampling may take (`perceptzoo train` gives it
+    EVAL_FRACTION of the training time unless --full-eval): the draws are cut to what fits,
+    none when fewer than EVAL_MIN_SAMPLES fit, and `eval_num_samples` says how many.
     """
     from perceptzoo.metrics.evaluate import evaluate as evaluate_model
 
@@ -318,8 +344,20 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
         metrics = model.evaluate_shapes(config["dataset"], split, data_dir,
                                         num_shapes=num_shapes, full=full)
     else:
+        sized = budget_s is not None and num_samples > 0 and hasattr(model, "sample")
+        if sized:
+            dev = next(iter(model.parameters())).device
+
+            def draw(k: int) -> None:
+                with torch.no_grad():
+                    model.sample(k, generator=torch.Generator(device=dev).manual_seed(0))
+
+            num_samples = affordable_samples(draw, budget_s, num_samples, probe=2,
+                                             minimum=EVAL_MIN_SAMPLES)
         metrics = evaluate_model(model, config["dataset"], split, data_dir=data_dir,
                                  num_samples=num_samples)
+        if sized:
+            metrics["eval_num_samples"] = num_samples
     steps = [r.get("step", 0) for r in run.read_metrics() if isinstance(r.get("step"), int)]
     run.append_metrics({"step": max(steps, default=0), "kind": "eval", "split": split,
                         **metrics})
