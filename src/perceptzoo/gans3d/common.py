@@ -1,5 +1,7 @@
 """What the 3D generators share: the adversarial losses, one network's update with the other
-frozen, and the 3D convolutional generator of Wu et al. (2016).
+frozen, the 3D convolutional generator of Wu et al. (2016), and, for the 3D-aware image
+generators (GRAF, the EG3D tri-plane generator), the camera prior, the rendering of a field
+through `perceptzoo.implicit.cameras` and the view-consistency error.
 
 Losses (Goodfellow et al. 2014, D(x) = sigmoid(l(x))): the discriminator minimises
 softplus(-l(x)) + softplus(l(G(z))), the generator the non-saturating softplus(-l(G(z))).
@@ -17,6 +19,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.data.voxels import check_resolution
+from perceptzoo.errors import UserError
+from perceptzoo.gans3d.projection import camera_rotation
+from perceptzoo.implicit.cameras import (
+    camera_rays,
+    ray_box_interval,
+    stratified_depths,
+    volume_render,
+)
+
+RADIUS, FOV = 4.0, 30.0
+"""the 3D-aware generators' cameras: perspective, at distance 4, 30-degree field of view"""
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -78,8 +91,9 @@ def voxel_generator(latent_dim: int, channels: int, resolution: int) -> nn.Modul
     return nn.Sequential(*layers)
 
 
-def conv_discriminator(dims: int, resolution: int, channels: int) -> nn.Module:
-    """(B, 1, N, ...) in [0, 1] (dims = 2 images or 3 volumes) -> logit (B,): stride-2
+def conv_discriminator(dims: int, resolution: int, channels: int, in_channels: int = 1
+                       ) -> nn.Module:
+    """(B, C, N, ...) in [0, 1] (dims = 2 images or 3 volumes) -> logit (B,): stride-2
     convolutions (kernel 4) halve the side down to 4, LeakyReLU(0.2), batch norm after the
     first layer; a last convolution covers the 4^dims map (Wu et al. 2016's mirrored D)."""
     check_resolution(resolution, "the discriminator")
@@ -87,7 +101,7 @@ def conv_discriminator(dims: int, resolution: int, channels: int) -> nn.Module:
     norm = nn.BatchNorm3d if dims == 3 else nn.BatchNorm2d
     levels = int(math.log2(resolution)) - 2
     layers: list[nn.Module] = []
-    c_in = 1
+    c_in = in_channels
     for i in range(levels):
         c_out = channels * 2**i
         layers.append(conv(c_in, c_out, 4, 2, 1, bias=i == 0))
@@ -109,3 +123,71 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm3d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+# -- cameras and rendering of the 3D-aware image generators ----------------------------------
+def camera(direction, radius: float = RADIUS) -> torch.Tensor:
+    """c2w (3, 4) of the shared look_at convention for a camera at radius * direction, z up
+    (a degenerate up vector is a UserError)."""
+    r = camera_rotation(direction)  # rows right, up, back
+    d = torch.as_tensor(direction, dtype=torch.float32)
+    return torch.cat([r.T, (radius * d / d.norm())[:, None]], 1)
+
+
+def random_cameras(n: int, generator: torch.Generator | None = None,
+                   max_elevation_deg: float = 30.0) -> torch.Tensor:
+    """(n, 3, 4) cameras from the pose prior (azimuth uniform, elevation within +-e)."""
+    u = torch.rand(n, 2, generator=generator, device=generator.device if generator else None)
+    u = u.cpu()
+    az, el = u[:, 0] * 2 * math.pi, (u[:, 1] * 2 - 1) * math.radians(max_elevation_deg)
+    dirs = torch.stack([el.cos() * az.cos(), el.cos() * az.sin(), el.sin()], -1)
+    return torch.stack([camera(d) for d in dirs])
+
+
+def render_field(field, c2w: torch.Tensor, size: int, num_steps: int,
+                 generator: torch.Generator | None = None, device=None
+                 ) -> dict[str, torch.Tensor]:
+    """Volume-render a field at cameras c2w (B, 3, 4), size x size pixels, `num_steps` samples
+    per ray inside the object box [-1, 1]^3 (stratified with `generator`, bin midpoints
+    without), with the shared quadrature `implicit.cameras.volume_render` over a black
+    background. `field(points (B, P, 3)) -> (sigma (B, P) >= 0, features (B, P, C))`.
+
+    Returns image (B, C, size, size), depth and opacity (B, size, size).
+    """
+    n, s = size, num_steps
+    rays = [camera_rays(c.cpu(), n, n, FOV) for c in c2w]
+    origins = torch.stack([o for o, _ in rays]).to(device)   # (B, R, 3)
+    dirs = torch.stack([d for _, d in rays]).to(device)
+    b, r = origins.shape[:2]
+    near, far = ray_box_interval(origins.reshape(-1, 3), dirs.reshape(-1, 3), 1.0,
+                                 RADIUS - 1.8, RADIUS + 1.8)
+    t = stratified_depths(near, far, b * r, s, generator, device)      # (B*R, S)
+    points = origins.reshape(-1, 1, 3) + t[..., None] * dirs.reshape(-1, 1, 3)
+    sigma, feats = field(points.reshape(b, r * s, 3))
+    c = feats.shape[-1]
+    out = volume_render(sigma.reshape(b * r, s), feats.reshape(b * r, s, c), t,
+                        background=0.0, last_delta=1e-3)
+    return {"image": out["rgb"].reshape(b, n, n, c).permute(0, 3, 1, 2),
+            "depth": out["depth"].reshape(b, n, n),
+            "opacity": out["opacity"].reshape(b, n, n)}
+
+
+def view_consistency_error(render_a: dict, render_b: dict, c2w_a: torch.Tensor,
+                           c2w_b: torch.Tensor, min_opacity: float = 0.5) -> float:
+    """Mean |I_a(p) - I_b(pi_b(X_a(p)))| over pixels p of view a with opacity > min_opacity:
+    X_a(p) is p lifted to 3D with view a's rendered depth, pi_b its projection into view b,
+    I_b read there bilinearly. Images (1, 1, N, N), depths (1, N, N)."""
+    n = render_a["image"].shape[-1]
+    origins, dirs = camera_rays(c2w_a, n, n, FOV)
+    x = origins + render_a["depth"].reshape(-1, 1) * dirs             # (R, 3) world
+    rel = (x - c2w_b[:, 3]) @ c2w_b[:, :3]                            # camera b coords
+    focal = 0.5 * n / math.tan(math.radians(FOV) / 2)
+    u = rel[:, 0] / -rel[:, 2] * focal / (n / 2)                      # [-1, 1] across
+    v = -rel[:, 1] / -rel[:, 2] * focal / (n / 2)
+    grid = torch.stack([u, v], -1).reshape(1, n, n, 2)
+    warped = F.grid_sample(render_b["image"], grid, align_corners=False)[0, 0]
+    mask = (render_a["opacity"][0] > min_opacity) & (u.abs() < 1).reshape(n, n) \
+        & (v.abs() < 1).reshape(n, n)
+    if not mask.any():
+        raise UserError("no opaque pixel in view a to compare")
+    return (warped - render_a["image"][0, 0]).abs()[mask].mean().item()

@@ -33,41 +33,22 @@ from torch import nn
 
 from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
-from perceptzoo.gans3d.common import (
+
+# camera, random_cameras and view_consistency_error are GRAF's public names (shared in common)
+from perceptzoo.gans3d.common import (  # noqa: F401
+    FOV,
+    RADIUS,
+    camera,
     conv_discriminator,
     discriminator_loss,
     finite,
     frozen,
     generator_loss,
+    random_cameras,
+    render_field,
     step,
+    view_consistency_error,
 )
-from perceptzoo.gans3d.projection import camera_rotation
-from perceptzoo.implicit.cameras import (
-    camera_rays,
-    ray_box_interval,
-    stratified_depths,
-    volume_render,
-)
-
-RADIUS, FOV = 4.0, 30.0
-
-
-def camera(direction, radius: float = RADIUS) -> torch.Tensor:
-    """c2w (3, 4) of the shared look_at convention for a camera at radius * direction, z up
-    (a degenerate up vector is a UserError)."""
-    r = camera_rotation(direction)  # rows right, up, back
-    d = torch.as_tensor(direction, dtype=torch.float32)
-    return torch.cat([r.T, (radius * d / d.norm())[:, None]], 1)
-
-
-def random_cameras(n: int, generator: torch.Generator | None = None,
-                   max_elevation_deg: float = 30.0) -> torch.Tensor:
-    """(n, 3, 4) cameras from the pose prior (azimuth uniform, elevation within +-e)."""
-    u = torch.rand(n, 2, generator=generator, device=generator.device if generator else None)
-    u = u.cpu()
-    az, el = u[:, 0] * 2 * math.pi, (u[:, 1] * 2 - 1) * math.radians(max_elevation_deg)
-    dirs = torch.stack([el.cos() * az.cos(), el.cos() * az.sin(), el.sin()], -1)
-    return torch.stack([camera(d) for d in dirs])
 
 
 def positional_encoding(x: torch.Tensor, num_freqs: int) -> torch.Tensor:
@@ -125,26 +106,19 @@ class GRAF(nn.Module):
                generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """Images (B, 1, N, N) and depths (B, N, N) of latents at cameras c2w (B, 3, 4);
         stratified depths with `generator`, bin midpoints without."""
-        n, s = self.size, self.cfg.num_steps
-        device = z_shape.device
-        rays = [camera_rays(c.cpu(), n, n, FOV) for c in c2w]
-        origins = torch.stack([o for o, _ in rays]).to(device)   # (B, R, 3)
-        dirs = torch.stack([d for _, d in rays]).to(device)
-        b, r = origins.shape[:2]
-        near, far = ray_box_interval(origins.reshape(-1, 3), dirs.reshape(-1, 3), 1.0,
-                                     RADIUS - 1.8, RADIUS + 1.8)
-        t = stratified_depths(near, far, b * r, s, generator, device)      # (B*R, S)
-        points = origins.reshape(-1, 1, 3) + t[..., None] * dirs.reshape(-1, 1, 3)
-        sigma, color = self.field(points.reshape(b, r * s, 3), z_shape, z_app)
-        out = volume_render(sigma.reshape(b * r, s), color.reshape(b * r, s, 1), t,
-                            background=0.0, last_delta=1e-3)
-        return {"image": out["rgb"].reshape(b, n, n, 1).permute(0, 3, 1, 2),
-                "depth": out["depth"].reshape(b, n, n),
-                "opacity": out["opacity"].reshape(b, n, n)}
+        return render_field(lambda p: self.field(p, z_shape, z_app), c2w, self.size,
+                            self.cfg.num_steps, generator, z_shape.device)
 
     def generate(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
         z_s, z_a = self.latent(num, generator)
         return self.render(z_s, z_a, random_cameras(num, generator), generator)["image"]
+
+    @torch.no_grad()
+    def render_views(self, z: torch.Tensor, c2w: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One latent z (1, Ds + Da) (shape and appearance codes side by side) at cameras
+        (K, 3, 4)."""
+        z = z.expand(len(c2w), -1)
+        return self.render(z[:, :self.cfg.shape_dim], z[:, self.cfg.shape_dim:], c2w)
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
         betas = (0.0, 0.99)  # GRAF trains with RMSprop/Adam at beta1 0
@@ -177,27 +151,6 @@ class GRAF(nn.Module):
         if tuple(info.data_shape) != tuple(self.cfg.data_shape):
             raise UserError(f"this graf was built for {tuple(self.cfg.data_shape)}, not "
                             f"{info.name} {tuple(info.data_shape)}")
-
-
-def view_consistency_error(render_a: dict, render_b: dict, c2w_a: torch.Tensor,
-                           c2w_b: torch.Tensor, min_opacity: float = 0.5) -> float:
-    """Mean |I_a(p) - I_b(pi_b(X_a(p)))| over pixels p of view a with opacity > min_opacity:
-    X_a(p) is p lifted to 3D with view a's rendered depth, pi_b its projection into view b,
-    I_b read there bilinearly. Images (1, 1, N, N), depths (1, N, N)."""
-    n = render_a["image"].shape[-1]
-    origins, dirs = camera_rays(c2w_a, n, n, FOV)
-    x = origins + render_a["depth"].reshape(-1, 1) * dirs             # (R, 3) world
-    rel = (x - c2w_b[:, 3]) @ c2w_b[:, :3]                            # camera b coords
-    focal = 0.5 * n / math.tan(math.radians(FOV) / 2)
-    u = rel[:, 0] / -rel[:, 2] * focal / (n / 2)                      # [-1, 1] across
-    v = -rel[:, 1] / -rel[:, 2] * focal / (n / 2)
-    grid = torch.stack([u, v], -1).reshape(1, n, n, 2)
-    warped = F.grid_sample(render_b["image"], grid, align_corners=False)[0, 0]
-    mask = (render_a["opacity"][0] > min_opacity) & (u.abs() < 1).reshape(n, n) \
-        & (v.abs() < 1).reshape(n, n)
-    if not mask.any():
-        raise UserError("no opaque pixel in view a to compare")
-    return (warped - render_a["image"][0, 0]).abs()[mask].mean().item()
 
 
 @dataclass

@@ -5,6 +5,16 @@ turntable GIFs (absorption-only renders of the volumes turning about z).
 
 `study(run_dir)` is the bench recipes' extra figures for a voxel_gan or platonic_gan run on
 16^3 shapes (`perceptzoo.bench.recipes.gans3d`).
+
+The 3D-aware image generators (graf, eg3d, hologan) are scored on their renders by
+`study_views(run_dir)`: a Fréchet distance in the view classifier's features
+(`classifier.ViewClassifier`) between 512 binarised renders at random poses and 512 exact
+silhouettes of the 128 held-out shapes (valid + test, 4 random poses each), beside the floor
+of 512 silhouettes of train shapes (2 poses each) against the same reference; the
+view-consistency error (`common.view_consistency_error`) of 32 latents between poses 6 degrees
+apart where the model renders depth; the identity agreement (how often the view classifier
+gives one latent's renders at two poses 90 degrees apart the same kind, beside the same for
+two different latents); and a turntable GIF of renders.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from PIL import Image
 from perceptzoo.data import voxels
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d import classifier
+from perceptzoo.gans3d.common import camera, view_consistency_error
 from perceptzoo.gans3d.projection import camera_rotation, project
 from perceptzoo.metrics.frechet import frechet_distance
 
@@ -92,3 +103,101 @@ def study(run_dir) -> dict[str, float]:
     model = runner.load(run_dir)
     turntable(generated_volumes(model, 6, seed=1), Path(run_dir) / "turntable.gif")
     return score(model)
+
+
+# -- 3D-aware image generators ----------------------------------------------------------------
+NUM_VIEW_SAMPLES = 512
+
+
+def latents(model, num: int, generator: torch.Generator) -> torch.Tensor:
+    """(num, D) latents of a graf / eg3d / hologan (graf's shape and appearance codes side by
+    side), the input of the models' `render_views(z (1, D), c2w (K, 3, 4))`."""
+    z = model.latent(num, generator)
+    return torch.cat(z, 1) if isinstance(z, tuple) else z
+
+
+def orbit(num: int, elevation: float = 0.3, offset_deg: float = 0.0) -> torch.Tensor:
+    """(num, 3, 4) cameras evenly spaced in azimuth (plus an offset), z up."""
+    out = []
+    for i in range(num):
+        az = 2 * math.pi * i / num + math.radians(offset_deg)
+        out.append(camera((math.cos(az), math.sin(az), elevation)))
+    return torch.stack(out)
+
+
+def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 24,
+                   scale: int = 4, seed: int = 1) -> Path:
+    """A GIF of `num_latents` generated objects side by side, each rendered at `frames`
+    azimuths (bright = object)."""
+    z = latents(model, num_latents, torch.Generator().manual_seed(seed))
+    cams = orbit(frames)
+    with torch.no_grad():
+        strips = torch.stack([model.render_views(z[i:i + 1], cams)["image"][:, 0]
+                              for i in range(num_latents)], 1)      # (frames, K, n, n)
+    images = []
+    for frame in strips:
+        row = (torch.cat(list(frame), 1).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+        images.append(Image.fromarray(row, "L").resize((row.shape[1] * scale,
+                                                        row.shape[0] * scale), Image.NEAREST))
+    path = Path(path)
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=80,
+                   loop=0)
+    return path
+
+
+def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32,
+                clf: classifier.ViewClassifier | None = None) -> dict[str, float]:
+    """FD of renders (with its floor), view consistency and identity agreement (module
+    docstring) of a 3D-aware generator of 16 x 16 views."""
+    clf = clf or classifier.load_views()
+    held = [classifier.view_sets(s, 4, seed=100 + i) for i, s in enumerate(("valid", "test"))]
+    ref_x = torch.cat([x for x, _ in held])[:num]
+    ref_y = torch.cat([y for _, y in held])[:num]
+    train_x = classifier.view_sets("train", 2, seed=200)[0][:num]
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        fake = torch.cat([model.sample(min(64, num - i), generator=g)
+                          for i in range(0, num, 64)]).cpu()
+        if fake.shape[1:] != (1, 16, 16):
+            raise UserError("the view scores are for 16 x 16 renders (voxel_views16)")
+        f_ref = clf.features(ref_x.float())
+        out = {"frechet_distance_view_classifier": round(frechet_distance(
+                   clf.features(fake.float()), f_ref), 3),
+               "frechet_distance_real_vs_real_floor": round(frechet_distance(
+                   clf.features(train_x.float()), f_ref), 3),
+               "view_classifier_heldout_accuracy": round(
+                   (clf(ref_x.float()).argmax(1) == ref_y).float().mean().item(), 3),
+               "frechet_num_samples": len(fake), "frechet_num_reference": len(ref_x)}
+        z = latents(model, num_latents, torch.Generator().manual_seed(1))
+        errors, kinds = [], []
+        for i in range(num_latents):
+            cams = orbit(4, offset_deg=360.0 * i / num_latents)   # 0, 90, 180, 270 degrees
+            views = model.render_views(z[i:i + 1], cams)
+            kinds.append(clf((views["image"] > 0.5).float()).argmax(1))
+            if "depth" in views:
+                near = orbit(4, offset_deg=360.0 * i / num_latents + 6.0)[:1]
+                moved = model.render_views(z[i:i + 1], near)
+                first = {k: v[:1] for k, v in views.items()}
+                if (first["opacity"] > 0.5).any():
+                    errors.append(view_consistency_error(first, moved, cams[0], near[0]))
+        kinds = torch.stack(kinds)                                  # (L, 4)
+        same = (kinds[:, 0] == kinds[:, 1]).float().mean().item()
+        other = (kinds[:, 0] == kinds.roll(1, 0)[:, 1]).float().mean().item()
+    out.update({"identity_agreement_same_latent_90deg": round(same, 3),
+                "identity_agreement_different_latents": round(other, 3),
+                "num_latents": num_latents})
+    if errors:
+        out.update({"view_consistency_error_mean": round(sum(errors) / len(errors), 4),
+                    "view_consistency_latents_with_opaque_pixels": len(errors),
+                    "pose_offset_deg": 6})
+    return out
+
+
+def study_views(run_dir) -> dict[str, float]:
+    """The bench harness's extra figures for a graf / eg3d / hologan run folder, and its
+    turntable GIF there."""
+    from perceptzoo.core import runner
+
+    model = runner.load(run_dir)
+    view_turntable(model, Path(run_dir) / "turntable.gif")
+    return view_scores(model)

@@ -5,15 +5,25 @@ shape, the real-vs-real floor and a turntable GIF in the run folder). The papers
 ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure. CPU budget:
 800 steps at batch 32 took about 10 minutes on one shared thread (benchmarks/gans3d_train.py);
 the GPU recipes train 32^3 grids longer.
+
+The 3D-aware image generators (GRAF, the EG3D tri-plane generator, HoloGAN) train on the
+voxel_views16 silhouettes at one size (300 steps at batch 16) and are ranked by the Fréchet
+distance of their renders in the view classifier's features, beside its real-vs-real floor
+(`perceptzoo.gans3d.scores.study_views`: also the view-consistency error, the identity
+agreement across poses and a turntable GIF). The papers report FID on 64-512 px photographs
+only: no comparable published figure.
 """
 
 from __future__ import annotations
 
 from perceptzoo.bench.recipe import Recipe
-from perceptzoo.gans3d.scores import study
+from perceptzoo.gans3d.scores import study, study_views
 
 _CONSTANT = {"schedule": "constant", "grad_clip": None}
 FIGURE = "frechet_distance_voxel_classifier"
+VIEW_FIGURE = "frechet_distance_view_classifier"
+_VIEWS_TRAIN = {"steps": 300, "batch_size": 16, "lr": 5e-4, "eval_every": 300,
+                "num_samples": 0, **_CONSTANT}
 
 RECIPES: list[Recipe] = [
     Recipe(
@@ -33,5 +43,18 @@ RECIPES: list[Recipe] = [
         evaluate={"num_samples": 0}, minutes=6.0, study=study, figure=FIGURE,
         notes="Henzler et al. 2019: 16^3 volumes learned from one silhouette per shape; the "
               "absorption projection with D at G's rate collapsed to empty volumes here",
+    ),
+    Recipe(
+        name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
+        model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
+        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="Schwarz et al. 2020 at 16x16 (whole-image patch), one grey channel",
+    ),
+    Recipe(
+        name="eg3d-voxel_views16", model="eg3d", dataset="voxel_views16", task="gans3d_renders",
+        model_config={"channels": 32}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
+        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at "
+              "this size), generator pose conditioning with swap 0.5, D not pose-conditioned",
     ),
 ]
