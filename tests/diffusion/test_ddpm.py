@@ -143,8 +143,8 @@ def test_refuses_non_image_data():
 def test_cli_train_sample_eval_with_ema(tmp_path, capsys):
     run = tmp_path / "ddpm"
     args = ["train", "ddpm", "--steps", "3", "--batch-size", "16", "--out", str(run),
-            "--no-progress", "--eval-samples", "20", "--set", "num_steps=10", "channels=8",
-            "channel_mults=[1,2]", "attention_levels=[1]", "bound_timesteps=4",
+            "--no-progress", "--eval-samples", "20", "--full-eval", "--set", "num_steps=10",
+            "channels=8", "channel_mults=[1,2]", "attention_levels=[1]", "bound_timesteps=4",
             "train.ema_decay=0.9", "train.eval_examples=32"]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

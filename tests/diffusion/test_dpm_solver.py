@@ -108,4 +108,4 @@ def test_ddpm_config_names_it():
     sampler = sampler_from_config(DDPMConfig(sampler="dpm_solver", sample_steps=15))
     assert isinstance(sampler, DPMSolverPP2M) and sampler.num_steps == 15 and sampler.clip_x0
     with pytest.raises(UserError, match="dpm_solver"):
-        sampler_from_config(DDPMConfig(sampler="heun"))
+        sampler_from_config(DDPMConfig(sampler="rk45"))

@@ -41,6 +41,7 @@ from perceptzoo.data.edges import edge_map
 from perceptzoo.diffusion.ddpm import (
     DDPMConfig,
     check_image_data,
+    resolve_sampler,
     sampler_from_config,
     to_data_space,
     to_model_space,
@@ -174,8 +175,10 @@ class ControlNet(nn.Module):
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
                generator: torch.Generator | None = None,
-               sampler: ReverseSampler | None = None) -> torch.Tensor:
-        """Images (num_samples, 1, H, W) in levels for edge maps `cond` (num_samples, 1, H, W)."""
+               sampler: ReverseSampler | str | None = None,
+               steps: int | None = None) -> torch.Tensor:
+        """Images (num_samples, 1, H, W) in levels for edge maps `cond` (num_samples, 1, H, W);
+        `sampler`, `steps` as in `DDPM.sample`."""
         w = self.zero_mid.weight
         device = w.device
         if cond is None:
@@ -189,7 +192,8 @@ class ControlNet(nn.Module):
         if cond.shape != (num_samples, *self.cfg.data_shape):
             shape = (num_samples, *self.cfg.data_shape)
             raise UserError(f"cond must be edge maps of shape {shape}")
-        sampler = sampler or self.default_sampler()
+        sampler = (self.default_sampler() if sampler is None and steps is None
+                   else resolve_sampler(self.cfg, sampler, steps))
         x = sampler.sample(self.eps_fn(cond), self.schedule, (num_samples, *self.cfg.data_shape),
                            generator=generator, device=device, dtype=w.dtype)
         return to_data_space(x, self.cfg.num_levels)

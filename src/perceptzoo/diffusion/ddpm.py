@@ -40,7 +40,7 @@ stratum and example, weighted by the stratum size); `bound_timesteps = 0` sums a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +48,7 @@ from torch import nn
 
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
+from perceptzoo.diffusion.edm_sampler import HeunSampler
 from perceptzoo.diffusion.samplers import (
     DDIMSampler,
     DPMSolverPP2M,
@@ -144,9 +145,11 @@ class DDPMConfig:
     variance: str = "beta"
     """reverse-process variance sigma_t^2: beta | beta_tilde"""
     sampler: str = "ancestral"
-    """default sampler of `sample`: ancestral | ddim | dpm_solver (DPM-Solver++(2M))"""
+    """default sampler of `sample`: ancestral | ddim | dpm_solver (DPM-Solver++(2M)) | heun
+    (Karras et al. 2022, EDM Algorithm 1)"""
     sample_steps: int | None = None
-    """steps of the default sampler (None: T for ancestral, 50 for DDIM, 20 for DPM-Solver)"""
+    """steps of the default sampler (None: T for ancestral, 50 for DDIM, 20 for DPM-Solver,
+    18 noise levels for Heun, 2 x 18 - 1 = 35 denoiser calls)"""
     ddim_eta: float = 0.0
     clip_x0: bool = True
     """clip the predicted x_0 to [-1, 1] while sampling (as Ho et al.'s code does)"""
@@ -167,9 +170,13 @@ def unet_from_config(cfg, num_classes: int | None = None, in_channels: int | Non
                 dropout=cfg.dropout, groups=cfg.groups, num_classes=num_classes)
 
 
+SAMPLERS = ("ancestral", "ddim", "dpm_solver", "heun")
+
+
 def sampler_from_config(cfg, clip_x0: bool | None = None) -> ReverseSampler:
-    """The sampler a config names: `sampler` (ancestral | ddim), `sample_steps` (None: all T
-    for ancestral, 50 for DDIM), `variance`, `ddim_eta`, and `clip_x0` unless overridden."""
+    """The sampler a config names: `sampler` (ancestral | ddim | dpm_solver | heun),
+    `sample_steps` (None: all T for ancestral, 50 for DDIM, 20 for DPM-Solver, 18 for Heun),
+    `variance`, `ddim_eta`, and `clip_x0` unless overridden."""
     clip = cfg.clip_x0 if clip_x0 is None else clip_x0
     if cfg.sampler == "ancestral":
         return AncestralSampler(cfg.variance, cfg.sample_steps, clip)
@@ -177,7 +184,25 @@ def sampler_from_config(cfg, clip_x0: bool | None = None) -> ReverseSampler:
         return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, clip)
     if cfg.sampler == "dpm_solver":
         return DPMSolverPP2M(cfg.sample_steps or 20, "trailing", clip)
-    raise UserError(f"unknown sampler {cfg.sampler!r}; use ancestral, ddim or dpm_solver")
+    if cfg.sampler == "heun":
+        return HeunSampler(cfg.sample_steps or 18, clip_x0=clip)
+    raise UserError(f"unknown sampler {cfg.sampler!r}; use one of {', '.join(SAMPLERS)}")
+
+
+def resolve_sampler(cfg, sampler: ReverseSampler | str | None, steps: int | None,
+                    clip_x0: bool | None = None) -> ReverseSampler:
+    """`sample`'s sampler argument: a sampler object as is; a name (ancestral | ddim |
+    dpm_solver | heun) built with `steps` (None: that sampler's default) from the config's
+    other sampling options; None the config's own (with `steps` if given)."""
+    if sampler is not None and not isinstance(sampler, str):
+        if steps is not None:
+            raise UserError("steps= goes with a sampler name (sampler='heun', steps=10); a "
+                            "sampler object carries its own steps")
+        return sampler
+    changes = {"sample_steps": steps} if sampler is not None or steps is not None else {}
+    if sampler is not None:
+        changes["sampler"] = sampler
+    return sampler_from_config(replace(cfg, **changes) if changes else cfg, clip_x0)
 
 
 def check_image_data(model_name: str, cfg, info) -> None:
@@ -235,9 +260,12 @@ class DDPM(nn.Module):
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
                generator: torch.Generator | None = None,
-               sampler: ReverseSampler | None = None) -> torch.Tensor:
-        """(num_samples, C, H, W) integer levels (float); `sampler` overrides the default."""
-        sampler = sampler or self.default_sampler()
+               sampler: ReverseSampler | str | None = None,
+               steps: int | None = None) -> torch.Tensor:
+        """(num_samples, C, H, W) integer levels (float); `sampler` (an object, or a name
+        with `steps`: `sample(64, sampler="heun", steps=10)`) overrides the config's."""
+        sampler = (self.default_sampler() if sampler is None and steps is None
+                   else resolve_sampler(self.cfg, sampler, steps))
         ref = self._ref
         x = sampler.sample(self.eps_fn(cond), self.schedule, (num_samples, *self.cfg.data_shape),
                            generator=generator, device=ref.device, dtype=ref.dtype)

@@ -32,6 +32,7 @@ from perceptzoo.diffusion.ddpm import (
     DDPM,
     DDPMConfig,
     check_image_data,
+    resolve_sampler,
     to_data_space,
     unet_from_config,
 )
@@ -94,9 +95,11 @@ class GuidedDDPM(DDPM):
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
-               generator: torch.Generator | None = None, sampler: ReverseSampler | None = None,
+               generator: torch.Generator | None = None,
+               sampler: ReverseSampler | str | None = None, steps: int | None = None,
                guidance_scale: float | None = None) -> torch.Tensor:
-        """Samples of labels `cond` (B,) (default 0, 1, 2, ... cycling) with guidance w."""
+        """Samples of labels `cond` (B,) (default 0, 1, 2, ... cycling) with guidance w;
+        `sampler`, `steps` as in `DDPM.sample`."""
         device = self._ref.device
         if cond is None:
             cond = torch.arange(num_samples, device=device) % self.cfg.num_classes
@@ -104,7 +107,8 @@ class GuidedDDPM(DDPM):
         if cond.shape != (num_samples,) or cond.min() < 0 or cond.max() >= self.cfg.num_classes:
             raise UserError(f"cond must be {num_samples} labels in 0..{self.cfg.num_classes - 1}")
         w = self.cfg.guidance_scale if guidance_scale is None else guidance_scale
-        sampler = sampler or self.default_sampler()
+        sampler = (self.default_sampler() if sampler is None and steps is None
+                   else resolve_sampler(self.cfg, sampler, steps))
         x = sampler.sample(self.guided_eps(cond, w), self.schedule,
                            (num_samples, *self.cfg.data_shape), generator=generator,
                            device=device, dtype=self._ref.dtype)

@@ -43,6 +43,7 @@ from perceptzoo.core.registry import register
 from perceptzoo.diffusion.ddpm import (
     DDPMConfig,
     check_image_data,
+    resolve_sampler,
     sampler_from_config,
     to_data_space,
     to_model_space,
@@ -201,13 +202,15 @@ class LatentDiffusion(nn.Module):
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,
                generator: torch.Generator | None = None,
-               sampler: ReverseSampler | None = None) -> torch.Tensor:
+               sampler: ReverseSampler | str | None = None,
+               steps: int | None = None) -> torch.Tensor:
         """Decoded samples (num_samples, C, H, W) in integer levels (float). Latents are not
-        clipped: their range is not [-1, 1]."""
+        clipped: their range is not [-1, 1]. `sampler`, `steps` as in `DDPM.sample`."""
         if cond is not None:
             raise UserError("latent_diffusion is unconditional; sample without cond")
         scale = self.latent_scale
-        sampler = sampler or self.default_sampler()
+        sampler = (self.default_sampler() if sampler is None and steps is None
+                   else resolve_sampler(self.cfg, sampler, steps, clip_x0=False))
         z = sampler.sample(lambda z_t, t: self.net(z_t, t), self.schedule,
                            (num_samples, *self.latent_shape), generator=generator,
                            device=scale.device, dtype=scale.dtype)
