@@ -19,7 +19,6 @@ Result files follow DESIGN.md (benchmarks/results/<model>-<dataset>[-<variant>].
 
 from __future__ import annotations
 
-import datetime
 import inspect
 import os
 import time
@@ -27,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from perceptzoo.bench.results import current_commit, device_description, training_seconds
-from perceptzoo.io import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -121,23 +119,26 @@ def write_result(model: str, dataset: str, variant: str | None, *, config: dict,
                  published: dict | None = None, wall_time_s: float, notes: str = "",
                  train_device: str | None = None, task: str | None = None,
                  parameters: int | None = None) -> Path:
-    """Write one result file in the bench schema; `train_device`: where training ran, if not
-    on this machine; `task`: the leaderboard table it belongs to (see bench/recipe.py TASKS)."""
+    """Write one result file through the bench harness's writer
+    (`perceptzoo.bench.results.write_result`, the DESIGN.md schema) as a study: suite "study",
+    the calling script in `config.model.script`; `train_device`: where training ran, if not on
+    this machine; `task`: the leaderboard table it belongs to (see bench/recipe.py TASKS)."""
+    from perceptzoo.bench.recipe import Published, Recipe
+    from perceptzoo.bench.results import write_result as write
+
     caller = Path(inspect.stack()[1].filename)
     name = f"{model}-{dataset.replace(':', '_')}" + (f"-{variant}" if variant else "")
-    record: dict[str, Any] = {
-        "model": model, "dataset": dataset, "variant": variant or "",
-        "config": {"script": f"benchmarks/{caller.name}", **config}, "metrics": metrics,
-        "published": published or {}, "wall_time_s": round(wall_time_s, 1),
-        "device": device_description("auto"), "commit": STARTED_AT,
-        "date": datetime.date.today().isoformat(), "parameters": parameters,
-    }
-    if task:
-        record["task"] = task
-    if train_device:
-        record["train_device"] = train_device
-    if notes:
-        record["notes"] = notes
-    path = RESULTS / f"{name}.json"
-    write_json(path, record)
-    return path
+    published = dict(published or {})
+    source = str(published.pop("source", "") or published.pop("note", ""))
+    figures = {k: published.pop(k) for k in list(published)
+               if isinstance(published[k], (int, float)) and not isinstance(published[k], bool)}
+    comparable = "; ".join([str(published.pop("comparable", "")), *(
+        f"{k}: {v}" for k, v in published.items())]).strip("; ")
+    study = Recipe(name=name, model=model, dataset=dataset, task=task or "",
+                   variant=variant or "",
+                   model_config={"script": f"benchmarks/{caller.name}", **config},
+                   published=Published(figures, source, comparable) if source or figures
+                   else None, notes=notes)
+    return write(study, RESULTS, metrics=metrics, wall_time_s=wall_time_s, eval_time_s=None,
+                 commit=STARTED_AT, device=device_description("auto"), parameters=parameters,
+                 suite="study", extra={"train_device": train_device} if train_device else None)

@@ -279,7 +279,7 @@ def report() -> None:
             published = {"source": "stable-baselines3 2.9.2 run in the same script on the same "
                          "machine, same hyper-parameters, seeds and solve check"}
         wall = sum(r["wall_s"] for r in records)
-        print(write_result(algo, "CartPole-v1", None, config=config, metrics=metrics,
+        print(write_result(algo, "CartPole-v1", "seeds", config=config, metrics=metrics,
                            published=published, wall_time_s=wall,
                            notes="budget-limited CPU runs; seeds that did not reach 475 within "
                            "the budget count as unsolved (null)"), metrics)
@@ -319,7 +319,7 @@ def report() -> None:
         if peer:  # the reference implementation with the same hyper-parameters and budget
             metrics["sb3_a2c_mean_return"] = float(np.mean([r["eval_mean_return"] for r in peer]))
             metrics["sb3_a2c_per_seed_mean_return"] = [r["eval_mean_return"] for r in peer]
-        print(write_result(algo, "Pendulum-v1", None,
+        print(write_result(algo, "Pendulum-v1", "seeds",
                            config={**PENDULUM[algo], "seeds": [r["seed"] for r in records]},
                            metrics=metrics,
                            published={"mean_return": -200, "source": "about -150 to -200 is "

@@ -14,7 +14,8 @@ rate over 50 seeded episodes and draws a strip of frames and a GIF of the tracke
 0) from the simulator's joint and hand positions (grey: reference pose, blue: character, red:
 strike target) with PIL, so no OpenGL context is needed.
 
-Writes benchmarks/results/deepmimic-<Env>-v0.json and benchmarks/figures/rl_deepmimic-<Env>_*
+Writes benchmarks/results/deepmimic-<Env>-v0-seeds.json (the recipe deepmimic-<Env>-v0 is
+one seed through `perceptzoo bench`) and benchmarks/figures/rl_deepmimic-<Env>_*
 (the planar run's older figures are benchmarks/figures/rl_deepmimic_*).
 """
 
@@ -167,7 +168,7 @@ def main(steps: int, env: str) -> None:
     })
     simulator = ("MuJoCo (mujoco bindings, MJCF written by the project; implicitfast at 300 Hz)"
                  if env == "mujoco" else "the project's numpy simulator (MuJoCo not used)")
-    print(write_result("deepmimic", short, None, config=dict(vars(agent.cfg)), metrics=metrics,
+    print(write_result("deepmimic", short, "seeds", config=dict(vars(agent.cfg)), metrics=metrics,
                        wall_time_s=float(np.mean(walls)),
                        notes=f"planar 3-link arm simulated by {simulator}; errors are means over "
                        "a 120-step episode from phase 0 without RSI or early termination (and "

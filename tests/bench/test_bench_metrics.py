@@ -66,3 +66,11 @@ def test_the_end_of_run_evaluation_of_a_short_training_is_bounded(tmp_path, caps
                  "200"]) == 0
     full = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "eval_num_samples" not in full and "frechet_distance" in full
+
+
+def test_a_toy_mmd_reads_against_the_data_floor_and_a_moment_matched_gaussian():
+    from perceptzoo.bench.metrics import mmd_references
+
+    refs = mmd_references("toy2d:8gaussians", 500)
+    assert refs["mmd_num_samples"] == 500
+    assert abs(refs["real_vs_real_mmd"]) < 0.01 < refs["gaussian_baseline_mmd"]

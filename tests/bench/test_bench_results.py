@@ -28,7 +28,7 @@ def test_the_schema_with_the_published_figure_its_source_and_what_is_comparable(
                         tag="wide")
     assert path.name == "made-digits-x-wide.json"
     r = json.loads(path.read_text())
-    assert r["variant"] == "wide" and r["commit"] == "abc1234" and r["wall_time_s"] == 12.3
+    assert r["variant"] == "wide" and r["commit"] == "abc1234" and r["wall_time_s"] == 12.34
     assert r["published"] == {"test_nll_nats": 90.0, "source": "a paper, Table 1, row 2",
                               "comparable": "different data"}
     assert r["config"]["model"] == {"hidden_sizes": [64]} and r["config"]["train"]["steps"] == 10

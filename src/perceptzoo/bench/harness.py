@@ -12,7 +12,8 @@ For each selected recipe (see `perceptzoo.bench.recipe`):
    `<work>/<name>/`, or `runner.resume` it when an earlier attempt left a checkpoint (a
    `bench.json` beside the run says which recipe, config and commit it started from);
 4. evaluate with `runner.evaluate`; add the real-vs-real Fréchet floor at the same sample size
-   when the figure is a Fréchet distance, the sampling time per image, the parameter count;
+   when the figure is a Fréchet distance (for a 2D toy's MMD: the real-vs-real MMD and a
+   moment-matched Gaussian's), the sampling time per image, the parameter count;
 5. write `benchmarks/results/<name>.json`: training time read from the run's own log (summed
    over resumes), the commit the run started on.
 
@@ -355,7 +356,7 @@ def _write_marker(path: Path, state: dict[str, Any]) -> None:
 def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: str,
           results_dir: Path, say=print) -> Path:
     """Evaluate a trained run as the recipe says and write its result file."""
-    from perceptzoo.bench.metrics import real_vs_real, sample_size
+    from perceptzoo.bench.metrics import mmd_references, real_vs_real, sample_size
     from perceptzoo.core import registry, runner
     from perceptzoo.metrics import classifier
 
@@ -373,6 +374,10 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
         say("real-vs-real floor at the same sample size")
         metrics.update(real_vs_real(recipe.dataset, int(kwargs["num_samples"]),
                                     split=kwargs["split"], data_dir=options.data_dir))
+    if "mmd" in metrics and kwargs.get("num_samples"):
+        say("real-vs-real and moment-matched-Gaussian MMD at the same sample size")
+        metrics.update(mmd_references(recipe.dataset, int(kwargs["num_samples"]),
+                                      split=kwargs["split"], data_dir=options.data_dir))
     if metrics.get("sampling_time_s") and kwargs.get("num_samples"):
         metrics["sampling_ms_per_image"] = round(
             1000 * metrics["sampling_time_s"] / kwargs["num_samples"], 3)

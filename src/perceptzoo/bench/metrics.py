@@ -88,3 +88,26 @@ def affordable_samples(draw, train_seconds: float, wanted: int, *, fraction: flo
     from perceptzoo.core.runner import affordable_samples as fit
 
     return fit(draw, fraction * train_seconds, wanted, probe=probe)
+
+
+def mmd_references(dataset: str, num_samples: int, *, split: str = "test",
+                   data_dir: str | Path | None = None, seed: int = 2) -> dict[str, float]:
+    """The two references a 2D toy's MMD reads against, at the sizes `evaluate` uses (its
+    samples against the first min(num_samples, 2000) points of `split`): the floor, as many
+    *training* points in the samples' place (`real_vs_real_mmd`, about 0 for unbiased MMD^2),
+    and a mis-specified model, the Gaussian with the training data's mean and covariance
+    (`gaussian_baseline_mmd`): a model that does not beat it has not learned the shape."""
+    from perceptzoo import data
+    from perceptzoo.metrics.mmd import mmd_rbf
+
+    reference = data.load(dataset, split, data_dir).x[: min(num_samples, 2000)].flatten(1)
+    train = data.load(dataset, "train", data_dir).x.flatten(1).double()
+    n = min(len(reference), len(train))
+    g = torch.Generator().manual_seed(seed)
+    chol = torch.linalg.cholesky(torch.cov(train.T))
+    gauss = (train.mean(0) + torch.randn(n, train.shape[1], generator=g,
+                                         dtype=torch.float64) @ chol.T).to(reference.dtype)
+    return {"real_vs_real_mmd": round(float(mmd_rbf(train[:n].to(reference.dtype),
+                                                     reference)), 6),
+            "gaussian_baseline_mmd": round(float(mmd_rbf(gauss, reference)), 6),
+            "mmd_num_samples": n}

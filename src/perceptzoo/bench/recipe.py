@@ -71,7 +71,9 @@ TASKS: dict[str, dict[str, Any]] = {
     "toy2d": {
         "title": "2D toys: MMD to held-out points (and NLL gap to the true density)",
         "better": "lower", "per_dataset": True, "datasets": ("toy2d:",),
-        "figures": ("mmd",), "extra": ("test_nll_gap_nats", "test_nll_nats")},
+        "figures": ("mmd",),
+        "extra": ("real_vs_real_mmd", "gaussian_baseline_mmd", "test_nll_gap_nats",
+                  "test_nll_nats")},
 }
 
 #: Suites `perceptzoo bench --suite` runs: quick (embedded data, minutes on a laptop CPU), full

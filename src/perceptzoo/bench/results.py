@@ -123,8 +123,10 @@ def published_record(recipe: Recipe) -> dict[str, Any]:
 def write_result(recipe: Recipe, results_dir: Path, *, metrics: dict[str, Any],
                  wall_time_s: float | None, eval_time_s: float | None, commit: str,
                  device: str, parameters: int | None, run_config: dict[str, Any] | None = None,
-                 suite: str = "", tag: str = "", run: Path | None = None) -> Path:
-    """Write `<results_dir>/<recipe.name>[-tag].json` in the DESIGN.md schema."""
+                 suite: str = "", tag: str = "", run: Path | None = None,
+                 extra: dict[str, Any] | None = None) -> Path:
+    """Write `<results_dir>/<recipe.name>[-tag].json` in the DESIGN.md schema; `extra`: more
+    top-level fields (a study's `train_device` where it trained elsewhere, ...)."""
     record: dict[str, Any] = {
         "model": recipe.model, "dataset": recipe.dataset,
         "variant": "-".join(v for v in (recipe.variant, tag) if v),
@@ -148,6 +150,7 @@ def write_result(recipe: Recipe, results_dir: Path, *, metrics: dict[str, Any],
             record["run"] = str(run)
     if recipe.notes:
         record["notes"] = recipe.notes
+    record.update(extra or {})
     path = results_dir / f"{result_name(recipe, tag)}.json"
     results_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, record)

@@ -5,8 +5,10 @@ free energy and an AIS estimate of log Z (100 runs, the paper's 14,500 intermedi
 distributions). GSN: 2-D toys (MMD) and MNIST (sample Frechet distance). VQ-VAE: MNIST sample
 quality with a Transformer prior over its 7x7 codes (kept here, beside the issue's other
 models; its log_prob is the prior's NLL of the codes, not of the image: `log_prob_of="codes"`
-keeps it out of the likelihood tables). The study scripts benchmarks/rbm_*.py,
-gsn_*.py and vq_vae_*.py ran the same configurations and wrote the first results.
+keeps it out of the likelihood tables). The first results came from study scripts that
+trained these same configurations (now removed: `perceptzoo bench NAME` re-runs them; a toy's
+MMD is read beside the real-vs-real MMD and a moment-matched Gaussian's, added by the harness).
+benchmarks/rbm_ais_*.py remain: AIS against the exact log Z, and a longer AIS.
 """
 
 from __future__ import annotations
