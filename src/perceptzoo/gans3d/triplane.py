@@ -90,8 +90,7 @@ class AdaIN(nn.Module):
         super().__init__()
         self.norm = nn.InstanceNorm2d(channels)
         self.style = nn.Linear(w_dim, 2 * channels)
-        nn.init.zeros_(self.style.weight)
-        with torch.no_grad():
+        with torch.no_grad():  # StyleGAN: scales start around 1, biases around 0
             self.style.bias.copy_(torch.cat([torch.ones(channels), torch.zeros(channels)]))
 
     def forward(self, x, w):
@@ -166,7 +165,7 @@ class SuperResolution(nn.Module):
         self.size = size
         self.conv1 = nn.Conv2d(num_features, channels, 3, padding=1)
         self.conv2 = nn.Conv2d(channels, 1, 3, padding=1)
-        nn.init.zeros_(self.conv2.weight)
+        nn.init.normal_(self.conv2.weight, 0.0, 1e-3)  # starts as the upsampled raw image
         nn.init.zeros_(self.conv2.bias)
 
     def forward(self, features):
