@@ -28,10 +28,10 @@ def test_unrolling_leaves_the_real_discriminator_untouched():
     grads = [None if p.grad is None else p.grad.clone() for p in model.discriminator.parameters()]
     state = copy.deepcopy(opt_d.state_dict())
     fake = model.generator(model.latent(48))
-    params = model.unrolled_parameters([torch.randn(16, 2)] * 3, fake, opt_d)
-    loss = generator_loss(torch.func.functional_call(model.discriminator, params, (fake,)),
-                          "minimax")
-    torch.autograd.grad(loss, list(model.generator.parameters()))
+    real = torch.randn(48, 2)
+    params = model.unrolled_parameters(real, fake, opt_d)
+    torch.autograd.grad(model.surrogate_loss(real, fake, params),
+                        list(model.generator.parameters()))
     after = model.discriminator.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert all((a is None and p.grad is None) or torch.equal(a, p.grad)
@@ -50,7 +50,7 @@ def test_one_unrolled_step_is_the_real_adam_step():
     real = torch.randn(32, 2)
     with torch.no_grad():
         fake = model.generator(model.latent(32))
-    params = model.unrolled_parameters([real], fake, opt_d)
+    params = model.unrolled_parameters(real, fake, opt_d)
     d_copy = copy.deepcopy(model.discriminator)
     opt_copy = torch.optim.Adam(d_copy.parameters(), lr=opt_d.param_groups[0]["lr"],
                                 betas=opt_d.param_groups[0]["betas"])
@@ -66,7 +66,7 @@ def test_generator_gradient_flows_through_the_unrolled_steps():
     model, (opt_g, opt_d) = _model(k=3)
     torch.manual_seed(1)
     z = model.latent(48)
-    real = [torch.randn(16, 2)] * 3
+    real = torch.randn(48, 2)
 
     def grad_of(k):
         model.cfg.unroll_steps = k
@@ -80,6 +80,49 @@ def test_generator_gradient_flows_through_the_unrolled_steps():
 
     g0, g3 = grad_of(0), grad_of(3)
     assert (g0 - g3).norm() > 1e-3 * g0.norm()
+
+
+def test_the_real_term_of_f_trains_g_only_through_the_unrolled_steps():
+    """E log D(x; theta_D^K) depends on theta_G through theta_D^K alone: its gradient in
+    theta_G is zero at K = 0 and nonzero at K > 0 (dropping it was a bug that left the unrolled
+    GAN as collapsed as the GAN)."""
+    model, (opt_g, opt_d) = _model(k=3)
+    fake, real = model.generator(model.latent(48)), torch.randn(48, 2)
+    g_params = list(model.generator.parameters())
+
+    def real_term_grad(params):
+        term = -torch.nn.functional.softplus(
+            -torch.func.functional_call(model.discriminator, params, (real,))).mean()
+        grads = torch.autograd.grad(term, g_params, allow_unused=True)
+        return sum(0.0 if g is None else float(g.norm()) for g in grads)
+
+    assert real_term_grad(dict(model.discriminator.named_parameters())) == 0.0
+    assert real_term_grad(model.unrolled_parameters(real, fake, opt_d)) > 0.0
+
+
+def _modes_after_training(k: int, steps: int = 250) -> int:
+    from perceptzoo import data
+    from perceptzoo.metrics.modes import mode_coverage
+
+    torch.manual_seed(0)
+    model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", latent_dim=16,
+                             hidden_g=(64, 64), hidden_d=(64,), unroll_steps=k)
+    opts = model.configure_optimizers(TrainConfig(lr=1e-3))
+    x = data.load("toy2d:8gaussians", "train").x
+    g = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        model.train_step((x[torch.randint(0, len(x), (128,), generator=g)], None), opts)
+    samples = model.sample(2000, generator=torch.Generator().manual_seed(0))
+    return mode_coverage(samples, "8gaussians")["modes_covered"]
+
+
+def test_unrolling_cures_mode_collapse_on_the_ring():
+    """Metz et al.'s claim on a small ring setting, everything else equal: after 250 steps the
+    GAN (K = 0) sits on at most 2 of the 8 modes, the unrolled GAN (K = 5) covers at least 6
+    (measured: 0 and 8 here; 1 and 8 at 300 steps over seeds 0-2; about 9 CPU-seconds)."""
+    plain, unrolled = _modes_after_training(0), _modes_after_training(5)
+    assert plain <= 2, plain
+    assert unrolled >= 6, unrolled
 
 
 def test_negative_unroll_is_a_user_error():
