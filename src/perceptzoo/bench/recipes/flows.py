@@ -1,5 +1,5 @@
-"""Normalizing flows: MNIST bits/dim and samples, 2D toys with known densities (C-Flow and SRFlow
-are studies: benchmarks/flows_{cflow,srflow}_mnist.py).
+"""Normalizing flows: MNIST bits/dim and samples, 2D toys with known densities, C-Flow's paired
+edge <-> digit translation and SRFlow's 4x super-resolution on MNIST.
 
 Each recipe carries the published figure it is compared with: the paper, table and row,
 and what is and is not comparable. Moved here from the benchmark scripts and their result
@@ -7,7 +7,45 @@ files; `perceptzoo bench NAME` re-runs one."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from perceptzoo.bench.recipe import Published, Recipe
+
+
+def cflow_translation(run: Path) -> dict[str, Any]:
+    """C-Flow's translations of the first 500 test pairs at temperature 0.7: edges -> digits:
+    how often the generated digit's own edge map equals the input edge map, and the MNIST
+    classifier's accuracy on the generated digits against the true labels; digits -> edges:
+    the pixel accuracy of the generated edge map."""
+    import torch
+
+    from perceptzoo import data
+    from perceptzoo.core import runner
+    from perceptzoo.data.edges import edge_map
+    from perceptzoo.metrics import classifier
+
+    model = runner.load(run)
+    test = data.load("mnist", "test")
+    x_a, x_b = model.pair(test.x[:500])
+    torch.manual_seed(0)
+    with torch.no_grad():
+        out = model.translate(x_a, generator=torch.Generator().manual_seed(1), temperature=0.7)
+        if model.cfg.direction != "edges_to_digits":
+            return {"edge_pixel_accuracy": float((out == x_b).float().mean())}
+        metrics = {"edge_consistency":
+                   float((edge_map(out.to(torch.uint8), 256) == x_a).float().mean())}
+        if classifier.has_classifier("mnist"):
+            logits = classifier.load_classifier("mnist")(out)
+            metrics["generated_class_accuracy"] = float(
+                (logits.argmax(1) == test.y[:500]).float().mean())
+    return metrics
+
+
+_CFLOW_TRAIN = {"steps": 500, "batch_size": 64, "lr": 1e-3, "warmup_steps": 100,
+                "eval_every": 500, "eval_examples": 500, "checkpoint_every": 100}
+_NO_MNIST_FIGURE = ("C-Flow (Pumarola et al. 2020) reports no MNIST figure; test_bits_per_dim "
+                    "is the pair's bound per digit pixel, an upper bound on the digit's")
 
 RECIPES: list[Recipe] = [
     # -- quick suite: seconds on a laptop CPU, embedded data ----------------------------------
@@ -335,5 +373,32 @@ RECIPES: list[Recipe] = [
         suites=("full",),
         minutes=7,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_rings.png",
+    ),
+    # -- paired translation and super-resolution on MNIST --------------------------------
+    *[Recipe(
+        name=f"cflow-mnist-{direction}", model="cflow", dataset="mnist",
+        task="mnist_bits_per_dim", variant=direction,
+        model_config={"hidden": 32, "num_steps": 4, "num_scales": 2, "direction": direction},
+        train=dict(_CFLOW_TRAIN), evaluate={"num_samples": 1000}, study=cflow_translation,
+        published=Published({}, _NO_MNIST_FIGURE), suites=("full",), minutes=25,
+        notes=f"C-Flow {direction.replace('_', ' ')} on (digit, Sobel edge map) pairs; "
+              "bits/dim of the pair's bound, of flow A and of B given A; study: the "
+              "translations' consistency at temperature 0.7",
+    ) for direction in ("edges_to_digits", "digits_to_edges")],
+    Recipe(
+        name="srflow-mnist-4x", model="srflow", dataset="mnist", task="super_resolution",
+        figure="test_psnr_mean_db", variant="4x",
+        model_config={"hidden": 32, "num_steps": 4, "num_scales": 2, "cond_features": 16,
+                      "logit_alpha": 0.05},
+        train={"steps": 450, "batch_size": 64, "lr": 1e-3, "warmup_steps": 100,
+               "eval_every": 500, "eval_examples": 500, "checkpoint_every": 100},
+        evaluate={"num_samples": 0}, log_prob_of="conditional",
+        published=Published({}, "SRFlow publishes DIV2K and CelebA figures only (Lugmayr et "
+                            "al. 2020, Tables 1-2); no MNIST figure: the reference is the "
+                            "bicubic PSNR (test_psnr_bicubic_db) measured in the same run"),
+        suites=("full",), minutes=15,
+        notes="7x7 -> 28x28; PSNR of the mean of 8 samples at temperature 0.8 on 200 test "
+              "digits (extra_metrics), beside bicubic; log p(x | low-res) is a conditional "
+              "likelihood, stored as test_conditional_nll_nats, no bits/dim",
     ),
 ]
