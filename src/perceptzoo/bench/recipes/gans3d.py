@@ -57,4 +57,12 @@ RECIPES: list[Recipe] = [
         notes="Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at "
               "this size), generator pose conditioning with swap 0.5, D not pose-conditioned",
     ),
+    Recipe(
+        name="hologan-voxel_views16", model="hologan", dataset="voxel_views16",
+        task="gans3d_renders", model_config={"channels": 16},
+        train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0},
+        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, "
+              "identity regulariser; no style discriminator",
+    ),
 ]
