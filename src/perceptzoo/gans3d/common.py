@@ -42,6 +42,14 @@ def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.softplus(-fake_logits).mean()
 
 
+def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor) -> torch.Tensor:
+    """R1 = E ||grad_x l(x)||^2 on real inputs (Mescheder, Geiger & Nowozin 2018, eq. 9; the
+    regulariser GRAF and EG3D train with, weighted gamma / 2). `real_inputs` must have been
+    made to require grad before the discriminator saw them."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real_inputs, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
 @contextlib.contextmanager
 def frozen(module: nn.Module):
     """Inside the block `module`'s parameters take no gradient."""

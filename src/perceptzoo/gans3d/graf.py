@@ -12,9 +12,12 @@ with the shared emission-absorption quadrature (`perceptzoo.implicit.cameras.vol
 NeRF eq. 3; rays from `camera_rays`, clipped to the object box by `ray_box_interval`). A
 convolutional discriminator compares rendered images with real views (here the whole 16 x 16
 or 32 x 32 image is the patch: at these sizes GRAF's K x K patch sampling with scale s = 1
-covers the image). Since every pixel is a ray through one 3D field, two renders of one latent
-from nearby poses agree after reprojecting one through its rendered depth; a 2D generator that
-takes the pose as input need not (`view_consistency_error`, tests/gans3d/test_graf.py).
+covers the image). As in GRAF's training, the discriminator takes the R1 penalty
+(gamma / 2) E ||grad D(x)||^2 on real images (gamma 10; Mescheder et al. 2018) and a fifth of
+the generator's learning rate. Since every pixel is a ray through one 3D field, two renders
+of one latent from nearby poses agree after reprojecting one through its rendered depth; a 2D
+generator that takes the pose as input need not (`view_consistency_error`,
+tests/gans3d/test_graf.py).
 
 This implementation renders one channel (the silhouette data of `voxel_views*` are grey
 levels: the radiance is the ink) over a black background, with perspective cameras at
@@ -44,6 +47,7 @@ from perceptzoo.gans3d.common import (  # noqa: F401
     finite,
     frozen,
     generator_loss,
+    r1_penalty,
     random_cameras,
     render_field,
     step,
@@ -121,23 +125,29 @@ class GRAF(nn.Module):
         return self.render(z[:, :self.cfg.shape_dim], z[:, self.cfg.shape_dim:], c2w)
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
-        betas = (0.0, 0.99)  # GRAF trains with RMSprop/Adam at beta1 0
+        betas = (0.0, 0.99)  # GRAF trains with RMSprop (alpha 0.99): Adam at beta1 0
         return [torch.optim.Adam(self.field.parameters(), lr=train_cfg.lr, betas=betas),
-                torch.optim.Adam(self.discriminator.parameters(), lr=train_cfg.lr, betas=betas)]
+                torch.optim.Adam(self.discriminator.parameters(),
+                                 lr=train_cfg.lr * self.cfg.d_lr_scale, betas=betas)]
 
     def train_step(self, batch, optimizers) -> dict[str, float]:
         opt_g, opt_d = optimizers
         real = batch[0].float()
+        gamma = self.cfg.r1_gamma
         with torch.no_grad():
             fake = self.generate(len(real))
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        real_in = real.requires_grad_(gamma > 0)
+        real_logits, fake_logits = self.discriminator(real_in), self.discriminator(fake)
         loss_d = discriminator_loss(real_logits, fake_logits)
-        step(opt_d, loss_d)
+        r1 = r1_penalty(real_logits, real_in) if gamma > 0 else torch.zeros(())
+        step(opt_d, loss_d + 0.5 * gamma * r1)
         with frozen(self.discriminator):
             loss_g = generator_loss(self.discriminator(self.generate(len(real))))
             step(opt_g, loss_g)
         return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
-                       "loss_g": loss_g.detach()}, "GRAF")
+                       "loss_g": loss_g.detach(), "r1": r1.detach(),
+                       "d_real": torch.sigmoid(real_logits).mean().detach(),
+                       "d_fake": torch.sigmoid(fake_logits).mean().detach()}, "GRAF")
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None,
@@ -165,6 +175,10 @@ class GRAFConfig:
     sigma_scale: float = 4.0
     sigma_bias: float = -1.0
     channels: int = 16
+    r1_gamma: float = 10.0
+    """weight of the R1 penalty on real images (GRAF's gamma 10); 0 turns it off"""
+    d_lr_scale: float = 0.2
+    """the discriminator's learning rate over the generator's (GRAF: 1e-4 vs 5e-4)"""
 
     @classmethod
     def tiny(cls) -> GRAFConfig:

@@ -25,9 +25,11 @@ conditioning camera is the rendering camera, swapped for another random camera w
 probability `swap_prob` (the paper's 50 %), so the generated 3D field does not depend on the
 rendering camera. For multi-view renders of one object (turntables, the view-consistency
 error) the conditioning camera is held fixed and only the rendering camera moves.
-Departures at this scale: the training views carry no pose label through the trainer, so the
-discriminator is not pose-conditioned; styles are AdaIN (StyleGAN 1) rather than
-weight-demodulated convolutions; one grey channel instead of RGB.
+The discriminator is regularised by the R1 penalty on real images, (gamma / 2)
+E ||grad D(x)||^2, as in EG3D's StyleGAN2 training. Departures at this scale: the training
+views carry no pose label through the trainer, so the discriminator is not pose-conditioned;
+styles are AdaIN (StyleGAN 1) rather than weight-demodulated convolutions; one grey channel
+instead of RGB.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("eg3d", dataset="voxel_views16", plane_resolution=8)
@@ -53,6 +55,7 @@ from perceptzoo.gans3d.common import (
     finite,
     frozen,
     generator_loss,
+    r1_penalty,
     random_cameras,
     render_field,
     step,
@@ -260,20 +263,22 @@ class EG3D(nn.Module):
     def train_step(self, batch, optimizers) -> dict[str, float]:
         opt_g, opt_d = optimizers
         real = batch[0].float()
-        swap = self.cfg.swap_prob
+        swap, gamma = self.cfg.swap_prob, self.cfg.r1_gamma
         with torch.no_grad():
             fake = self.generate(len(real), swap_prob=swap)
-        real_logits = self.discriminator(self.discriminator_input(real))
+        real_in = self.discriminator_input(real).requires_grad_(gamma > 0)
+        real_logits = self.discriminator(real_in)
         fake_logits = self.discriminator(self.discriminator_input(fake["image"], fake["raw"]))
         loss_d = discriminator_loss(real_logits, fake_logits)
-        step(opt_d, loss_d)
+        r1 = r1_penalty(real_logits, real_in) if gamma > 0 else torch.zeros(())
+        step(opt_d, loss_d + 0.5 * gamma * r1)
         with frozen(self.discriminator):
             out = self.generate(len(real), swap_prob=swap)
             loss_g = generator_loss(self.discriminator(self.discriminator_input(out["image"],
                                                                                 out["raw"])))
             step(opt_g, loss_g)
         return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
-                       "loss_g": loss_g.detach(),
+                       "loss_g": loss_g.detach(), "r1": r1.detach(),
                        "d_real": torch.sigmoid(real_logits).mean().detach(),
                        "d_fake": torch.sigmoid(fake_logits).mean().detach()}, "EG3D")
 
@@ -322,6 +327,8 @@ class TriplaneConfig:
     sigma_scale: float = 4.0
     sigma_bias: float = -1.0
     d_lr_scale: float = 1.0
+    r1_gamma: float = 1.0
+    """weight of the R1 penalty on real images (EG3D: gamma 1 for FFHQ); 0 turns it off"""
 
     @classmethod
     def tiny(cls) -> TriplaneConfig:
