@@ -10,6 +10,9 @@ Figures, per model, from 128 generated volumes (binarised at 0.5):
 - turntable GIFs (absorption-only renders at 24 azimuths, elevation 20 degrees).
 
     python benchmarks/gans3d_study.py
+
+GRAF, EG3D and HoloGAN are recipes (`perceptzoo bench graf-voxel_views16`, scored by
+`perceptzoo.gans3d.scores.study_views`).
 """
 
 import json
@@ -52,7 +55,8 @@ def main() -> None:
             ("platonic_gan", "voxel_views16", "gans3d_views", None),
             ("platonic_gan", "voxel_views16", "gans3d_views", "sparse"),
             ("platonic_gan", "voxel_views16", "gans3d_views", "hull"),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "hull_long")]:
+            ("platonic_gan", "voxel_views16", "gans3d_views", "hull_long"),
+            ("platonic_gan", "voxel_views16", "gans3d_views", "absorption_slow_d")]:
         run = WORK / (f"gans3d-{name}" + (f"-{variant}" if variant else ""))
         if (RESULTS / (f"{name}-{dataset}" + (f"-{variant}" if variant else "")
                        + ".json")).exists():
@@ -78,64 +82,6 @@ def main() -> None:
                                       "FD from 128 vs 128 volumes in 64-d features (small: "
                                       "compare with the floor at the same size only)")
         print(name, metrics)
-    score_graf()
-
-
-def score_graf() -> None:
-    """GRAF (trained on voxel_views16): view-consistency error of 32 latents between poses 6
-    degrees apart (`graf.view_consistency_error`, pixels with opacity > 0.5), the fraction of
-    renders with no such pixel, and a turntable GIF of renders."""
-    import math
-
-    from PIL import Image
-
-    from perceptzoo.gans3d.graf import camera, view_consistency_error
-
-    run = WORK / "gans3d-graf"
-    if not (run / "bench-done").exists():
-        print("graf: no finished run; skipped")
-        return
-    start = time.time()
-    model = runner.load(run)
-    g = torch.Generator().manual_seed(0)
-    errors, empty = [], 0
-    frames = []
-    with torch.no_grad():
-        z_s, z_a = model.latent(32, g)
-        for i in range(32):
-            az, el = 2 * math.pi * i / 32, 0.3
-            da = (math.cos(az), math.sin(az), el)
-            db = (math.cos(az + math.radians(6)), math.sin(az + math.radians(6)), el)
-            ca, cb = camera(da), camera(db)
-            ra = model.render(z_s[i:i + 1], z_a[i:i + 1], ca[None])
-            rb = model.render(z_s[i:i + 1], z_a[i:i + 1], cb[None])
-            if (ra["opacity"] > 0.5).any():
-                errors.append(view_consistency_error(ra, rb, ca, cb))
-            else:
-                empty += 1
-        for i in range(24):  # turntable of the first 6 latents
-            az = 2 * math.pi * i / 24
-            c = camera((math.cos(az), math.sin(az), 0.36))
-            imgs = model.render(z_s[:6], z_a[:6], c[None].expand(6, 3, 4))["image"][:, 0]
-            strip = (torch.cat(list(imgs), 1).clamp(0, 1) * 255).round().to(torch.uint8)
-            frames.append(Image.fromarray(strip.numpy(), "L").resize((6 * 64, 64),
-                                                                       Image.NEAREST))
-    frames[0].save(FIGURES / "graf_turntable.gif", format="GIF", save_all=True,
-                   append_images=frames[1:], duration=80, loop=0)
-    cfg = json.loads((run / "config.json").read_text())
-    metrics = {"view_consistency_error_mean": round(sum(errors) / max(len(errors), 1), 4),
-               "renders_without_opaque_pixels_fraction": round(empty / 32, 3),
-               "num_latents": 32, "pose_offset_deg": 6}
-    write_result("graf", "voxel_views16", None,
-                 config={"run": cfg["train"], "model": cfg["model_config"]}, metrics=metrics,
-                 published={"source": "Schwarz et al. 2020 report FID/KID on Carla, CelebA, "
-                                      "cats, birds at 64-256 px; no comparable figure"},
-                 wall_time_s=logged_train_seconds(run) + time.time() - start,
-                 task="gans3d_views",
-                 notes="CPU, 1 thread, 300 steps at batch 8; view-consistency error in grey "
-                       "levels [0, 1] (the unit test's 2D baseline scores 0.09); no FD of "
-                       "renders (no shapes-render classifier yet)")
-    print("graf", metrics)
 
 
 if __name__ == "__main__":
