@@ -1,12 +1,10 @@
-"""What every GAN in this family shares: data <-> model space, the adversarial losses, the
-gradient penalty, the MLP and convolutional networks, and the base class with `sample`.
+"""What every GAN in this family shares: data <-> model space, the MLP and convolutional
+networks, and the base class with `sample`. The adversarial losses, the gradient penalty, the
+frozen-network update, the generator EMA and the finiteness check are defined once for every
+family in `perceptzoo.nn.gan_losses` and re-exported here:
 
-Losses, in the notation of Goodfellow et al. (2014) with D(x) = sigmoid(l(x)) for the logit l:
-
-    V(G, D) = E_x log D(x) + E_z log(1 - D(G(z)))                          (eq. 1)
-    discriminator:            minimise -V        = softplus(-l(x)) + softplus(l(G(z)))
-    minimax generator:        minimise  E log(1 - D(G(z))) = -softplus(l(G(z)))
-    non-saturating generator: minimise -E log D(G(z))      =  softplus(-l(G(z)))  (sec. 3)
+    discriminator: softplus(-l(x)) + softplus(l(G(z))); minimax generator -softplus(l(G(z)));
+    non-saturating generator softplus(-l(G(z))) (Goodfellow et al. 2014, eq. 1 and sec. 3)
 
 Wasserstein (Arjovsky et al. 2017, eq. 3) with a critic f: the critic minimises
 E f(G(z)) - E f(x), the generator minimises -E f(G(z)). The gradient penalty of WGAN-GP
@@ -22,14 +20,23 @@ models in DistributedDataParallel, so the GANs synchronise themselves.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.errors import UserError
+from perceptzoo.nn.gan_losses import (  # noqa: F401  (the family's shared helpers, re-exported)
+    average_gradients,
+    discriminator_loss,
+    finite,
+    frozen,
+    generator_loss,
+    gradient_penalty,
+    step,
+    update_ema,
+    value_function,
+)
 from perceptzoo.nn.mlp import mlp
 
 
@@ -48,70 +55,7 @@ def to_data_space(x: torch.Tensor, num_levels: int | None) -> torch.Tensor:
     return ((x + 1) / 2 * (num_levels - 1)).round().clamp(0, num_levels - 1)
 
 
-# -- losses ------------------------------------------------------------------------------------
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """-V(G, D): -E log D(x) - E log(1 - D(G(z))) from logits."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-
-
-def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
-    """The generator's loss: `minimax` E log(1 - D(G(z))) or `non_saturating` -E log D(G(z))."""
-    if kind == "minimax":
-        return -F.softplus(fake_logits).mean()
-    if kind == "non_saturating":
-        return F.softplus(-fake_logits).mean()
-    raise UserError(f"unknown generator loss {kind!r}; use minimax or non_saturating")
-
-
-def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """V(G, D) = E log D(x) + E log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1)."""
-    return -discriminator_loss(real_logits, fake_logits)
-
-
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
-                     eps: torch.Tensor | None = None,
-                     generator: torch.Generator | None = None
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(E (||grad f(xhat)|| - 1)^2, mean ||grad f(xhat)||) on xhat = eps x + (1 - eps) x~.
-
-    real, fake: (B, ...) in model space; eps: (B,) in [0, 1] (drawn when None). The penalty
-    keeps its graph (create_graph) so it trains the critic.
-    """
-    if eps is None:
-        eps = torch.rand(real.shape[0], generator=generator, device=real.device)
-    eps = eps.to(real.dtype).view(-1, *([1] * (real.dim() - 1)))
-    x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
-    norm = grad.flatten(1).norm(dim=1)
-    return ((norm - 1) ** 2).mean(), norm.detach().mean()
-
-
 # -- helpers of the update ------------------------------------------------------------------------
-@contextlib.contextmanager
-def frozen(module: nn.Module):
-    """Inside the block `module`'s parameters take no gradient (the other network's step)."""
-    flags = [p.requires_grad for p in module.parameters()]
-    for p in module.parameters():
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)
-
-
-def average_gradients(module: nn.Module) -> None:
-    """Average `module`'s gradients over the ranks of a torchrun job (no-op in one process)."""
-    import torch.distributed as dist
-
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return
-    for p in module.parameters():
-        if p.grad is not None:
-            dist.all_reduce(p.grad)
-            p.grad /= dist.get_world_size()
-
-
 def critic_batches(x: torch.Tensor, k: int) -> list[torch.Tensor]:
     """The Trainer's batch split into k minibatches, one per discriminator step (Goodfellow
     et al.'s Algorithm 1 draws a fresh minibatch for each of the k steps); a batch smaller
@@ -273,22 +217,6 @@ class GANBase(nn.Module):
         return len(self.cfg.data_shape) == 3
 
 
-def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: nn.Module) -> None:
-    """zero_grad, backward, average over ranks, step: one network's update."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    average_gradients(module)
-    optimizer.step()
-
-
-def finite(metrics: dict[str, torch.Tensor | float], where: str) -> dict[str, float]:
-    out = {k: float(v) for k, v in metrics.items()}
-    bad = [k for k, v in out.items() if not math.isfinite(v)]
-    if bad:
-        raise RuntimeError(f"{where}: {bad} not finite; lower the learning rate (train.lr)")
-    return out
-
-
 # -- shared by the progressive and style-based generators -----------------------------------------
 class MinibatchStd(nn.Module):
     """Karras et al. (2018) sec. 3: append the standard deviation of each feature over the
@@ -309,13 +237,3 @@ class MinibatchStd(nn.Module):
         std = std.mean(dim=(1, 2, 3))                            # (B/g,)
         std = std.repeat(g).reshape(b, 1, 1, 1).expand(b, 1, h, w)
         return torch.cat([x, std], 1)
-
-
-@torch.no_grad()
-def update_ema(ema: nn.Module, module: nn.Module, decay: float) -> None:
-    """ema <- decay ema + (1 - decay) module, parameters and buffers (the generator average
-    of Karras et al. 2018 sec. 4.1 and 2019)."""
-    for e, p in zip(ema.parameters(), module.parameters()):
-        e.lerp_(p, 1 - decay)
-    for e, b in zip(ema.buffers(), module.buffers()):
-        e.copy_(b)
