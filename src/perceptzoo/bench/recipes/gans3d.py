@@ -6,7 +6,7 @@ ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure.
 800 steps at batch 32 took about 10 minutes on one shared thread (benchmarks/gans3d_train.py);
 the GPU recipes train 32^3 grids longer.
 
-The 3D-aware image generators (GRAF, the EG3D tri-plane generator, HoloGAN) train on the
+The 3D-aware image generators (GRAF, GIRAFFE, the EG3D tri-plane generator, HoloGAN) train on the
 voxel_views16 silhouettes at one size (300 steps at batch 16) and are ranked by the Fréchet
 distance of their renders in the view classifier's features, beside its real-vs-real floor
 (`perceptzoo.gans3d.scores.study_views`: also the view-consistency error, the identity
@@ -64,5 +64,12 @@ RECIPES: list[Recipe] = [
         minutes=8.0, study=study_views, figure=VIEW_FIGURE,
         notes="Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, "
               "identity regulariser; no style discriminator",
+    ),
+    Recipe(
+        name="giraffe-voxel_views16", model="giraffe", dataset="voxel_views16",
+        task="gans3d_renders", model_config={"channels": 16}, train=dict(_VIEWS_TRAIN),
+        evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="Niemeyer & Geiger 2021: one object field + background, feature image 8x8, "
+              "neural renderer to 16x16, R1 gamma 10",
     ),
 ]
