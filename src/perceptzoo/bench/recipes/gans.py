@@ -85,6 +85,16 @@ RECIPES: list[Recipe] = [
         evaluate={"num_samples": 1000}, suites=("full",), minutes=12,
         notes="n_critic 5 x 32 images per critic step; 250 generator steps fit 12 min",
     ),
+    # -- full suite: Fashion-MNIST sample quality -------------------------------------------
+    Recipe(
+        name="dcgan-fashion_mnist", model="dcgan", dataset="fashion_mnist",
+        task="fashion_mnist_sample_quality",
+        model_config={"latent_dim": 100, "channels": 32},
+        train={"steps": 1200, "batch_size": 64, "lr": 2e-4, "eval_every": 1200, **_CONSTANT},
+        evaluate={"num_samples": 1000}, suites=("full",), minutes=15,
+        notes="the dcgan-mnist setting on Fashion-MNIST (Radford et al. 2016: Adam 2e-4, "
+              "beta1 0.5, batch norm, N(0, 0.02) init); steps sized to ~15 CPU-minutes",
+    ),
     # -- digits: the style-based and progressive generators -----------------------------------
     Recipe(
         name="stylegan-digits", model="stylegan", dataset="digits",
