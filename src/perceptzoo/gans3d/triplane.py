@@ -1,12 +1,12 @@
 """EG3D: a tri-plane 3D-aware generator (Chan, Lin, Chan, Nagano, Pan, De Mello, Gallo,
 Guibas, Tremblay, Khamis, Karras & Wetzstein, CVPR 2022, "Efficient Geometry-aware 3D
-Generative Adversarial Networks", sec. 4).
+Generative Adversarial Networks"; section names below are the paper's).
 
 A 2-D convolutional generator (StyleGAN-like: a mapping network z, c -> w, then styled
 convolution blocks) outputs 3 C channels, reshaped into three axis-aligned feature planes
 F_xy, F_xz, F_yz (C channels, P x P, covering the object box [-1, 1]^3). A 3-D point x is
 projected onto each plane, its feature read by bilinear interpolation and the three summed
-(sec. 4.1, "aggregated via summation"):
+("Tri-plane hybrid 3D representation": the features are aggregated by summation):
 
     F(x) = F_xy(x, y) + F_xz(x, z) + F_yz(y, z)
 
@@ -14,17 +14,18 @@ A small MLP decoder maps F(x) to a density sigma(x) and a feature vector whose f
 is the colour; volume rendering (`perceptzoo.implicit.cameras.volume_render`, NeRF eq. 3,
 through `gans3d.common.render_field`) integrates them along camera rays into a raw image (and
 a feature image). When the neural-rendering resolution is below the output size a 2-D
-super-resolution module upsamples the feature image (sec. 4.1), and the discriminator sees
-the final image concatenated with the bilinearly upsampled raw image ("dual discrimination",
-sec. 4.2; real images are down- and re-upsampled to the same pair), which keeps the two
-consistent. At 16 x 16 the default renders at full size (no super-resolution).
+super-resolution module upsamples the feature image ("Super resolution"), and the
+discriminator sees the final image concatenated with the bilinearly upsampled raw image
+("Dual discrimination"; real images are down- and re-upsampled to the same pair), which keeps
+the two consistent. At 16 x 16 the default renders at full size (no super-resolution).
 
-Pose conditioning (sec. 4.3): the mapping network also takes a camera c (the flattened
-camera-to-world matrix), so pose-correlated attributes can be modelled; while training, the
-conditioning camera is the rendering camera, swapped for another random camera with
-probability `swap_prob` (the paper's 50 %), so the generated 3D field does not depend on the
-rendering camera. For multi-view renders of one object (turntables, the view-consistency
-error) the conditioning camera is held fixed and only the rendering camera moves.
+Pose conditioning ("Modeling pose-correlated attributes"): the mapping network also takes a
+camera c (the flattened camera-to-world matrix), so pose-correlated attributes can be
+modelled; while training, the conditioning camera is the rendering camera, swapped for
+another random camera with probability `swap_prob` (50 % here; the paper swaps with a set
+probability), so the generated 3D field does not depend on the rendering camera. For
+multi-view renders of one object (turntables, the view-consistency error) the conditioning
+camera is held fixed and only the rendering camera moves.
 The discriminator is regularised by the R1 penalty on real images, (gamma / 2)
 E ||grad D(x)||^2, as in EG3D's StyleGAN2 training. Departures at this scale: the training
 views carry no pose label through the trainer, so the discriminator is not pose-conditioned;
@@ -161,7 +162,7 @@ class Decoder(nn.Module):
 
 class SuperResolution(nn.Module):
     """Feature image (B, Cf, r, r) -> image (B, 1, N, N): bilinear upsampling, two 3x3
-    convolutions, a residual on the upsampled raw image's logit (sec. 4.1)."""
+    convolutions, a residual on the upsampled raw image's logit ("Super resolution")."""
 
     def __init__(self, num_features: int, channels: int, size: int):
         super().__init__()
