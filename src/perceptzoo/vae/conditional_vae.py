@@ -61,13 +61,43 @@ def one_hot(cond: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch.T
     return F.one_hot(cond, num_classes).to(dtype)
 
 
+class LabelledMLP(nn.Module):
+    """An MLP whose every layer sees the one-hot label beside its input (Kingma et al. 2014's
+    p(x | y, z) made hard to ignore): input (..., n + C), the last C features being the label;
+    layer i computes W_i [h_{i-1}, y] + b_i. Indexable like `nn.Sequential` for its linears."""
+
+    def __init__(self, sizes: list[int], activation: type[nn.Module], num_classes: int):
+        super().__init__()
+        self.num_classes = num_classes
+        self.linears = nn.ModuleList(nn.Linear(a + num_classes, b)
+                                     for a, b in zip(sizes[:-1], sizes[1:]))
+        self.act = activation()
+
+    def __getitem__(self, i: int) -> nn.Linear:
+        return self.linears[i]
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        h, c = h[..., : -self.num_classes], h[..., -self.num_classes :]
+        for i, linear in enumerate(self.linears):
+            h = linear(torch.cat([h, c], -1))
+            if i < len(self.linears) - 1:
+                h = self.act(h)
+        return h
+
+
 @dataclass
 class CVAEConfig(VAEConfig):
     num_classes: int = 10
     """labels y can take; filled from the dataset"""
-    hidden_sizes: tuple[int, ...] = (500,)
+    hidden_sizes: tuple[int, ...] = (500, 500)
     activation: str = "relu"
-    latent_dim: int = 20
+    latent_dim: int = 8
+    """small, so that z has room for the style and not also for the class"""
+    label_every_layer: bool = True
+    """feed y to every decoder layer (False: only beside z at the decoder's input)"""
+    gsnn_weight: float = 0.0
+    """1 - alpha of Sohn et al.'s hybrid objective (eq. 9): the weight of the GSNN term
+    log p(x | y, z) with z drawn from the prior instead of the encoder (0: the plain CVAE)"""
     num_eval_samples: int = 10
     """importance samples per class of the marginal log_prob (10 classes: 10 x k decodes)"""
 
@@ -79,8 +109,36 @@ class CVAEConfig(VAEConfig):
 @register("cvae", CVAEConfig, default_dataset="mnist", family="vae", runner="trainer",
           train_defaults={"lr": 1e-3, "batch_size": 100})
 class CVAE(VAE):
+    def __init__(self, cfg: CVAEConfig):
+        super().__init__(cfg)
+        if cfg.label_every_layer:
+            per_dim = 1 if self.decoder_kind == "bernoulli" else 2
+            self.decoder = LabelledMLP([cfg.latent_dim, *cfg.hidden_sizes,
+                                        per_dim * self.num_dims],
+                                       ACTIVATIONS[cfg.activation], cfg.num_classes)
+
     def cond_features(self, cfg: CVAEConfig) -> int:
         return cfg.num_classes
+
+    def loss(self, batch) -> LossOutput:
+        """-(alpha ELBO + (1 - alpha) L_GSNN), Sohn et al. eq. 9, with 1 - alpha = gsnn_weight and
+        L_GSNN = log p(x | y, z), z ~ p(z) (eq. 7 with one sample)."""
+        out = super().loss(batch)
+        w = self.cfg.gsnn_weight
+        if w == 0:
+            return out
+        x, y = batch
+        z = self.prior((len(x),)).sample()
+        gsnn = self.decode(z, y).log_prob(self.targets(x)).mean()
+        loss = (1 - w) * out.loss - w * gsnn
+        return LossOutput(loss, {**out.metrics, "gsnn_nats": -gsnn.item()})
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor,
+                       cond: torch.Tensor | None = None) -> torch.Tensor:
+        """log p(x | y, z) for latents z (k, B, J): (k, B)."""
+        if not self.cfg.label_every_layer:
+            return super().log_likelihood(x, z, cond)
+        return self.decode(z, cond).log_prob(self.targets(x).expand(z.shape[0], -1, -1))
 
     def check_data(self, info) -> None:
         if not info.num_classes:
@@ -141,9 +199,15 @@ class M2Config:
     num_labels: int = 100
     """labelled training examples, balanced over the classes"""
     label_seed: int = 0
-    alpha: float = 50.0
-    """weight of the classification loss, per labelled example (0.1 N / N_labelled in the
-    per-example form of Kingma et al.'s alpha = 0.1 N)"""
+    alpha: float = 0.1
+    """Kingma et al.'s alpha / N (they use alpha = 0.1 N): the weight of the mean
+    classification loss against the mean unlabelled bound (see `loss`)"""
+    label_oversampling: float = 1.0
+    """r: how much more often than in one pass over the data the labelled examples are seen
+    (each step uses all of them). 1: Kingma et al.'s J^alpha exactly; N_u / N_l: every labelled
+    example weighs as much as each unlabelled example of a batch (their code's balance)"""
+    label_every_layer: bool = True
+    """feed y to every decoder layer (False: only beside z at the decoder's input)"""
     num_eval_samples: int = 10
     """importance samples per class in log_prob"""
 
@@ -163,16 +227,22 @@ class M2(nn.Module):
                             f"classes (balanced labels), got {cfg.num_labels}")
         if cfg.alpha < 0:
             raise UserError(f"alpha must be >= 0, got {cfg.alpha}")
+        if cfg.label_oversampling <= 0:
+            raise UserError(f"label_oversampling must be > 0, got {cfg.label_oversampling}")
         check_num_samples(cfg.num_eval_samples, "num_eval_samples")
         D, C, J, H = math.prod(cfg.data_shape), cfg.num_classes, cfg.latent_dim, cfg.hidden_size
         act = ACTIVATIONS["relu"]
         self.classifier = mlp([D, H, C], act)  # q(y | x)
         self.encoder = mlp([D + C, H, 2 * J], act)  # q(z | x, y)
-        self.decoder = mlp([J + C, H, D], act)  # p(x | y, z), Bernoulli logits
+        if cfg.label_every_layer:  # p(x | y, z), Bernoulli logits
+            self.decoder = LabelledMLP([J, H, D], act, C)
+        else:
+            self.decoder = mlp([J + C, H, D], act)
         self.register_buffer("labeled_x", torch.zeros(cfg.num_labels, *cfg.data_shape,
                                                       dtype=torch.uint8))
         self.register_buffer("labeled_y", torch.zeros(cfg.num_labels, dtype=torch.long))
         self.register_buffer("has_labels", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("num_train", torch.tensor(0, dtype=torch.long))
 
     # -- the labelled subset -----------------------------------------------------------
     def check_data(self, info) -> None:
@@ -182,6 +252,7 @@ class M2(nn.Module):
                             f"labels from; {info.name} has none")
         if self.has_labels:
             return
+        self.num_train.fill_(info.split_sizes.get("train", 0))
         from perceptzoo import data
 
         train = data.load(info.name, "train")
@@ -253,7 +324,13 @@ class M2(nn.Module):
         labeled = -self.labeled_bound(v_l, y_l).mean()
         log_q = F.log_softmax(self.classifier(v_l), -1)
         classification = F.nll_loss(log_q, self.labeled_y)
-        loss = unlabeled + labeled + self.cfg.alpha * classification
+        # J^alpha / N_u with J summed over the data set: each labelled example weighs as much
+        # as an unlabelled one in the bound, and alpha N E_l[-log q] becomes alpha N / N_u
+        n_l, n = self.cfg.num_labels, max(int(self.num_train), self.cfg.num_labels + 1)
+        n_u = n - n_l
+        r = self.cfg.label_oversampling
+        loss = unlabeled + r * (n_l / n_u) * labeled \
+            + r * self.cfg.alpha * (n / n_u) * classification
         accuracy = (log_q.argmax(-1) == self.labeled_y).float().mean()
         return LossOutput(loss, {"unlabeled_nats": unlabeled.item(),
                                  "labeled_nats": labeled.item(),
