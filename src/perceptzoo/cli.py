@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="test", choices=["train", "valid", "test"])
     _eval_flags(e)
     e.add_argument("--device", help="evaluate on this device (default cpu)")
+    e.add_argument("--seed", type=int, default=0,
+                   help="seed of the evaluation's random draws (a flow's dequantization noise, "
+                   "samples): the same run and seed give the same numbers")
     e.add_argument("--full-eval", action="store_true",
                    help="the papers' full protocol where the default is quicker (implicit "
                    "shapes: marching cubes at 128^3, 100k IoU points)")
@@ -210,7 +213,8 @@ def _eval(args) -> int:
 
     metrics = runner.evaluate(args.run, split=args.split, num_samples=args.eval_samples,
                               num_episodes=args.eval_episodes, num_shapes=args.eval_shapes,
-                              data_dir=args.data_dir, device=args.device, full=args.full_eval)
+                              data_dir=args.data_dir, device=args.device, full=args.full_eval,
+                              seed=args.seed)
     print(json.dumps(metrics))
     return 0
 

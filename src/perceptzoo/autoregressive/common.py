@@ -45,6 +45,25 @@ from perceptzoo.errors import UserError
 
 HEADS = ("auto", "bernoulli", "categorical", "logistic_mixture")
 
+#: Above this many levels the dense models (FVSBN, NADE, MADE), whose output layer has P
+#: weights per dimension and hidden unit, default to a discretized logistic mixture (P = 3K =
+#: 15) instead of a softmax over the levels (P = L): on 256-level MNIST the softmax made MADE
+#: 258M parameters and FVSBN 158M; the mixture makes them 15M and 9M.
+MIXTURE_ABOVE_LEVELS = 32
+#: Parameters the dense models' defaults are sized to fit (hidden widths shrink, MADE's direct
+#: connections go, on data with many dimensions); a user's --set always wins.
+DENSE_DEFAULT_PARAMS = 20_000_000
+
+
+def sized_output(info, num_mixtures: int = 5) -> tuple[dict, int]:
+    """The default `output` option of a dense model on data `info` and the P (parameters per
+    dimension) it gives: ({}, L or 1) for up to MIXTURE_ABOVE_LEVELS levels, else
+    ({"output": "logistic_mixture"}, 3K)."""
+    levels = info.num_levels or 2
+    if levels > MIXTURE_ABOVE_LEVELS:
+        return {"output": "logistic_mixture"}, 3 * num_mixtures
+    return {}, 1 if levels == 2 else levels
+
 
 class OutputHead:
     """The distribution of one dimension given its P parameters. Not a module: no weights."""
@@ -92,8 +111,27 @@ class OutputHead:
         if self.kind == "bernoulli":
             return -F.binary_cross_entropy_with_logits(params[..., 0], x.to(params.dtype),
                                                        reduction="none")
+        if self.kind == "logistic_mixture":  # x's bin only: (..., K), not (..., K, L)
+            return self._logistic_mixture_log_prob(params, x)
         lp = self.level_log_probs(params)
         return lp.gather(-1, x.long().unsqueeze(-1)).squeeze(-1)
+
+    def _logistic_mixture_log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log P(x) of the observed levels: the bin of `level_log_probs` at x, computed for that
+        bin alone (L times less work and memory: 10k MNIST images scored in seconds)."""
+        K, L = self.num_mixtures, self.num_levels
+        logit_pi, mu, log_s = params.unflatten(-1, (3, K)).unbind(-2)  # each (..., K)
+        log_s = log_s.clamp(min=-7.0)
+        level = x.long()[..., None]  # (..., 1)
+        centre = level.to(params.dtype) * (2.0 / (L - 1)) - 1.0
+        half = 1.0 / (L - 1)
+        inv_s = torch.exp(-log_s)
+        upper = (centre + half - mu) * inv_s
+        lower = (centre - half - mu) * inv_s
+        log_bin = torch.where(level == 0, F.logsigmoid(upper),
+                              torch.where(level == L - 1, F.logsigmoid(-lower),
+                                          _log_sigmoid_diff(upper, lower)))
+        return torch.logsumexp(F.log_softmax(logit_pi, -1) + log_bin, -1)
 
     def sample(self, params: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """Invert the CDF: params (B, P), u (B,) uniform in [0, 1) -> levels (B,) long."""

@@ -11,7 +11,9 @@ is strictly triangular.
 
 For data with L > 2 levels, each conditional is a softmax over the L levels with one logistic
 regression per level (a "fully visible softmax belief net"): logits_{d,l} = b_{d,l} +
-sum_{j<d} W_{(d,l),j} x_j / (L-1).
+sum_{j<d} W_{(d,l),j} x_j / (L-1). Above 32 levels (8-bit images, mu-law audio) the default
+output is a discretized mixture of 5 logistics (P = 15 numbers per dimension, see common.py)
+instead of the softmax (P = L: 158M weights on MNIST); `--set output=categorical` restores it.
 
 Sampling is exact and cheap: logits_d needs only row d of W and the dimensions already drawn.
 
@@ -29,8 +31,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete, uniforms
+from perceptzoo.autoregressive.common import (
+    Autoregressive,
+    OutputHead,
+    check_discrete,
+    sized_output,
+    uniforms,
+)
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
 from perceptzoo.nn.masked import MaskedLinear
 
 
@@ -40,6 +49,11 @@ class FVSBNConfig:
     """per-example shape; filled from the dataset"""
     num_levels: int = 17
     """values per dimension (2: logistic; more: softmax); filled from the dataset"""
+    output: str = "auto"
+    """auto (Bernoulli for 2 levels, else softmax) | categorical | logistic_mixture; the
+    default above 32 levels is logistic_mixture (sized to the data)"""
+    num_mixtures: int = 5
+    """logistics in a logistic_mixture output"""
 
     @classmethod
     def tiny(cls) -> FVSBNConfig:
@@ -47,14 +61,24 @@ class FVSBNConfig:
         return cls()
 
 
-@register("fvsbn", FVSBNConfig, default_dataset="digits", family="autoregressive", runner="trainer")
+#: The most weights (D^2 P) an FVSBN is built with: one per pair of dimensions and parameter.
+MAX_WEIGHTS = 200_000_000
+
+
+@register("fvsbn", FVSBNConfig, default_dataset="digits", family="autoregressive",
+          runner="trainer", dataset_defaults=lambda info: sized_output(info)[0])
 class FVSBN(Autoregressive, nn.Module):
     def __init__(self, cfg: FVSBNConfig):
         super().__init__()
         self.cfg = cfg
         D = self.num_dims = math.prod(cfg.data_shape)
-        self.head = OutputHead("auto", cfg.num_levels)
+        self.head = OutputHead(cfg.output, cfg.num_levels, cfg.num_mixtures)
         P = self.head.num_params
+        if D * D * P > MAX_WEIGHTS:
+            raise UserError(f"an FVSBN has a weight for every pair of dimensions: {D} dims x "
+                            f"{P} output parameters need {D * D * P / 1e6:.0f}M weights (at "
+                            f"most {MAX_WEIGHTS / 1e6:.0f}M); use nade or made, whose hidden "
+                            "layers are sized to the data")
         self.linear = MaskedLinear(D, D * P)  # row (d, p): W_{(d,p), j}, bias b_{d,p}
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)

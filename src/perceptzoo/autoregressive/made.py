@@ -20,7 +20,10 @@ At evaluation, log p(x) averages the probabilities of the masks, log (1/K) sum_k
 
 Outputs: one Bernoulli logit per dimension for binary data, or a categorical over `num_levels`
 values per dimension (e.g. 17 grey levels for digits): `conditionals(x)` under the current mask,
-scored and sampled (D passes) by the family's `common.Autoregressive`.
+scored and sampled (D passes) by the family's `common.Autoregressive`. Above 32 levels the
+default is a discretized mixture of 5 logistics per dimension (an L-way softmax made MADE 258M
+parameters on 256-level MNIST), and on data with many dimensions the direct connections go and
+the hidden layer narrows so the defaults stay near 20M parameters (`made_defaults`).
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("made", data_shape=(1, 4, 4), num_levels=2, hidden_sizes=(32,))
@@ -37,7 +40,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete
+from perceptzoo.autoregressive.common import (
+    DENSE_DEFAULT_PARAMS,
+    Autoregressive,
+    OutputHead,
+    check_discrete,
+    sized_output,
+)
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
@@ -61,6 +70,11 @@ class MADEConfig:
     """add masked direct input -> output connections (an FVSBN inside MADE; ~10 nats better on
     binarized MNIST at equal budget)"""
     mask_seed: int = 0
+    output: str = "auto"
+    """auto (Bernoulli for 2 levels, else softmax) | categorical | logistic_mixture; the
+    default above 32 levels is logistic_mixture (sized to the data: `made_defaults`)"""
+    num_mixtures: int = 5
+    """logistics in a logistic_mixture output"""
 
     @classmethod
     def tiny(cls) -> MADEConfig:
@@ -68,7 +82,27 @@ class MADEConfig:
         return cls(hidden_sizes=(32,))
 
 
-@register("made", MADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
+def made_defaults(info) -> dict:
+    """Output, direct connections and hidden width sized to the data: above 32 levels a
+    logistic mixture (P = 15) instead of an L-way softmax (258M parameters on MNIST); the
+    direct connections (D^2 P weights) while they take at most half of DENSE_DEFAULT_PARAMS;
+    a hidden layer of at most 500 units with the rest (D (P + 1) weights a unit)."""
+    values, P = sized_output(info)
+    D = math.prod(info.data_shape)
+    budget = DENSE_DEFAULT_PARAMS
+    if D * D * P > budget // 2:
+        values["direct_connections"] = False
+    else:
+        budget -= D * D * P
+    width = MADEConfig.hidden_sizes[0]
+    H = min(width, max(16, budget // (D * (P + 1))))
+    if H != width:
+        values["hidden_sizes"] = (H,)
+    return values
+
+
+@register("made", MADEConfig, default_dataset="digits", family="autoregressive",
+          runner="trainer", dataset_defaults=made_defaults)
 class MADE(Autoregressive, nn.Module):
     def __init__(self, cfg: MADEConfig):
         super().__init__()
@@ -79,7 +113,7 @@ class MADE(Autoregressive, nn.Module):
         self.cfg = cfg
         self.num_dims = math.prod(cfg.data_shape)
         # Bernoulli: one logit per dimension; categorical: num_levels logits per dimension.
-        self.head = OutputHead("auto", cfg.num_levels)
+        self.head = OutputHead(cfg.output, cfg.num_levels, cfg.num_mixtures)
         self.out_per_dim = self.head.num_params
         sizes = [self.num_dims, *cfg.hidden_sizes]
         self.hidden = nn.ModuleList(MaskedLinear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))

@@ -15,7 +15,9 @@ W_{:,d} x_d (the recurrence, vectorised), `hidden_naive` recomputes every a_d fr
 (O(H D^2), what the test compares against), and `sample` runs the recurrence step by step.
 
 With L > 2 levels the output is a softmax over the levels, V_d being L x H, and the input x_d
-is its level divided by L - 1.
+is its level divided by L - 1. Above 32 levels the default output is a discretized mixture of
+5 logistics (V_d is 15 x H; a softmax made NADE 101M parameters on MNIST) and H shrinks on
+data with many dimensions so the defaults stay near 20M parameters (`nade_defaults`).
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("nade", data_shape=(1, 3, 4), num_levels=2, hidden_size=16)
@@ -31,7 +33,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from perceptzoo.autoregressive.common import Autoregressive, OutputHead, check_discrete, uniforms
+from perceptzoo.autoregressive.common import (
+    DENSE_DEFAULT_PARAMS,
+    Autoregressive,
+    OutputHead,
+    check_discrete,
+    sized_output,
+    uniforms,
+)
 from perceptzoo.core.registry import register
 
 
@@ -43,6 +52,11 @@ class NADEConfig:
     """values per dimension; filled from the dataset"""
     hidden_size: int = 500
     """H, the paper's 500 on binarized MNIST"""
+    output: str = "auto"
+    """auto (Bernoulli for 2 levels, else softmax) | categorical | logistic_mixture; the
+    default above 32 levels is logistic_mixture (sized to the data)"""
+    num_mixtures: int = 5
+    """logistics in a logistic_mixture output"""
 
     @classmethod
     def tiny(cls) -> NADEConfig:
@@ -50,14 +64,23 @@ class NADEConfig:
         return cls(hidden_size=16)
 
 
-@register("nade", NADEConfig, default_dataset="digits", family="autoregressive", runner="trainer")
+def nade_defaults(info) -> dict:
+    """Output and H sized to the data: H D (P + 1) weights within DENSE_DEFAULT_PARAMS."""
+    values, P = sized_output(info)
+    D = math.prod(info.data_shape)
+    H = min(NADEConfig.hidden_size, max(16, DENSE_DEFAULT_PARAMS // (D * (P + 1))))
+    return {**values, "hidden_size": H} if H != NADEConfig.hidden_size else values
+
+
+@register("nade", NADEConfig, default_dataset="digits", family="autoregressive",
+          runner="trainer", dataset_defaults=nade_defaults)
 class NADE(Autoregressive, nn.Module):
     def __init__(self, cfg: NADEConfig):
         super().__init__()
         self.cfg = cfg
         D = self.num_dims = math.prod(cfg.data_shape)
         H = cfg.hidden_size
-        self.head = OutputHead("auto", cfg.num_levels)
+        self.head = OutputHead(cfg.output, cfg.num_levels, cfg.num_mixtures)
         P = self.head.num_params
         self.W = nn.Parameter(torch.randn(H, D) * 0.05)  # shared input weights
         self.c = nn.Parameter(torch.zeros(H))  # shared hidden bias

@@ -73,7 +73,8 @@ class Tabular(Autoregressive, nn.Module):
         rows = sum(L**i for i in range(D))
         if rows > MAX_ROWS:
             raise UserError(
-                f"a tabular model of {D} dims with {L} levels needs {rows:.3g} conditional "
+                f"a tabular model of {D} dims with {L} levels needs about "
+                f"10^{int(rows.bit_length() * math.log10(2))} conditional "
                 f"tables (at most {MAX_ROWS} fit); use it on tiny data such as bars_stripes "
                 "and use fvsbn, nade or made for larger data")
         if cfg.alpha < 0:

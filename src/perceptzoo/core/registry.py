@@ -11,6 +11,12 @@ for implicit shapes that draw their own batches, "agent" for RL agents that `lea
 environment; see `perceptzoo.core.contracts`) and `train_defaults` holds the Trainer options
 the model is trained with unless a user says otherwise (an implicit field's learning rate).
 
+Defaults are sized to the data: `dataset_defaults(info) -> dict` (optional) gives the config
+values a model takes on a dataset unless a user sets them, e.g. a dense autoregressive model's
+output distribution and hidden width on 256-level MNIST (a softmax over 256 levels for each of
+784 pixels made MADE 258M parameters). Every registered model with its defaults stays under
+`DEFAULT_PARAMS_LIMIT` parameters on every dataset it accepts (`tests/core/test_defaults.py`).
+
 A config dataclass may have fields named `data_shape`, `num_levels` and `num_classes`: `build`
 fills them from the dataset the model is trained on, so one config trains on any dataset the
 model can take. A model class may define `check_data(info)` to refuse data it cannot model
@@ -33,6 +39,8 @@ from perceptzoo.errors import UserError
 
 #: Config fields that `build` fills from the dataset's `DatasetInfo`.
 DATA_FIELDS = ("data_shape", "num_levels", "num_classes")
+#: The most parameters a model may have with its defaults on any dataset it accepts.
+DEFAULT_PARAMS_LIMIT = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -44,14 +52,20 @@ class ModelSpec:
     family: str
     runner: str = "trainer"
     train_defaults: tuple[tuple[str, Any], ...] = ()
+    dataset_defaults: Callable[[Any], dict[str, Any]] | None = None
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(name: str, config_class: type, *, family: str, runner: str = "trainer",
-             default_dataset: str = "digits", train_defaults: dict[str, Any] | None = None):
-    """Class decorator: make `name` buildable by `perceptzoo.build` and the CLI."""
+             default_dataset: str = "digits", train_defaults: dict[str, Any] | None = None,
+             dataset_defaults: Callable[[Any], dict[str, Any]] | None = None):
+    """Class decorator: make `name` buildable by `perceptzoo.build` and the CLI.
+
+    `dataset_defaults(info)`: config values sized to the dataset `info` (a `DatasetInfo`),
+    applied after the fields filled from the data and before the user's options.
+    """
     if runner not in RUNNERS:
         raise RuntimeError(f"{name}: runner must be one of {RUNNERS}, not {runner!r}")
 
@@ -59,7 +73,8 @@ def register(name: str, config_class: type, *, family: str, runner: str = "train
         if name in _REGISTRY and _REGISTRY[name].model_class is not model_class:
             raise RuntimeError(f"model name {name!r} registered twice")
         _REGISTRY[name] = ModelSpec(name, model_class, config_class, default_dataset, family,
-                                    runner, tuple(sorted((train_defaults or {}).items())))
+                                    runner, tuple(sorted((train_defaults or {}).items())),
+                                    dataset_defaults)
         if runner == "trainer":
             guard_inputs(model_class, name)
         return model_class
@@ -94,7 +109,8 @@ def list_specs() -> list[ModelSpec]:
 
 
 def make_config(name: str, data_info: Any = None, **overrides: Any) -> Any:
-    """The config for `name`: defaults, then fields from the dataset, then `overrides`."""
+    """The config for `name`: defaults, then fields from the dataset and the spec's
+    `dataset_defaults` for it, then `overrides` (the user's options always win)."""
     spec = get_spec(name)
     cfg = spec.config_class()
     field_names = {f.name for f in dataclasses.fields(cfg)}
@@ -105,9 +121,16 @@ def make_config(name: str, data_info: Any = None, **overrides: Any) -> Any:
             if k in field_names and getattr(data_info, k, None) is not None
         }
         cfg = apply_overrides(cfg, from_data)
+        if spec.dataset_defaults is not None:
+            cfg = apply_overrides(cfg, spec.dataset_defaults(data_info))
     if overrides:
         cfg = apply_overrides(cfg, overrides)
     return cfg
+
+
+#: What a constructor raises on options it cannot take (`build` turns it into a UserError).
+BUILD_ERRORS = (ValueError, RuntimeError, TypeError, ArithmeticError, AssertionError,
+                IndexError, KeyError)
 
 
 def build_from_config(name: str, cfg: Any) -> nn.Module:
@@ -120,8 +143,7 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
         return spec.model_class(cfg)
     except UserError:
         raise
-    except (ValueError, RuntimeError, TypeError, ZeroDivisionError, AssertionError,
-            IndexError, KeyError) as err:
+    except BUILD_ERRORS as err:
         raise validate.explain_failure(name, spec.model_class, cfg, err) from None  # culprit
 
 

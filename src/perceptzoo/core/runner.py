@@ -320,7 +320,7 @@ def affordable_samples(draw, seconds: float, wanted: int, *, probe: int = 8,
 def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 1000,
              num_episodes: int = 100, num_shapes: int = 16, data_dir: str | Path | None = None,
              device: str | None = None, full: bool = False,
-             budget_s: float | None = None) -> dict[str, Any]:
+             budget_s: float | None = None, seed: int = 0) -> dict[str, Any]:
     """A run's metrics on `split`; appended to its metrics.jsonl as a record of kind "eval".
 
     num_samples: samples for sample-based metrics (trainer models; 0: likelihoods only);
@@ -328,8 +328,20 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
     papers' full evaluation protocol where a runner has a quicker default (fields);
     budget_s: seconds a trainer model's sampling may take (`perceptzoo train` gives it
     EVAL_FRACTION of the training time unless --full-eval): the draws are cut to what fits,
-    none when fewer than EVAL_MIN_SAMPLES fit, and `eval_num_samples` says how many.
+    none when fewer than EVAL_MIN_SAMPLES fit, and `eval_num_samples` says how many;
+    seed: every random draw of the evaluation (a flow's dequantization noise, the samples), so
+    a run evaluates to the same numbers each time (the caller's random state is kept).
     """
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return _evaluate(run_dir, split=split, num_samples=num_samples,
+                         num_episodes=num_episodes, num_shapes=num_shapes, data_dir=data_dir,
+                         device=device, full=full, budget_s=budget_s, seed=seed)
+
+
+def _evaluate(run_dir: str | Path, *, split: str, num_samples: int, num_episodes: int,
+              num_shapes: int, data_dir: str | Path | None, device: str | None, full: bool,
+              budget_s: float | None, seed: int) -> dict[str, Any]:
     from perceptzoo.metrics.evaluate import evaluate as evaluate_model
 
     run = RunDir(run_dir)
@@ -355,7 +367,7 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
             num_samples = affordable_samples(draw, budget_s, num_samples, probe=2,
                                              minimum=EVAL_MIN_SAMPLES)
         metrics = evaluate_model(model, config["dataset"], split, data_dir=data_dir,
-                                 num_samples=num_samples)
+                                 num_samples=num_samples, seed=seed)
         if sized:
             metrics["eval_num_samples"] = num_samples
     steps = [r.get("step", 0) for r in run.read_metrics() if isinstance(r.get("step"), int)]
