@@ -1,5 +1,7 @@
-"""BicycleGAN: different z give measurably different outputs for one input, and after a short
-training the encoder recovers z (latent regression error below a stated bound)."""
+"""BicycleGAN: after a short training on edges -> digits, the encoder recovers z
+(mu(E(G(A, z))) is closer to z than to another example's z by a stated margin), different z
+give measurably different outputs for one input, and the outputs stay on the input's edges;
+the latent term trains G through a frozen E; bad input is a clear error."""
 
 from __future__ import annotations
 
@@ -12,67 +14,84 @@ import perceptzoo
 from perceptzoo.data.paired import edge_source
 from perceptzoo.errors import UserError
 
+TINY = {"latent_dim": 2, "channels": 8, "e_channels": 8, "d_channels": 16}
+
+
+def _train(steps: int, **overrides):
+    from perceptzoo import data
+
+    torch.manual_seed(0)
+    x = data.load("mnist", "valid").x[:2048]
+    model = perceptzoo.build("bicyclegan", dataset="mnist", **{**TINY, **overrides})
+    opts = model.configure_optimizers(SimpleNamespace(lr=2e-3))
+    for _ in range(steps):
+        model.train_step((x[torch.randint(1984, (16,))], None), opts)
+    return model, x[-64:]
+
 
 @pytest.fixture(scope="module")
 def trained():
-    from perceptzoo import data
-
-    torch.manual_seed(0)
-    x = data.load("mnist", "valid").x[:256]
-    model = perceptzoo.build("bicyclegan", dataset="mnist", latent_dim=2, channels=8,
-                             e_channels=8, d_channels=8)
-    opts = model.configure_optimizers(SimpleNamespace(lr=1e-3))
-    for _ in range(30):
-        model.train_step((x[torch.randint(240, (16,))], None), opts)
-    return model, edge_source(x[-16:])
+    try:
+        return _train(200)
+    except UserError as err:  # no MNIST: the real data are absent here
+        pytest.skip(f"real data absent ({err})")
 
 
-def _latent_error(model, edges, z):
-    with torch.no_grad():
-        fake = model.generate(edges.float() * 2 - 1, z)
-        return float((model.encode(fake)[0] - z).abs().mean())
+def test_encoder_recovers_z(trained):
+    """z ~ N(0, I) in R^2: |mu(E(G(A, z))) - z| against the same codes shuffled across the 64
+    sources (what an encoder that does not read z scores). Measured 0.79 against 0.89 (ratio
+    0.89) after these 200 steps; the model of the last session (z at the input only, instance
+    norm in E, D on B alone) scored a ratio of 1.00 (test_the_old_design_does_not_recover_z)."""
+    model, digits = trained
+    err, chance = model.latent_errors(edge_source(digits), torch.Generator().manual_seed(5))
+    assert err < 0.94 * chance, (err, chance)
 
 
-def test_different_z_give_different_outputs(shared_data, trained):
-    model, edges = trained
-    z = torch.randn(16, 2, generator=torch.Generator().manual_seed(5))
-    a = model.translate(edges, z)
-    b = model.translate(edges, -z)
-    diff = float((a - b).abs().mean() / 255)
-    assert diff > 0.01, diff   # measurable: over 1 % of the grey range per pixel on average
-    assert torch.equal(a, model.translate(edges, z))        # and z is the only noise
+def test_different_z_give_different_outputs_on_the_inputs_edges(trained):
+    model, digits = trained
+    edges = edge_source(digits)
+    g = torch.Generator().manual_seed(5)
+    z1, z2 = model.latent(64, g), model.latent(64, g)
+    a, b = model.translate(edges, z1) / 255, model.translate(edges, z2) / 255
+    diversity = float((a - b).abs().mean())
+    assert diversity > 0.01, diversity       # measured 0.030: over 1 % of the grey range
+    assert torch.equal(a, model.translate(edges, z1) / 255)   # z is the only noise
+    target = digits.float() / 255
+    own = float((a - target).abs().mean())
+    other = float((a - target.roll(1, 0)).abs().mean())
+    assert own < 0.5 * other, (own, other)   # measured 0.046 against 0.164: on A's edges
 
 
-def test_latent_regression_trains_g_so_the_encoder_recovers_z(shared_data):
-    """The cLR-GAN cycle alone (eq. 8; GAN, L1 and KL weights 0): G learns to put z where the
-    frozen E reads it, so |mu(E(G(A, z))) - z| falls, and E itself is never moved by the term.
-    (The full objective's recovery error is measured by benchmarks/translation_bicyclegan.py.)"""
-    from perceptzoo import data
+@pytest.mark.slow
+def test_the_old_design_does_not_recover_z(shared_data):
+    """The contrast the fix is measured against: the same training with z at the input only,
+    instance norm in E and unconditional discriminators leaves E's reading of G(A, z) blind to
+    z (ratio 1.00 when measured)."""
+    model, digits = _train(200, where_add="input", e_norm="instance", conditional_d=False)
+    err, chance = model.latent_errors(edge_source(digits), torch.Generator().manual_seed(5))
+    assert err > 0.97 * chance, (err, chance)
 
-    torch.manual_seed(0)
-    x = data.load("mnist", "valid").x[:256]
-    model = perceptzoo.build("bicyclegan", dataset="mnist", latent_dim=2, channels=8,
-                             e_channels=8, d_channels=8, lambda_gan=0.0, lambda_l1=0.0,
-                             lambda_kl=0.0, lambda_latent=1.0)
-    edges = edge_source(x[-16:])
-    z = torch.randn(16, 2, generator=torch.Generator().manual_seed(5))
+
+def test_latent_term_trains_g_through_a_frozen_encoder(shared_data):
+    """The cLR-GAN latent term alone (GAN, L1 and KL weights 0): G moves, E does not."""
+    model = perceptzoo.build("bicyclegan", dataset="mnist", **TINY, lambda_gan=0.0,
+                             lambda_l1=0.0, lambda_kl=0.0, lambda_latent=1.0)
     encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
-    before = _latent_error(model, edges, z)
-    opts = model.configure_optimizers(SimpleNamespace(lr=2e-3))
-    for _ in range(40):
-        model.train_step((x[torch.randint(240, (16,))], None), opts)
-    after = _latent_error(model, edges, z)
-    assert after < 0.95 * before, (before, after)
-    # z ~ N(0, I) has E|z| = 0.80: a code the encoder cannot read at all scores about that
-    assert after < 0.85, (before, after)
+    generator = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    x = torch.randint(0, 256, (16, 1, 28, 28), dtype=torch.uint8)
+    opts = model.configure_optimizers(SimpleNamespace(lr=1e-3))
+    metrics = model.train_step((x, None), opts)
+    assert metrics["latent_l1"] > 0
     for k, v in model.encoder.state_dict().items():
         assert torch.equal(v, encoder[k]), k
+    assert any(not torch.equal(v, generator[k]) for k, v in model.generator.state_dict().items())
 
 
 def test_bad_codes_and_sizes_are_clear_errors():
-    model = perceptzoo.build("bicyclegan", dataset="mnist", latent_dim=2, channels=8,
-                             e_channels=4, d_channels=8)
+    model = perceptzoo.build("bicyclegan", dataset="mnist", **TINY)
     with pytest.raises(UserError, match="one code of size 2"):
         model.translate(torch.zeros(2, 1, 28, 28), torch.zeros(2, 3))
     with pytest.raises(UserError, match="same size|shape"):
         model.sample(2, cond=torch.zeros(2, 1, 20, 28))
+    with pytest.raises(UserError, match="where_add"):
+        perceptzoo.build("bicyclegan", dataset="mnist", **TINY, where_add="middle")

@@ -13,12 +13,26 @@ E(B) maps an output back to a distribution over z. Two cycles keep z meaningful:
       L_1^latent = E || z - mu(G(A, z)) ||_1                                           (eq. 8)
 
 Full objective (eq. 9): L_GAN^VAE + lambda L_1^VAE + L_GAN + lambda_latent L_1^latent
-+ lambda_KL L_KL, lambda = 10, lambda_latent = 0.5, lambda_KL = 0.01, least-squares GAN losses;
-the latent term updates G only (its gradient into E is dropped, as in the authors' code, so E
-is not pushed to ignore its input). Each batch is split in half, one half per cycle (sec. 3.4).
-G is the Pix2Pix U-Net (`perceptzoo.nn.unet_pix2pix`, no dropout) with z broadcast to every
-pixel and concatenated to the input ("add_to_input"); E is a strided conv net; D_1 and D_2 are
-PatchGANs on B.
++ lambda_KL L_KL with lambda = 10, lambda_latent = 0.5, lambda_KL = 0.01 and least-squares GAN
+losses, as in the authors' code. The latent term updates G only: its gradient flows *through*
+a frozen E into G, and E is never moved by it (training both on it lets them agree on a code
+hidden from the image). E is trained by the cVAE terms alone. Each batch is split in half, one
+half per cycle; as in the authors' code both cycles translate the same sources A (the cLR
+half's real digits only feed D_2).
+
+What makes E(G(A, z)) recover z (the last session's model did not: error 0.98 against the
+prior's 0.80), each from the authors' code or forced by 28x28 digits:
+
+- z enters every layer: it is broadcast and concatenated to the input of every U-Net encoder
+  layer and of the bottleneck (the authors' default generator, "add_to_all"; `where_add="input"`
+  concatenates it to the source only, the paper's other variant). Through the U-Net's skips an
+  input-only z is easily ignored.
+- E has no normalisation layer (`e_norm="none"`). With instance norm E cannot see an image's
+  overall ink and stroke weight, the little that an edge map leaves open, so E(B) carried no
+  information about B, KL drove it to a constant and no G could make E read z.
+- The discriminators are conditional (`conditional_d`, an option of the authors' code): they
+  judge (A, B) pairs. With D judging B alone, G could answer z with any digit-like image, not
+  one on A's edges.
 
 Data as Pix2Pix: `mnist` digits B and their edge maps A (`perceptzoo.data.paired`).
 `sample(n, cond=edges)` draws one z ~ N(0, I) per edge map (from `generator`).
@@ -38,30 +52,70 @@ from torch import nn
 
 from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
-from perceptzoo.nn.patchgan import PatchGAN, gan_loss, norm_layer
+from perceptzoo.nn.patchgan import PatchGAN, norm_layer
 from perceptzoo.nn.unet_pix2pix import UNetPix2Pix
 from perceptzoo.translation.common import (
-    check_count,
-    check_grey_images,
+    EdgesToDigits,
+    EdgesToDigitsConfig,
+    adam,
     check_images,
-    edges_in_model_space,
+    discriminator_step,
     finite,
     frozen,
-    held_out,
+    generator_gan_loss,
     step,
     to_data_space,
-    to_model_space,
 )
+
+WHERE_ADD = ("all", "input")
+
+
+class UNetAddAll(nn.Module):
+    """The U-Net of `perceptzoo.nn.unet_pix2pix` (no dropout) with z broadcast to every pixel
+    and concatenated to the input of each encoder layer and of the bottleneck."""
+
+    def __init__(self, c_in: int, c_out: int, latent_dim: int, channels: int, num_down: int):
+        super().__init__()
+        widths = [channels * min(2 ** i, 8) for i in range(num_down)]
+        self.down = nn.ModuleList()
+        c = c_in
+        for i, w in enumerate(widths):
+            self.down.append(nn.Sequential(
+                nn.Conv2d(c + latent_dim, w, 4, 2, 1),
+                nn.Identity() if i == 0 else norm_layer("instance", w), nn.LeakyReLU(0.2, True)))
+            c = w
+        self.bottleneck = nn.Sequential(nn.Conv2d(c + latent_dim, c, 3, 1, 1),
+                                        norm_layer("instance", c), nn.ReLU(True))
+        self.up = nn.ModuleList()
+        for i in reversed(range(num_down)):  # decoder layer i takes [u_{i+1}, e_i]
+            out = c_out if i == 0 else widths[i - 1]
+            block: list[nn.Module] = [nn.ConvTranspose2d(2 * widths[i], out, 4, 2, 1)]
+            block += [nn.Tanh()] if i == 0 else [norm_layer("instance", out), nn.ReLU(True)]
+            self.up.append(nn.Sequential(*block))
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        def with_z(h: torch.Tensor) -> torch.Tensor:
+            return torch.cat([h, z[:, :, None, None].expand(-1, -1, *h.shape[-2:])], 1)
+
+        skips = []
+        h = x
+        for layer in self.down:
+            h = layer(with_z(h))
+            skips.append(h)
+        h = self.bottleneck(with_z(h))
+        for j, layer in enumerate(self.up):
+            h = layer(torch.cat([h, skips[-1 - j]], 1))   # skip from the mirrored encoder layer
+        return h
 
 
 class Encoder(nn.Module):
     """E(B): (B, C, H, W) in [-1, 1] -> (mu, log sigma^2), each (B, latent_dim)."""
 
-    def __init__(self, c: int, channels: int, latent_dim: int):
+    def __init__(self, c: int, channels: int, latent_dim: int, norm: str = "none"):
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(c, channels, 4, 2, 1), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(channels, 2 * channels, 4, 2, 1), norm_layer("instance", 2 * channels),
+            nn.Conv2d(channels, 2 * channels, 4, 2, 1), norm_layer(norm, 2 * channels),
             nn.LeakyReLU(0.2, True),
             nn.Conv2d(2 * channels, 4 * channels, 3, 1, 1), nn.LeakyReLU(0.2, True),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(4 * channels, 2 * latent_dim))
@@ -71,18 +125,26 @@ class Encoder(nn.Module):
         return mu, logvar
 
 
-class BicycleGAN(nn.Module):
+class BicycleGAN(EdgesToDigits):
+    who = "bicyclegan"
+
     def __init__(self, cfg: BicycleGANConfig):
-        super().__init__()
-        if cfg.num_levels is None or cfg.latent_dim < 1:
-            raise UserError("bicyclegan needs grey-level images and latent_dim >= 1")
-        self.cfg = cfg
+        super().__init__(cfg)
+        if cfg.latent_dim < 1:
+            raise UserError(f"bicyclegan needs latent_dim >= 1, got {cfg.latent_dim}")
+        if cfg.where_add not in WHERE_ADD:
+            raise UserError(f"unknown where_add {cfg.where_add!r}; use one of "
+                            f"{', '.join(WHERE_ADD)}")
         c = cfg.data_shape[0]
-        self.generator = UNetPix2Pix(c + cfg.latent_dim, c, cfg.channels, cfg.num_down,
-                                     dropout=0.0, num_dropout=0)
-        self.encoder = Encoder(c, cfg.e_channels, cfg.latent_dim)
-        self.D_vae = PatchGAN(c, cfg.d_channels, cfg.d_layers)  # D_1 of the cVAE-GAN cycle
-        self.D_lr = PatchGAN(c, cfg.d_channels, cfg.d_layers)   # D_2 of the cLR-GAN cycle
+        if cfg.where_add == "all":
+            self.generator = UNetAddAll(c, c, cfg.latent_dim, cfg.channels, cfg.num_down)
+        else:
+            self.generator = UNetPix2Pix(c + cfg.latent_dim, c, cfg.channels, cfg.num_down,
+                                         dropout=0.0, num_dropout=0)
+        self.encoder = Encoder(c, cfg.e_channels, cfg.latent_dim, cfg.e_norm)
+        d_in = 2 * c if cfg.conditional_d else c
+        self.D_vae = PatchGAN(d_in, cfg.d_channels, cfg.d_layers)  # D_1 of the cVAE-GAN cycle
+        self.D_lr = PatchGAN(d_in, cfg.d_channels, cfg.d_layers)   # D_2 of the cLR-GAN cycle
 
     # -- the networks ---------------------------------------------------------------------------
     def generate(self, source: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -90,6 +152,8 @@ class BicycleGAN(nn.Module):
         if z.shape != (len(source), self.cfg.latent_dim):
             raise UserError(f"bicyclegan takes one code of size {self.cfg.latent_dim} per source, "
                             f"got z of shape {tuple(z.shape)} for {len(source)} sources")
+        if self.cfg.where_add == "all":
+            return self.generator(source, z)
         z_map = z[:, :, None, None].expand(-1, -1, *source.shape[-2:])
         return self.generator(torch.cat([source, z_map], 1))
 
@@ -101,6 +165,22 @@ class BicycleGAN(nn.Module):
         device = next(self.parameters()).device
         return torch.randn(n, self.cfg.latent_dim, generator=generator, device=device)
 
+    def judged(self, source: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        """What a discriminator sees: (A, B) on channels when conditional, else B."""
+        return torch.cat([source, image], 1) if self.cfg.conditional_d else image
+
+    @torch.no_grad()
+    def latent_errors(self, edges: torch.Tensor,
+                      generator: torch.Generator | None = None) -> tuple[float, float]:
+        """(mean |mu(E(G(A, z))) - z|, the same against the codes shuffled across the batch) for
+        z ~ N(0, I), one per edge map (B, C, H, W) in {0, 1}: recovery beside chance."""
+        check_images(edges, tuple(self.cfg.data_shape), "bicyclegan's edge maps")
+        device = next(self.parameters()).device
+        z = self.latent(len(edges), generator)
+        mu = self.encode(self.generate(edges.to(device).float() * 2 - 1, z))[0]
+        perm = torch.randperm(len(z), generator=generator, device=z.device)
+        return float((mu - z).abs().mean()), float((mu - z[perm]).abs().mean())
+
     # -- training -------------------------------------------------------------------------------
     def train_step(self, batch, optimizers) -> dict[str, float]:
         opt_g, opt_e, opt_d = optimizers
@@ -108,52 +188,39 @@ class BicycleGAN(nn.Module):
         if len(x) < 2:
             raise UserError("bicyclegan splits each batch between its two cycles; use "
                             "batch_size >= 2")
-        target = to_model_space(x, self.cfg.num_levels)
-        source = edges_in_model_space(x, self.cfg.num_levels)
+        source, target = self.pairs(x)
         half = len(x) // 2
-        a_vae, b_vae, a_lr, b_lr = source[:half], target[:half], source[half:], target[half:]
+        a, b_vae, a_real_lr, b_real_lr = source[:half], target[:half], source[half:], target[half:]
         # cVAE-GAN: z ~ E(B) (reparameterised), B^ = G(A, z)
         mu, logvar = self.encode(b_vae)
         z_enc = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        b_hat = self.generate(a_vae, z_enc)
-        # cLR-GAN: z ~ N(0, I), B~ = G(A, z)
-        z_rand = self.latent(len(a_lr))
-        b_tilde = self.generate(a_lr, z_rand)
-        # discriminators (least squares), halved
-        loss_d = 0.5 * (gan_loss(self.D_vae(b_vae), True, "lsgan")
-                        + gan_loss(self.D_vae(b_hat.detach()), False, "lsgan")
-                        + gan_loss(self.D_lr(b_lr), True, "lsgan")
-                        + gan_loss(self.D_lr(b_tilde.detach()), False, "lsgan"))
-        step(opt_d, loss_d, self.D_vae, self.D_lr)
-        # G and E: eq. 9 without the latent term
+        b_hat = self.generate(a, z_enc)
+        # cLR-GAN: z ~ N(0, I), B~ = G(A, z) on the same sources
+        z_rand = self.latent(half)
+        b_tilde = self.generate(a, z_rand)
+        loss_d = discriminator_step(opt_d, [
+            (self.D_vae, self.judged(a, b_vae), self.judged(a, b_hat)),
+            (self.D_lr, self.judged(a_real_lr, b_real_lr), self.judged(a, b_tilde))], "lsgan")
         with frozen(self.D_vae, self.D_lr):
-            loss_gan = (gan_loss(self.D_vae(b_hat), True, "lsgan")
-                        + gan_loss(self.D_lr(b_tilde), True, "lsgan"))
+            loss_gan = generator_gan_loss([(self.D_vae, self.judged(a, b_hat)),
+                                           (self.D_lr, self.judged(a, b_tilde))], "lsgan")
             loss_l1 = (b_hat - b_vae).abs().mean()
             kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
             loss_ge = (self.cfg.lambda_gan * loss_gan + self.cfg.lambda_l1 * loss_l1
                        + self.cfg.lambda_kl * kl)
-            # latent regression, G only: || z - mu(G(A, z)) ||_1 with E frozen
-            with frozen(self.encoder):
+            with frozen(self.encoder):  # || z - mu(G(A, z)) ||_1 reaches G only
                 latent_err = (self.encode(b_tilde)[0] - z_rand).abs().mean()
             opt_e.zero_grad(set_to_none=True)
             step(opt_g, loss_ge + self.cfg.lambda_latent * latent_err, self.generator,
                  self.encoder)
             opt_e.step()
-        return finite({"loss": loss_ge.detach(), "loss_d": loss_d.detach(),
+        return finite({"loss": loss_ge.detach(), "loss_d": loss_d,
                        "loss_gan": loss_gan.detach(), "l1": loss_l1.detach(), "kl": kl.detach(),
                        "latent_l1": latent_err.detach()}, "bicyclegan")
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
         """[G, E, D_1 and D_2]: Adam (0.5, 0.999) at the train lr."""
-        betas = (self.cfg.beta1, self.cfg.beta2)
-        return [torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr, betas=betas),
-                torch.optim.Adam(self.encoder.parameters(), lr=train_cfg.lr, betas=betas),
-                torch.optim.Adam(list(self.D_vae.parameters()) + list(self.D_lr.parameters()),
-                                 lr=train_cfg.lr, betas=betas)]
-
-    def check_data(self, info) -> None:
-        check_grey_images(info, "bicyclegan", tuple(self.cfg.data_shape))
+        return adam(self.cfg, train_cfg, self.generator, self.encoder, [self.D_vae, self.D_lr])
 
     # -- sampling -------------------------------------------------------------------------------
     @torch.no_grad()
@@ -169,34 +236,27 @@ class BicycleGAN(nn.Module):
                generator: torch.Generator | None = None) -> torch.Tensor:
         """One translation per edge map `cond` (B, C, H, W) in {0, 1} (or per held-out test
         digit's edge map when cond is None), each with its own z ~ N(0, I)."""
-        if cond is None:
-            x = held_out(self.cfg.source_dataset, num_samples, generator)
-            cond = edges_in_model_space(x, self.cfg.num_levels).add(1).div(2)
-        else:
-            check_images(cond, tuple(self.cfg.data_shape), "bicyclegan's cond (edge maps)")
-            check_count(num_samples, cond)
-        return self.translate(cond, self.latent(num_samples, generator))
+        source = self.sources(num_samples, cond, generator)
+        out = self.generate(source, self.latent(num_samples, generator))
+        return to_data_space(out, self.cfg.num_levels)
 
 
 @dataclass
-class BicycleGANConfig:
-    data_shape: tuple[int, ...] = (1, 28, 28)
-    num_levels: int | None = 256
+class BicycleGANConfig(EdgesToDigitsConfig):
+    lambda_l1: float = 10.0
     latent_dim: int = 8
-    channels: int = 32
-    num_down: int = 2
     e_channels: int = 16
-    d_channels: int = 32
-    d_layers: int = 2
+    d_channels: int = 16
+    where_add: str = "all"
+    """where z enters G: all (every encoder layer and the bottleneck) | input"""
+    e_norm: str = "none"
+    """E's normalisation: none | instance | batch (instance hides the ink E must read)"""
+    conditional_d: bool = True
+    """the discriminators judge (A, B) pairs (True) or B alone"""
     lambda_gan: float = 1.0
     """weight of the two GAN terms (1 in eq. 9; 0 isolates the other terms in tests)"""
-    lambda_l1: float = 10.0
     lambda_latent: float = 0.5
     lambda_kl: float = 0.01
-    beta1: float = 0.5
-    beta2: float = 0.999
-    source_dataset: str = "mnist"
-    """whose test digits' edge maps `sample` translates when it is given no cond"""
 
     @classmethod
     def tiny(cls) -> BicycleGANConfig:

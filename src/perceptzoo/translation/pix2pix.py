@@ -28,32 +28,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
-from perceptzoo.nn.patchgan import PatchGAN, gan_loss
+from perceptzoo.nn.patchgan import PatchGAN
 from perceptzoo.nn.unet_pix2pix import UNetPix2Pix
 from perceptzoo.translation.common import (
-    check_count,
-    check_grey_images,
-    check_images,
-    edges_in_model_space,
+    EdgesToDigits,
+    EdgesToDigitsConfig,
+    adam,
+    discriminator_step,
     finite,
     frozen,
-    held_out,
+    generator_gan_loss,
     step,
     to_data_space,
-    to_model_space,
 )
 
 
-class Pix2Pix(nn.Module):
+class Pix2Pix(EdgesToDigits):
+    who = "pix2pix"
+
     def __init__(self, cfg: Pix2PixConfig):
-        super().__init__()
-        if cfg.num_levels is None or cfg.lambda_l1 < 0:
-            raise UserError("pix2pix needs grey-level images and lambda_l1 >= 0")
-        self.cfg = cfg
+        super().__init__(cfg)
         c = cfg.data_shape[0]
         self.generator = UNetPix2Pix(c, c, cfg.channels, cfg.num_down, cfg.dropout,
                                      cfg.num_dropout)
@@ -67,10 +64,15 @@ class Pix2Pix(nn.Module):
 
     def discriminate(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """D(s, y): the logit map of the pair, source and target concatenated on channels."""
+        return self.discriminator(self.pair(source, target))
+
+    @staticmethod
+    def pair(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """(s, y) on channels: what D judges."""
         if source.shape != target.shape:
             raise UserError(f"pix2pix's discriminator judges a source and a target of the same "
                             f"size, got {tuple(source.shape)} and {tuple(target.shape)}")
-        return self.discriminator(torch.cat([source, target], 1))
+        return torch.cat([source, target], 1)
 
     @staticmethod
     def l1_loss(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -80,30 +82,24 @@ class Pix2Pix(nn.Module):
     # -- training -------------------------------------------------------------------------------
     def train_step(self, batch, optimizers) -> dict[str, float]:
         opt_g, opt_d = optimizers
-        x = batch[0]
-        target = to_model_space(x, self.cfg.num_levels)
-        source = edges_in_model_space(x, self.cfg.num_levels)
+        source, target = self.pairs(batch[0])
         fake = self.generate(source)
         # D: maximise log D(s, y) + log(1 - D(s, G(s))), halved (sec. 3.3)
-        loss_d = 0.5 * (gan_loss(self.discriminate(source, target), True)
-                        + gan_loss(self.discriminate(source, fake.detach()), False))
-        step(opt_d, loss_d, self.discriminator)
+        loss_d = discriminator_step(opt_d, [(self.discriminator, self.pair(source, target),
+                                             self.pair(source, fake))], "vanilla")
         # G: non-saturating cGAN term + lambda L1 (eq. 4)
         with frozen(self.discriminator):
-            loss_gan = gan_loss(self.discriminate(source, fake), True)
+            loss_gan = generator_gan_loss([(self.discriminator, self.pair(source, fake))],
+                                          "vanilla")
             loss_l1 = self.l1_loss(fake, target)
             loss_g = loss_gan + self.cfg.lambda_l1 * loss_l1
             step(opt_g, loss_g, self.generator)
-        return finite({"loss": loss_g.detach(), "loss_d": loss_d.detach(),
+        return finite({"loss": loss_g.detach(), "loss_d": loss_d,
                        "loss_g_gan": loss_gan.detach(), "l1": loss_l1.detach()}, "pix2pix")
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
-        betas = (self.cfg.beta1, self.cfg.beta2)
-        return [torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr, betas=betas),
-                torch.optim.Adam(self.discriminator.parameters(), lr=train_cfg.lr, betas=betas)]
-
-    def check_data(self, info) -> None:
-        check_grey_images(info, "pix2pix", tuple(self.cfg.data_shape))
+        """[G, D]: Adam (0.5, 0.999) at the train lr."""
+        return adam(self.cfg, train_cfg, self.generator, self.discriminator)
 
     # -- sampling -------------------------------------------------------------------------------
     @torch.no_grad()
@@ -111,37 +107,15 @@ class Pix2Pix(nn.Module):
                generator: torch.Generator | None = None) -> torch.Tensor:
         """Translations (num_samples, C, H, W) in grey levels of edge maps `cond` (B, C, H, W)
         in {0, 1}; without cond, of the edge maps of held-out `source_dataset` test digits."""
-        device = next(self.parameters()).device
-        if cond is None:
-            x = held_out(self.cfg.source_dataset, num_samples, generator).to(device)
-            source = edges_in_model_space(x, self.cfg.num_levels)
-        else:
-            check_images(cond, tuple(self.cfg.data_shape), "pix2pix's cond (edge maps)")
-            check_count(num_samples, cond)
-            source = cond.to(device).float() * 2 - 1
+        source = self.sources(num_samples, cond, generator)
         return to_data_space(self.generate(source, generator), self.cfg.num_levels)
 
 
 @dataclass
-class Pix2PixConfig:
-    data_shape: tuple[int, ...] = (1, 28, 28)
-    """per-example shape (C, H, W), H and W divisible by 2^num_down; filled from the dataset"""
-    num_levels: int | None = 256
-    channels: int = 32
-    """U-Net channels of the first encoder layer (doubling per level, at most 8x)"""
-    num_down: int = 2
-    """U-Net down-samplings (28 -> 14 -> 7)"""
+class Pix2PixConfig(EdgesToDigitsConfig):
     dropout: float = 0.5
     num_dropout: int = 2
     """dropout layers (the bottleneck and the innermost decoder layers), on at test time too"""
-    d_channels: int = 32
-    d_layers: int = 2
-    """strided layers of the PatchGAN (2 at 28x28: 5x5 patches)"""
-    lambda_l1: float = 100.0
-    beta1: float = 0.5
-    beta2: float = 0.999
-    source_dataset: str = "mnist"
-    """whose test digits' edge maps `sample` translates when it is given no cond"""
 
     @classmethod
     def tiny(cls) -> Pix2PixConfig:

@@ -2,19 +2,125 @@
 digits (CycleGAN), edge video -> moving-digit video (vid2vid, reduced).
 
 The harness's evaluation gives the Fréchet distance of `sample(n)` (translations of held-out
-sources) in the MNIST classifier's features; vid2vid's per-frame figure comes from `study`.
-The figures the study scripts add (L1, class accuracy, diversity, cycle errors, class kept,
-temporal consistency, grids and the GIF) are in benchmarks/translation_*.py, which train with
-the same settings. No published figure is comparable: the papers measure 256x256 photos
-(FCN scores, LPIPS, AMT studies, I3D FID), not digits.
+sources) in the MNIST classifier's features. The edges -> digits studies add, on the first 1000
+MNIST test digits' edge maps: L1 to the true digit, FD against 1000 *other* test digits beside
+the real-vs-real floor at that size, the classifier's accuracy on the outputs, the diversity
+(mean pairwise L1 of 10 translations of each of 100 edge maps) and a grid; BicycleGAN's adds
+the latent regression error beside chance. vid2vid's per-frame FD comes from its study.
+
+Published figures: none is comparable, and none is quoted. Isola et al. 2017 (Pix2Pix) score
+256x256 photo tasks (FCN scores on Cityscapes, AMT studies), Zhu et al. 2017 (BicycleGAN) LPIPS
+diversity and AMT fooling rates on photo tasks, Zhu et al. 2017 (CycleGAN) FCN scores and AMT,
+Wang et al. 2018 (vid2vid) FID and human preference on street and face videos; no paper reports
+MNIST or digit figures.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 from typing import Any
 
 from perceptzoo.bench.recipe import Recipe
+
+N = 1000
+FIGURES = Path(__file__).resolve().parents[4] / "benchmarks" / "figures" / "translation"
+
+
+def _test_pairs(n: int = N):
+    """(edge maps, digits, labels, other digits): the first n MNIST test digits with their edge
+    maps, and test[n:2n] (the FD reference)."""
+    from perceptzoo import data
+    from perceptzoo.data.paired import edge_source
+
+    test = data.load("mnist", "test")
+    x, y = test.x[:n], test.y[:n]
+    return edge_source(x), x, y, test.x[n:2 * n]
+
+
+def _accuracy(images, labels) -> float:
+    import torch
+
+    from perceptzoo.metrics import classifier
+
+    net = classifier.load_classifier("mnist")
+    with torch.no_grad():
+        pred = torch.cat([net(images[i:i + 500].float()).argmax(1)
+                          for i in range(0, len(images), 500)])
+    return float((pred == labels).float().mean())
+
+
+def _fd(images, reference) -> float:
+    from perceptzoo.metrics import classifier
+    from perceptzoo.metrics.frechet import frechet_distance
+
+    return frechet_distance(classifier.features("mnist", reference),
+                            classifier.features("mnist", images.float()))
+
+
+def _diversity(outputs) -> float:
+    """outputs (S, K, C, H, W) in grey levels: mean over sources of the mean pairwise L1 among
+    the K outputs of one source, levels scaled to [0, 1]."""
+    import torch
+
+    o = outputs.float().flatten(2) / 255
+    pairs = list(itertools.combinations(range(outputs.shape[1]), 2))
+    return float(torch.stack([(o[:, i] - o[:, j]).abs().mean(1) for i, j in pairs], 1).mean())
+
+
+def edges_to_digits(run: Path, name: str, rows: int = 1) -> dict[str, Any]:
+    """The edges -> digits figures of a trained Pix2Pix or BicycleGAN (one translation per edge
+    map, noise from a seeded generator) and a grid in benchmarks/figures/translation/<name>.png:
+    row 1 sources, then `rows` rows of translations (each its own noise), last row targets."""
+    import torch
+
+    from perceptzoo.core import runner
+    from perceptzoo.viz.images import save_grid
+
+    model = runner.load(run)
+    edges, digits, labels, other = _test_pairs()
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        outputs = torch.cat([model.sample(250, cond=edges[i:i + 250], generator=g)
+                             for i in range(0, len(edges), 250)])
+        reps = torch.stack([model.sample(100, cond=edges[:100], generator=g) for _ in range(10)], 1)
+    metrics = {
+        "test_l1": round(float((outputs.float() - digits.float()).abs().mean() / 255), 5),
+        "edges_frechet_distance": round(_fd(outputs, other), 3),
+        "edges_frechet_distance_real_floor": round(_fd(digits, other), 3),
+        "class_accuracy": round(_accuracy(outputs, labels), 4),
+        "class_accuracy_real": round(_accuracy(digits, labels), 4),
+        "diversity_l1": round(_diversity(reps), 5),
+        "study_num_samples": N,
+    }
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    grid = [edges[:12] * 255, *[reps[:12, i].to(torch.uint8) for i in range(rows)], digits[:12]]
+    save_grid(torch.cat(grid).numpy(), FIGURES / f"{name}.png", nrow=12)
+    return metrics
+
+
+def pix2pix_study(run: Path) -> dict[str, Any]:
+    return edges_to_digits(run, "pix2pix_edges2digits", rows=1)
+
+
+def bicyclegan_study(run: Path) -> dict[str, Any]:
+    """The edges -> digits figures with six z per source in the grid, and the latent regression
+    error mean |mu(E(G(A, z))) - z| over the 1000 sources beside chance (the same codes shuffled
+    across sources) and the prior's mean |z|."""
+    import torch
+
+    from perceptzoo import data
+    from perceptzoo.core import runner
+    from perceptzoo.data.paired import edge_source
+
+    metrics = edges_to_digits(run, "bicyclegan_edges2digits", rows=6)
+    model = runner.load(run)
+    edges = edge_source(data.load("mnist", "test").x[:N])
+    err, chance = model.latent_errors(edges, torch.Generator().manual_seed(1))
+    metrics.update(latent_regression_l1=round(err, 4), latent_regression_l1_chance=round(chance, 4),
+                   latent_prior_l1=round(math.sqrt(2 / math.pi), 4))  # E|z|, z ~ N(0, 1)
+    return metrics
 
 
 def vid2vid_frames(run: Path) -> dict[str, Any]:
@@ -49,18 +155,22 @@ RECIPES: list[Recipe] = [
         task="translation_edges2digits", figure="frechet_distance", variant="edges2digits",
         model_config={"channels": 32, "d_channels": 32},
         train={**_TRAIN, "steps": 1500, "batch_size": 32},
-        evaluate={"num_samples": 1000}, minutes=20.0,
-        notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of held-out edge maps "
-        "(benchmarks/translation_pix2pix.py adds L1, class accuracy, dropout diversity)"),
+        evaluate={"num_samples": 1000}, study=pix2pix_study, minutes=20.0,
+        notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of held-out edge maps; "
+        "the study adds L1, class accuracy, dropout diversity and "
+        "benchmarks/figures/translation/pix2pix_edges2digits.png"),
     Recipe(
         name="bicyclegan-mnist-edges2digits", model="bicyclegan", dataset="mnist",
         task="translation_edges2digits", figure="frechet_distance", variant="edges2digits",
-        model_config={"channels": 32, "d_channels": 32, "latent_dim": 8},
-        train={**_TRAIN, "steps": 500, "batch_size": 32},
-        evaluate={"num_samples": 1000}, minutes=20.0,
-        notes="cVAE-GAN + cLR-GAN, z in R^8; FD of translations with z ~ N(0, I) "
-        "(benchmarks/translation_bicyclegan.py adds L1, class accuracy, diversity, latent "
-        "regression)"),
+        model_config={"channels": 8, "e_channels": 8, "d_channels": 16, "latent_dim": 2},
+        train={**_TRAIN, "lr": 1e-3, "steps": 2000, "batch_size": 16},
+        evaluate={"num_samples": 1000}, study=bicyclegan_study, minutes=15.0,
+        notes="cVAE-GAN + cLR-GAN (z at every G layer, conditional Ds, E without norm), "
+        "z in R^2; FD of translations with z ~ N(0, I); the study adds L1, class accuracy, "
+        "diversity over 10 z, latent regression error beside chance and "
+        "benchmarks/figures/translation/bicyclegan_edges2digits.png (rows: sources, six z, "
+        "targets). Shrunk for 2 shared CPU cores: the paper's z has 8 dims and its lr is 2e-4; "
+        "at 28x28 with 8 dims and 16 G channels E's code collapsed in short runs"),
     Recipe(
         name="cyclegan-mnist-printed_digits", model="cyclegan", dataset="mnist",
         task="translation_unpaired", figure="frechet_distance", variant="printed_digits",
