@@ -6,7 +6,8 @@ sources) in the MNIST classifier's features. The edges -> digits studies add, on
 MNIST test digits' edge maps: L1 to the true digit, FD against 1000 *other* test digits beside
 the real-vs-real floor at that size, the classifier's accuracy on the outputs, the diversity
 (mean pairwise L1 of 10 translations of each of 100 edge maps) and a grid; BicycleGAN's adds
-the latent regression error beside chance. vid2vid's per-frame FD comes from its study.
+the latent regression error beside chance. CycleGAN's study gives cycle errors and the digit
+kept both ways; vid2vid's the per-frame FD, temporal consistency and a GIF.
 
 Published figures: none is comparable, and none is quoted. Isola et al. 2017 (Pix2Pix) score
 256x256 photo tasks (FCN scores on Cityscapes, AMT studies), Zhu et al. 2017 (BicycleGAN) LPIPS
@@ -123,28 +124,127 @@ def bicyclegan_study(run: Path) -> dict[str, Any]:
     return metrics
 
 
+def cyclegan_study(run: Path) -> dict[str, Any]:
+    """X = MNIST test[:1000], Y = printed_digits test[:1000]: cycle errors mean |F(G(x)) - x|
+    and |G(F(y)) - y| per pixel in [0, 1] beside a freshly initialised pair (seed 0); the MNIST
+    classifier's accuracy that a translation keeps the source's digit, both ways (beside its
+    accuracy on the real images of each domain); FD of F(y) against MNIST test[1000:2000] beside
+    the printed-vs-handwritten FD; a grid, rows x, G(x), F(G(x)), y, F(y), G(F(y))."""
+    import torch
+
+    import perceptzoo
+    from perceptzoo import data
+    from perceptzoo.core import runner
+    from perceptzoo.viz.images import save_grid
+
+    model = runner.load(run)
+    mnist, printed = data.load("mnist", "test"), data.load("printed_digits", "test")
+    x, x_labels, x_other = mnist.x[:N], mnist.y[:N], mnist.x[N:2 * N]
+    y, y_labels = printed.x[:N], printed.y[:N]
+    with torch.no_grad():
+        g_x = torch.cat([model.translate(x[i:i + 250], "x_to_y") for i in range(0, N, 250)])
+        f_y = torch.cat([model.translate(y[i:i + 250], "y_to_x") for i in range(0, N, 250)])
+        cyc_x, cyc_y = model.cycle_errors(x, y)
+        torch.manual_seed(0)
+        untrained = perceptzoo.build("cyclegan", dataset="mnist", **{
+            k: getattr(model.cfg, k) for k in ("channels", "num_blocks", "d_channels")})
+        raw_x, raw_y = untrained.cycle_errors(x, y)
+        k = 12
+        rows = [x[:k], g_x[:k], model.translate(g_x[:k], "y_to_x"),
+                y[:k], f_y[:k], model.translate(f_y[:k], "x_to_y")]
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    save_grid(torch.cat([r.cpu().to(torch.uint8) for r in rows]).numpy(),
+              FIGURES / "cyclegan_mnist_printed.png", nrow=k)
+    return {
+        "cycle_l1_x": round(cyc_x, 5), "cycle_l1_y": round(cyc_y, 5),
+        "untrained_cycle_l1_x": round(raw_x, 5), "untrained_cycle_l1_y": round(raw_y, 5),
+        "class_kept_x_to_y": round(_accuracy(g_x, x_labels), 4),
+        "class_kept_y_to_x": round(_accuracy(f_y, y_labels), 4),
+        "class_accuracy_real_x": round(_accuracy(x, x_labels), 4),
+        "class_accuracy_real_y": round(_accuracy(y, y_labels), 4),
+        "frechet_distance_printed_vs_handwritten": round(_fd(y, x_other), 3),
+        "study_num_samples": N,
+    }
+
+
+def _labels_of(video):
+    """(B, T, 1, H, W) -> the MNIST classifier's digit for every frame, (B, T)."""
+    import torch
+
+    from perceptzoo.metrics import classifier
+
+    net = classifier.load_classifier("mnist")
+    flat = video.flatten(0, 1).float()
+    with torch.no_grad():
+        pred = torch.cat([net(flat[i:i + 500]).argmax(1) for i in range(0, len(flat), 500)])
+    return pred.view(video.shape[:2])
+
+
+def _write_gif(path: Path, src, out, tgt, scale: int = 3) -> None:
+    """Videos (B, T, 1, H, W) in levels: one GIF, a row per video, source | output | target."""
+    import io
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from perceptzoo.io import atomic_write
+
+    pics = []
+    for i in range(out.shape[1]):
+        rows = [torch.cat([src[j, i, 0], out[j, i, 0], tgt[j, i, 0]], 1)
+                for j in range(out.shape[0])]
+        pic = torch.cat(rows, 0).clamp(0, 255).to(torch.uint8).numpy()
+        img = Image.fromarray(np.ascontiguousarray(pic), "L")
+        pics.append(img.resize((img.width * scale, img.height * scale), Image.NEAREST))
+    buf = io.BytesIO()
+    pics[0].save(buf, format="GIF", save_all=True, append_images=pics[1:], duration=250, loop=0)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
+
+
 def vid2vid_frames(run: Path) -> dict[str, Any]:
-    """Mean over the 8 frames of the per-frame FD of 1000 held-out translated videos against
-    the real frames at the same time step (MNIST classifier features)."""
+    """On 1000 held-out videos of 8 frames: the per-frame FD of generated frame t against the
+    real frame t (MNIST classifier features) and its mean, beside the floor real frame t+4
+    against real frame t; per-frame L1; temporal consistency: mean |x_t - x_{t-1}| generated and
+    real, temporal_error_l1 = mean |(x~_t - x~_{t-1}) - (x_t - x_{t-1})|, the fraction of videos
+    whose 8 frames the classifier gives one digit (generated and real); a GIF, rows source edges
+    | output | target."""
     import torch
 
     from perceptzoo import data
     from perceptzoo.core import runner
     from perceptzoo.data.moving_digits import frames
     from perceptzoo.data.paired import edge_source
-    from perceptzoo.metrics import classifier
-    from perceptzoo.metrics.frechet import frechet_distance
 
     model = runner.load(run)
-    real = frames(data.load("moving_digits", "test").x[:1000])
+    test = data.load("moving_digits", "test")
+    real = frames(test.x[:N])                                       # (N, T, 1, H, W)
+    steps = real.shape[1]
     edges = edge_source(real.flatten(0, 1)).view_as(real)
     with torch.no_grad():
-        out = torch.cat([model.translate(edges[i:i + 100]) for i in range(0, len(edges), 100)])
-    fds = [frechet_distance(classifier.features("mnist", real[:, t]),
-                            classifier.features("mnist", out[:, t]))
-           for t in range(real.shape[1])]
-    return {"mean_frame_frechet_distance": sum(fds) / len(fds),
-            "per_frame_frechet_distance": fds}
+        out = torch.cat([model.translate(edges[i:i + 100]) for i in range(0, N, 100)]).cpu()
+    fds = [round(_fd(out[:, t], real[:, t]), 3) for t in range(steps)]
+    floor = [round(_fd(real[:, (t + steps // 2) % steps], real[:, t]), 3) for t in range(steps)]
+    d_out = (out[:, 1:] - out[:, :-1]).float() / 255
+    d_real = (real[:, 1:].float() - real[:, :-1].float()) / 255
+    lab_out, lab_real = _labels_of(out), _labels_of(real)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    _write_gif(FIGURES / "vid2vid_moving_digits.gif", edges[:6] * 255, out[:6], real[:6])
+    return {
+        "mean_frame_frechet_distance": round(sum(fds) / len(fds), 3),
+        "per_frame_frechet_distance": fds,
+        "per_frame_frechet_distance_real_floor": floor,
+        "per_frame_l1": [round(float((out[:, t].float() - real[:, t].float()).abs().mean() / 255),
+                               5) for t in range(steps)],
+        "temporal_change_l1": round(float(d_out.abs().mean()), 5),
+        "temporal_change_l1_real": round(float(d_real.abs().mean()), 5),
+        "temporal_error_l1": round(float((d_out - d_real).abs().mean()), 5),
+        "label_consistency": round(float((lab_out == lab_out[:, :1]).all(1).float().mean()), 4),
+        "label_consistency_real": round(float((lab_real == lab_real[:, :1]).all(1)
+                                              .float().mean()), 4),
+        "class_accuracy": round(float((lab_out == test.y[:N, None]).float().mean()), 4),
+        "num_videos": N, "num_frames": steps,
+    }
 
 
 _TRAIN = {"lr": 2e-4, "seed": 0, "eval_every": 100000, "checkpoint_every": 200}
@@ -176,16 +276,18 @@ RECIPES: list[Recipe] = [
         task="translation_unpaired", figure="frechet_distance", variant="printed_digits",
         model_config={"channels": 8, "num_blocks": 2, "d_channels": 16},
         train={**_TRAIN, "steps": 500, "batch_size": 8},
-        evaluate={"num_samples": 1000}, minutes=30.0,
+        evaluate={"num_samples": 1000}, study=cyclegan_study, minutes=30.0,
         notes="handwritten MNIST <-> printed digits (installed fonts), unpaired; FD of F(y) for "
-        "held-out printed digits y against MNIST (benchmarks/translation_cyclegan.py adds cycle "
-        "errors and class kept both ways)"),
+        "held-out printed digits y against MNIST; the study adds cycle errors beside an "
+        "untrained pair's, class kept both ways and "
+        "benchmarks/figures/translation/cyclegan_mnist_printed.png"),
     Recipe(
         name="vid2vid-moving_digits-edges2video", model="vid2vid", dataset="moving_digits",
         task="translation_video", figure="mean_frame_frechet_distance", variant="edges2video",
         model_config={"channels": 16, "d_channels": 16},
         train={**_TRAIN, "steps": 600, "batch_size": 8},
         evaluate={"num_samples": 0}, study=vid2vid_frames, minutes=20.0,
-        notes="edge video -> digit video, reduced vid2vid with flow warping "
-        "(benchmarks/translation_vid2vid.py adds temporal consistency and the GIF)"),
+        notes="edge video -> digit video, reduced vid2vid with flow warping; the study gives "
+        "per-frame FD, temporal consistency and "
+        "benchmarks/figures/translation/vid2vid_moving_digits.gif"),
 ]
