@@ -102,3 +102,16 @@ def test_a_child_over_its_budget_is_stopped_and_reported(tmp_path, options, monk
     outcome = harness.run_all([TINY], options, echo=lambda m: None)[0]
     assert outcome.status == "timed out" and outcome.seconds < 20
     assert "resume" in outcome.message
+
+
+def test_a_model_without_likelihood_or_samples_is_scored_by_its_loss_on_the_split(tmp_path):
+    """A denoising autoencoder has no log_prob and no sample: its result carries the training
+    objective on the whole test split (seeded, so the same run scores the same)."""
+    from perceptzoo.core import runner
+
+    run = runner.train("denoising_ae", dataset="digits", out=tmp_path / "dae",
+                       model_overrides={"hidden_sizes": [16], "code_size": 4},
+                       train_config={"steps": 3, "batch_size": 16, "progress": False})
+    first = harness.split_loss(run, "test")
+    assert first["test_loss"] > 0 and first == harness.split_loss(run, "test")
+    assert harness._figures({"likelihood_time_s": 0.1, "mmd": 0.2}) == ["mmd"]

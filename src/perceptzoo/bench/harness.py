@@ -370,6 +370,9 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
     metrics = runner.evaluate(run, data_dir=options.data_dir,
                               device=None if device == "auto" else device, **kwargs)
     metrics = not_a_data_likelihood(metrics, _log_prob_of(recipe, spec), kwargs["split"])
+    if spec.runner == "trainer" and not _figures(metrics):
+        say(f"no likelihood or sample figure: the training loss on the {kwargs['split']} split")
+        metrics.update(split_loss(run, kwargs["split"], options.data_dir))
     if "frechet_distance" in metrics:
         say("real-vs-real floor at the same sample size")
         metrics.update(real_vs_real(recipe.dataset, int(kwargs["num_samples"]),
@@ -399,6 +402,32 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
                             suite=options.suite, tag=options.tag, run=run)
     _log_tensorboard(run, say)
     return path
+
+
+def _figures(metrics: dict[str, Any]) -> list[str]:
+    """The numeric metrics that are figures (not timings or sample counts)."""
+    return [k for k, v in metrics.items() if isinstance(v, (int, float))
+            and not isinstance(v, bool) and not k.endswith("_time_s")]
+
+
+def split_loss(run: Path, split: str, data_dir: str | None = None) -> dict[str, float]:
+    """The model's training objective and the metrics its `loss` reports (a reconstruction
+    error, ...), averaged over the whole `split` with a fixed seed: the figure of a model that
+    has neither a likelihood nor samples to score (a denoising autoencoder)."""
+    import torch
+
+    from perceptzoo import data
+    from perceptzoo.core import runner
+    from perceptzoo.metrics.evaluate import mean_over_batches
+
+    config = runner.read_config(_rundir(run))
+    model = runner.load(run)
+    if not hasattr(model, "loss"):
+        return {}
+    ds = data.load(config["dataset"], split, data_dir or config.get("data_dir"))
+    torch.manual_seed(0)  # the corruption a denoising loss draws
+    means = mean_over_batches(model, ds.x, ds.y, 500, next(model.parameters()).device)
+    return {f"{split}_{k}": round(v, 6) for k, v in means.items()}
 
 
 def _log_prob_of(recipe: Recipe, spec: Any) -> str:
