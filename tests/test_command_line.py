@@ -69,3 +69,55 @@ def test_corrupt_run_folder(tmp_path, capsys):
     (tmp_path / "config.json").write_text("{oops")
     assert main(["eval", str(tmp_path)]) == 2
     assert "corrupt" in capsys.readouterr().err
+
+
+def test_eval_of_a_flow_gives_the_same_nll_each_call(tmp_path, capsys):
+    """RealNVP's dequantization noise is drawn from the seed (`perceptzoo eval --seed`, default
+    0): two evaluations of one run agree exactly, another seed draws other noise."""
+    run = tmp_path / "flow"
+    assert main(["train", "realnvp", "--steps", "2", "--out", str(run), "--eval-samples", "0",
+                 "--set", "hidden=8", "--no-progress"]) == 0
+    nll = []
+    for seed in ([], [], ["--seed", "1"]):
+        capsys.readouterr()
+        assert main(["eval", str(run), "--eval-samples", "0", *seed]) == 0
+        nll.append(json.loads(capsys.readouterr().out)["test_nll_nats"])
+    assert nll[0] == nll[1]
+    assert nll[2] != nll[0]
+
+
+def test_report_without_results_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """`perceptzoo report` where no results are (outside the repository) wrote a header-only
+    BENCHMARKS.md; it names where it looked and how to point it elsewhere, exit 2."""
+    from perceptzoo.bench import results
+
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "results"
+    empty.mkdir()
+    monkeypatch.setattr(results, "default_results_dir", lambda: tmp_path / "benchmarks" / "x")
+    for args, looked in ((["report"], "benchmarks/x"), (["report", str(empty)], str(empty)),
+                         (["report", str(empty), "--out", "r.html"], str(empty))):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "found no results" in err and looked in err and "perceptzoo report FOLDER" in err
+        assert "perceptzoo bench" in err
+    assert list(tmp_path.iterdir()) == [empty]  # no BENCHMARKS.md, no r.html
+
+
+def test_every_mesh_format_the_message_names_is_written(tmp_path):
+    """The mesh writer said '.ply or .obj' while it wrote .stl too: each suffix its message
+    names writes a mesh trimesh reads back; another suffix is refused naming them all."""
+    import trimesh
+
+    from perceptzoo.errors import UserError
+    from perceptzoo.implicit.mesh import MESH_SUFFIXES, save_mesh
+
+    sphere = trimesh.creation.icosphere(subdivisions=1)
+    with pytest.raises(UserError) as refused:
+        save_mesh(sphere, tmp_path / "mesh.xyz")
+    named = [s for s in (".ply", ".obj", ".stl", ".off", ".glb", ".dae", ".3mf")
+             if s in str(refused.value)]
+    assert named == list(MESH_SUFFIXES)
+    for suffix in named:
+        path = save_mesh(sphere, tmp_path / f"mesh{suffix}")
+        assert len(trimesh.load(path, force="mesh").faces) == len(sphere.faces), suffix

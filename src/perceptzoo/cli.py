@@ -305,13 +305,21 @@ def _write_report(results: Path, out: Path) -> Path:
 
 
 def _report(args) -> int:
+    from perceptzoo.bench.report import load_results
     from perceptzoo.bench.results import default_results_dir
     from perceptzoo.errors import UserError
 
-    results = Path(args.results or args.results_flag or default_results_dir())
+    given = args.results or args.results_flag
+    results = Path(given or default_results_dir())
+    where = "" if given else " (the default: benchmarks/results of this checkout or folder)"
+    advice = ("pass the folder that holds the result files, `perceptzoo report FOLDER`, or "
+              "write results there with `perceptzoo bench` (e.g. `perceptzoo bench --suite "
+              "quick`); nothing was written")
     if not results.is_dir():
-        raise UserError(f"no results folder {results}; pass the folder that holds the result "
-                        "files (`perceptzoo bench` writes benchmarks/results/)")
+        raise UserError(f"found no results: there is no folder {results}{where}; {advice}")
+    if not load_results(results):
+        raise UserError(f"found no results: {results}{where} holds no result files (*.json "
+                        f"written by `perceptzoo bench`); {advice}")
     path = _write_report(results, Path(args.out))
     print(f"wrote {path}")
     return 0

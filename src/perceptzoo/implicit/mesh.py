@@ -99,13 +99,19 @@ def extract_mesh(fn: Callable, resolution: int = 128, bounds: tuple[float, float
     return mesh
 
 
+#: The mesh files `save_mesh` writes (by suffix), through trimesh.
+MESH_SUFFIXES = (".ply", ".obj", ".stl", ".off", ".glb")
+
+
 def save_mesh(mesh, path: str | Path) -> str:
-    """Write a mesh as .ply or .obj (by suffix) through trimesh, atomically; returns the path."""
+    """Write a mesh as .ply, .obj, .stl, .off or .glb (by suffix) through trimesh, atomically;
+    returns the path."""
     from perceptzoo.io import atomic_write
 
     path = Path(path)
     kind = path.suffix.lower()
-    if kind not in (".ply", ".obj", ".stl", ".off", ".glb"):
-        raise UserError(f"write meshes as .ply or .obj, got {path.name!r}")
+    if kind not in MESH_SUFFIXES:
+        raise UserError(f"write meshes as {', '.join(MESH_SUFFIXES[:-1])} or "
+                        f"{MESH_SUFFIXES[-1]} (by the file's suffix), got {path.name!r}")
     atomic_write(path, lambda tmp: mesh.export(tmp, file_type=kind[1:]))
     return str(path)
