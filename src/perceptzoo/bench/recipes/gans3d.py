@@ -72,4 +72,13 @@ RECIPES: list[Recipe] = [
         notes="Niemeyer & Geiger 2021: one object field + background, feature image 8x8, "
               "neural renderer to 16x16, R1 gamma 10",
     ),
+    Recipe(
+        name="eg3d-voxel_views16-graf_d", model="eg3d", dataset="voxel_views16",
+        task="gans3d_renders", variant="graf_d",
+        model_config={"channels": 32, "r1_gamma": 10.0, "d_lr_scale": 0.2},
+        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
+        study=study_views, figure=VIEW_FIGURE,
+        notes="EG3D with GRAF's discriminator settings (R1 gamma 10, D at 0.2x lr): the "
+              "generators compared with one training game",
+    ),
 ]
