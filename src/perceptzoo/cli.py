@@ -254,7 +254,8 @@ def _bench(args) -> int:
         results_dir=args.results or str(default_results_dir()),
         work_dir=args.work or str(default_work_dir()), data_dir=args.data_dir,
         threads=args.threads, jobs=args.jobs or (2 if suite == "quick" else 1),
-        progress=not args.no_progress)
+        # a bar on a terminal; in a log, the one line per finished recipe says as much
+        progress=not args.no_progress and sys.stderr.isatty())
     for problem in harness.check(chosen):
         print(f"warning: {problem}", file=sys.stderr)
     print(f"bench: {len(chosen)} recipe(s), {options.jobs} at a time; runs and logs in "
@@ -278,6 +279,12 @@ def _bench(args) -> int:
           f"{len(failed)} failed in {sum(o.seconds for o in outcomes):.0f} s of recipe time")
     for o in failed:
         print(f"  {o.status}: {o.name}: {o.message}")
+    # every failure the user's to fix (data absent, bad option): say so as bad input does
+    code = (EXIT_USAGE if failed and all(o.message.startswith("UserError") for o in failed)
+            else 1 if failed else 0)
+    if not results:
+        print(f"no results in {options.results_dir} yet, so no report")
+        return code
     out = Path(options.work_dir) / "report.html"
     try:
         written = _write_report(Path(options.results_dir), out)
@@ -285,7 +292,7 @@ def _bench(args) -> int:
         written = _write_report(Path(options.results_dir), out.with_suffix(".md"))
         print(f"(no HTML report: {type(err).__name__}: {err})")
     print(f"report: {written}")
-    return 1 if failed else 0
+    return code
 
 
 def _write_report(results: Path, out: Path) -> Path:
