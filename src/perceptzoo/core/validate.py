@@ -49,6 +49,11 @@ _SIZE_NAMES = {"hidden", "channels", "width", "depth", "layers", "blocks", "view
 #: Counts for which 0 is a meaningful choice although the default is not 0.
 _ZERO_ALLOWED = {"pool_size", "num_dropout", "num_labels", "unroll_steps", "secant_steps",
                  "num_res_blocks", "fourier_levels", "texture_fourier_levels"}
+#: Counts of halvings or octaves (the model computes 2 ** value): at most `MAX_OCTAVES`.
+_OCTAVE_PARTS = ("downsample", "num_down", "num_scales", "fourier_levels", "num_freqs")
+MAX_OCTAVES = 30
+#: The largest size or count any option may take (no tensor dimension is larger).
+MAX_SIZE = 2**31 - 1
 #: Tuples of layer indices (0 is the first layer).
 _INDEX_NAMES = {"skip_layers", "attention_levels"}
 
@@ -128,13 +133,19 @@ def check_options(name: str, cfg: Any) -> None:
                 least = 0
             if least is None:
                 continue
-            bad = [v for v in value if not _is_int(v) or v < least]
+            bad = [v for v in value if not _is_int(v) or not least <= v <= MAX_SIZE]
             if bad:
-                raise _refuse(name, f.name, value, f"a list of whole numbers of at least {least}")
+                raise _refuse(name, f.name, value, f"a list of whole numbers from {least} to "
+                                                   f"{MAX_SIZE}")
             continue
         if _is_int(value) and least is not None and value < least:
             kind = "a size or a count" if least else "a count (0 switches it off)"
             raise _refuse(name, f.name, value, f"at least {least} (a whole number: {kind})")
+        if _is_int(value) and least is not None and value > MAX_SIZE:
+            raise _refuse(name, f.name, value, f"at most {MAX_SIZE} (a size or a count)")
+        if _is_int(value) and any(p in f.name for p in _OCTAVE_PARTS) and value > MAX_OCTAVES:
+            raise _refuse(name, f.name, value, f"at most {MAX_OCTAVES} (a number of halvings or "
+                                               "octaves: the model takes 2 to this power)")
         if isinstance(value, float) or (_is_int(value) and isinstance(default, float)):
             if not math.isfinite(value) and not (isinstance(default, float)
                                                  and not math.isfinite(default)):
@@ -147,21 +158,35 @@ def check_options(name: str, cfg: Any) -> None:
 
 
 def check_config(name: str, build: Callable[[Any], Any], cfg: Any) -> None:
-    """`check_options`, then refuse a model whose parameters (counted on the meta device, a
-    lower bound where the constructor cannot finish there: implicit decoders fit their
-    initial sphere on real values) would take half this machine's memory, before any is
-    allocated: a fuzzed `hidden=100000` for an implicit field once allocated for minutes."""
+    """`check_options`, then refuse, before any memory is allocated, a model whose parameters
+    would take half this machine's memory, or whose constructor registers more than
+    `MAX_TENSORS` weight tensors or runs `BUILD_SECONDS` on the meta device (a depth or count
+    out of all reason: `num_res_blocks=1000000`), naming the option at fault. Parameters are
+    counted on the meta device: a lower bound where the constructor cannot finish there
+    (implicit decoders fit their initial sphere on real values), still enough to refuse
+    `hidden=100000`, which once allocated for minutes."""
     check_options(name, cfg)
     if not (isinstance(build, type) and issubclass(build, nn.Module)):
         return
-    count, complete = parameter_count(build, cfg)
     total = _memory_bytes()
-    if total and count * 4 > total / 2:
-        least = "" if complete else "at least "
-        raise UserError(f"{name} with these options has {least}{count / 1e9:.1f}G parameters "
-                        f"({count * 4 / 2**30:.0f} GiB of weights), more than half this "
-                        f"machine's {total / 2**30:.0f} GiB of memory; choose smaller sizes with "
-                        f"--set (options set: {_set_text(cfg)})")
+    limit = int(total / 2 / 4) if total else None
+    count, complete, stopped = parameter_count(build, cfg, limit=limit)
+    if stopped is None:
+        return
+    culprits, _ = find_culprits(build, cfg, max_probes=4, first_only=True)  # each probe is slow
+    base = baseline(cfg)
+    at_fault = (" (the value at fault: " + ", ".join(f"{k}={getattr(cfg, k)!r}, the default "
+                                                     f"{getattr(base, k)!r} fits"
+                                                     for k in culprits) + ")") if culprits else ""
+    if stopped == "memory":
+        raise UserError(f"{name} with these options has more than {count / 1e9:.1f}G "
+                        f"parameters ({count * 4 / 2**30:.0f} GiB of weights), more than half "
+                        f"this machine's {total / 2**30:.0f} GiB of memory{at_fault}; choose "
+                        f"smaller sizes with --set (options set: {_set_text(cfg)})")
+    raise UserError(f"{name} with these options would have more than {MAX_TENSORS} weight "
+                    f"tensors or take over {BUILD_SECONDS:.0f} s just to lay out{at_fault}; a "
+                    f"depth or count is far too large; choose smaller ones with --set (options "
+                    f"set: {_set_text(cfg)})")
 
 
 def _memory_bytes() -> int | None:
@@ -181,59 +206,80 @@ def _set_text(cfg: Any) -> str:
 # -- 2. the culprit of a failed build -------------------------------------------------------------
 #: Constructors with more parameters than this are not re-built on the CPU to find a culprit.
 PROBE_PARAMS = 20_000_000
+#: A meta-device build that registers more weight tensors than this, or runs longer, is stopped.
+MAX_TENSORS = 20_000
+BUILD_SECONDS = 5.0
 
 
-def parameter_count(build: Callable[[Any], Any], cfg: Any) -> tuple[int, bool]:
-    """(parameters, complete): the parameters (and buffers) `build(cfg)` creates, counted on the
-    meta device with no memory touched. `complete` is False when the constructor stopped
-    before its end there (it computes on real values: an orthogonal init, a least-squares
-    fit): the count is then a lower bound, still enough to refuse a model too large to
-    allocate."""
+class _Stop(BaseException):
+    """Stops a meta-device build (a BaseException: a constructor's `except Exception` does not
+    swallow it)."""
+
+
+def parameter_count(build: Callable[[Any], Any], cfg: Any, *, limit: int | None = None
+                    ) -> tuple[int, bool, str | None]:
+    """(parameters, complete, stopped): the parameters (and buffers) `build(cfg)` creates,
+    counted on the meta device with no memory touched. `complete` is False when the
+    constructor did not reach its end there (it computes on real values: an orthogonal init,
+    a least-squares fit): the count is then a lower bound. `stopped` says why the build was cut
+    short: "memory" (more than `limit` parameters), "tensors" (more than `MAX_TENSORS`) or
+    "time" (over `BUILD_SECONDS`); None if it was not."""
+    import time
+
     import torch
 
-    count = [0]
+    count, tensors, start = [0], [0], time.perf_counter()
     register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+
+    def add(tensor) -> None:
+        count[0] += tensor.numel()
+        tensors[0] += 1
+        if limit is not None and count[0] > limit:
+            raise _Stop("memory")
+        if tensors[0] > MAX_TENSORS:
+            raise _Stop("tensors")
+        if time.perf_counter() - start > BUILD_SECONDS:
+            raise _Stop("time")
 
     def counted_parameter(self, key, param):
         if param is not None:
-            count[0] += param.numel()
+            add(param)
         return register_parameter(self, key, param)
 
     def counted_buffer(self, key, tensor, persistent=True):
         if tensor is not None:
-            count[0] += tensor.numel()
+            add(tensor)
         return register_buffer(self, key, tensor, persistent)
 
     nn.Module.register_parameter, nn.Module.register_buffer = counted_parameter, counted_buffer
+    stopped = None
     try:
         with torch.device("meta"):
             build(cfg)
         complete = True
+    except _Stop as stop:
+        complete, stopped = False, str(stop)
     except Exception:  # noqa: BLE001 - a constructor that needs real values, or bad options
         complete = False
     finally:
         nn.Module.register_parameter, nn.Module.register_buffer = (register_parameter,
                                                                    register_buffer)
-    return count[0], complete
+    return count[0], complete, stopped
 
 
 def _builds(build: Callable[[Any], Any], cfg: Any, on_meta: bool) -> bool | None:
     """Whether `build(cfg)` succeeds (None: too large to try on the CPU)."""
-    import torch
-
+    total = _memory_bytes()
+    limit = int(total / 2 / 4) if total else None
+    count, complete, stopped = parameter_count(build, cfg, limit=limit)
+    if on_meta or stopped:
+        return complete
+    if count > PROBE_PARAMS:
+        return None
     try:
-        if on_meta:
-            with torch.device("meta"):
-                build(cfg)
-            return True
-        count, _ = parameter_count(build, cfg)
-        if count > PROBE_PARAMS:
-            return None
         build(cfg)
         return True
-    except UserError:
-        return False
-    except Exception:  # noqa: BLE001 - any failure means: not with these options
+    except Exception:  # noqa: BLE001 - any failure (a UserError too) means: not with these options
         return False
 
 
@@ -252,16 +298,23 @@ def user_set(cfg: Any) -> list[str]:
             and getattr(cfg, f.name) != getattr(base, f.name)]
 
 
-def find_culprits(build: Callable[[Any], Any], cfg: Any, *, max_probes: int = 24
-                  ) -> tuple[list[str], bool]:
-    """The user-set options whose values make `build(cfg)` fail: ([option], False) if putting
-    that one option back to its default builds; ([a, b], False) if only putting back the pair
+def _magnitude(value: Any) -> float:
+    values = value if isinstance(value, (tuple, list)) else [value]
+    return max([abs(float(v)) for v in values if _is_real(v) and math.isfinite(v)] or [0.0])
+
+
+def find_culprits(build: Callable[[Any], Any], cfg: Any, *, max_probes: int = 24,
+                  first_only: bool = False) -> tuple[list[str], bool]:
+    """The user-set options whose values make `build(cfg)` fail: ([option, ...], False) for
+    each option that, put back to its default alone, lets the model build (the first only with
+    `first_only`); ([a, b], False) if only putting back the pair
     does; ([], True) if even the defaults fail for this data; ([], False) if none is found."""
     base = baseline(cfg)
     on_meta = _builds(build, base, True) is True
     if not on_meta and _builds(build, base, False) is not True:
         return [], True
-    changed = user_set(cfg)
+    # the most suspect first: the values farthest from their defaults (a huge count)
+    changed = sorted(user_set(cfg), key=lambda k: -_magnitude(getattr(cfg, k)))
     probes = 0
     singles = []
     for option in changed:
@@ -270,6 +323,8 @@ def find_culprits(build: Callable[[Any], Any], cfg: Any, *, max_probes: int = 24
         probes += 1
         if _builds(build, dataclasses.replace(cfg, **{option: getattr(base, option)}), on_meta):
             singles.append(option)
+            if first_only:
+                break
     if singles:
         return singles, False
     for a, b in itertools.combinations(changed, 2):
