@@ -97,3 +97,34 @@ def test_train_step_updates_ema_and_w_avg_and_samples_levels():
     assert not torch.equal(model.generator_ema.const, model.generator.const)  # an average
     s = model.sample(4, generator=torch.Generator().manual_seed(0))
     assert s.shape == (4, 1, 8, 8) and torch.equal(s, s.round()) and 0 <= s.min() <= s.max() <= 16
+
+
+def test_equalised_learning_rate_and_lazy_r1():
+    """Every weight of G and D is stored N(0, 1) and scaled at run time by gain/sqrt(fan_in)
+    (so Adam moves every layer at the same relative rate); R1 runs on every r1_every-th D step
+    only, with r1_every times the weight."""
+    from perceptzoo.gans.stylegan import EqualLinear
+
+    model = _model(r1_every=4)
+    layer = model.generator.mapping[0]
+    assert isinstance(layer, EqualLinear)
+    assert 0.8 < float(layer.weight.std()) < 1.2
+    assert layer.scale == pytest.approx(2 ** 0.5 / 16 ** 0.5)
+    convs = [m for m in model.generator.modules() if isinstance(m, ModulatedConv2d)]
+    assert all(0.7 < float(c.weight.std()) < 1.3 for c in convs if c.weight.numel() >= 200)
+    opts = model.configure_optimizers(TrainConfig(lr=1e-3))
+    x = torch.randint(0, 17, (8, 1, 8, 8))
+    had_r1 = ["r1" in model.train_step((x, None), opts) for _ in range(8)]
+    assert had_r1 == [True, False, False, False] * 2
+    with pytest.raises(UserError, match="r1_every"):
+        _model(r1_every=0)
+
+
+def test_ema_ramp_up_keeps_a_short_runs_average_recent():
+    from perceptzoo.nn.gan_losses import ema_decay_with_rampup
+
+    assert ema_decay_with_rampup(0.999, 1) < 1e-6            # the first step: a copy
+    early, late = ema_decay_with_rampup(0.999, 200), ema_decay_with_rampup(0.999, 100_000)
+    assert early == pytest.approx(0.5 ** (1 / 10))            # half-life 0.05 x 200 steps
+    assert late == pytest.approx(0.999)                       # the configured decay
+    assert ema_decay_with_rampup(0.999, 5, rampup=0.0) == 0.999

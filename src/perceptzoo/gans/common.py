@@ -28,7 +28,9 @@ from torch import nn
 from perceptzoo.errors import UserError
 from perceptzoo.nn.gan_losses import (  # noqa: F401  (the family's shared helpers, re-exported)
     average_gradients,
+    check_generator_loss,
     discriminator_loss,
+    ema_decay_with_rampup,
     finite,
     frozen,
     generator_loss,

@@ -44,6 +44,7 @@ from perceptzoo.gans.common import (
     GANBase,
     MinibatchStd,
     check_image_shape,
+    ema_decay_with_rampup,
     finite,
     frozen,
     gradient_penalty,
@@ -156,6 +157,9 @@ class ProgressiveGANConfig:
     gp_weight: float = 10.0
     drift: float = 0.001
     ema_decay: float = 0.999
+    ema_rampup: float = 0.05
+    """the average's half-life is at most this fraction of the steps so far, so a short run's
+    average holds no weights from its low-resolution stages (0: plain ema_decay)"""
     beta1: float = 0.0
     beta2: float = 0.99
     d_lr_scale: float = 1.0
@@ -215,8 +219,10 @@ class ProgressiveGAN(GANBase):
         with frozen(self.discriminator):
             loss_g = -d(self.generator(self.latent(n), stage, alpha)).mean()
             step(opt_g, loss_g, self.generator)
-        update_ema(self.generator_ema, self.generator, self.cfg.ema_decay)
         self.steps_done += 1
+        update_ema(self.generator_ema, self.generator,
+                   ema_decay_with_rampup(self.cfg.ema_decay, int(self.steps_done),
+                                         self.cfg.ema_rampup))
         return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
                        "loss_g": loss_g.detach(), "wasserstein_estimate": distance.detach(),
                        "gradient_penalty": penalty.detach(), "stage": stage, "alpha": alpha},

@@ -45,6 +45,7 @@ from perceptzoo.errors import UserError
 from perceptzoo.gans.common import (
     GANBase,
     average_gradients,
+    check_generator_loss,
     discriminator_loss,
     finite,
     generator_loss,
@@ -84,7 +85,7 @@ class UnrolledGAN(GANBase):
         super().__init__()
         if cfg.unroll_steps < 0:
             raise UserError(f"unroll_steps must be >= 0, got {cfg.unroll_steps}")
-        generator_loss(torch.zeros(1), cfg.generator_loss)
+        check_generator_loss(cfg.generator_loss)  # no tensor op: builds are timed on meta
         self.cfg = cfg
         shape = tuple(cfg.data_shape)
         self.generator = mlp_generator(cfg.latent_dim, tuple(cfg.hidden_g), shape,

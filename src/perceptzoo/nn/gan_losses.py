@@ -40,13 +40,21 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
+GENERATOR_LOSSES = ("minimax", "non_saturating")
+
+
+def check_generator_loss(kind: str) -> None:
+    """A UserError for a generator loss name that is not one of GENERATOR_LOSSES."""
+    if kind not in GENERATOR_LOSSES:
+        raise UserError(f"unknown generator loss {kind!r}; use minimax or non_saturating")
+
+
 def generator_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
     """The generator's loss: `minimax` E log(1 - D(G(z))) or `non_saturating` -E log D(G(z))."""
+    check_generator_loss(kind)
     if kind == "minimax":
         return -F.softplus(fake_logits).mean()
-    if kind == "non_saturating":
-        return F.softplus(-fake_logits).mean()
-    raise UserError(f"unknown generator loss {kind!r}; use minimax or non_saturating")
+    return F.softplus(-fake_logits).mean()
 
 
 def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -114,6 +122,16 @@ def finite(metrics: dict[str, torch.Tensor | float], where: str) -> dict[str, fl
     if bad:
         raise RuntimeError(f"{where}: {bad} not finite; lower the learning rate (train.lr)")
     return out
+
+
+def ema_decay_with_rampup(decay: float, steps_done: int, rampup: float = 0.05) -> float:
+    """`decay`, or less early in training: the average's half-life (in steps) is at most
+    `rampup` times the steps done (StyleGAN2-ADA's ema_rampup), so a short run's average is not
+    dominated by its first, untrained steps. rampup <= 0 or decay <= 0: `decay` as it is."""
+    if decay <= 0 or rampup <= 0:
+        return decay
+    half_life = min(math.log(0.5) / math.log(decay), rampup * steps_done)
+    return 0.5 ** (1 / max(half_life, 1e-8))
 
 
 @torch.no_grad()
