@@ -11,6 +11,9 @@
 
 `wall_time_s` is the *training* time the run logged (its Trainer's `time_s`, summed over
 resumes), not the wall clock of the bench process; `commit` is the commit the run started on.
+`suite` is the suite `perceptzoo bench` ran it in, "study" for a peer comparison or one-off
+study in `benchmarks/` (written through `benchmarks/common.py`, the script named in the
+config), empty for a result written before the harness existed.
 """
 
 from __future__ import annotations
