@@ -152,6 +152,11 @@ def test_rounding_validation_and_ddpm_wiring():
     assert x.shape == (3, 1, 8, 8) and 0 <= x.min() and x.max() <= 16
     torch.testing.assert_close(x, model.sample(3, generator=g(), sampler=HeunSampler(4,
                                                                                 clip_x0=True)))
+    from perceptzoo.diffusion.ddpm import AncestralSampler  # the tiny config's own sampler
+
+    torch.testing.assert_close(model.sample(3, generator=g(), steps=4),
+                               model.sample(3, generator=g(),
+                                            sampler=AncestralSampler("beta", 4, True)))
     with pytest.raises(UserError, match="steps= goes with a sampler name"):
         model.sample(3, sampler=HeunSampler(4), steps=4)
     with pytest.raises(UserError, match="heun"):
