@@ -35,6 +35,7 @@ from perceptzoo.nn.gan_losses import (  # noqa: F401  (the family's shared helpe
     frozen,
     generator_loss,
     gradient_penalty,
+    r1_penalty,
     step,
     update_ema,
     value_function,

@@ -55,6 +55,7 @@ from perceptzoo.gans.common import (
     finite,
     frozen,
     generator_loss,
+    r1_penalty,
     step,
     to_data_space,
     update_ema,
@@ -331,8 +332,7 @@ class StyleGAN(GANBase):
                    "d_real": torch.sigmoid(real_logits).mean().detach(),
                    "d_fake": torch.sigmoid(fake_logits).mean().detach()}
         if lazy:
-            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-            r1 = grad.pow(2).flatten(1).sum(1).mean()
+            r1 = r1_penalty(real_logits, real)
             loss_d = loss_d + self.cfg.r1_gamma / 2 * self.cfg.r1_every * r1
             metrics["r1"] = r1.detach()
         step(opt_d, loss_d, self.discriminator)

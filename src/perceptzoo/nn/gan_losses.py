@@ -80,6 +80,14 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     return ((norm - 1) ** 2).mean(), norm.detach().mean()
 
 
+def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor) -> torch.Tensor:
+    """R1 = E ||grad_x l(x)||^2 on real inputs (Mescheder, Geiger & Nowozin 2018, eq. 9; weighted
+    gamma / 2 by the caller). `real_inputs` must require grad and `real_logits` come from them;
+    the graph is kept (create_graph) so the penalty trains D."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real_inputs, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
 @contextlib.contextmanager
 def frozen(module: nn.Module):
     """Inside the block `module`'s parameters take no gradient (the other network's step)."""
