@@ -77,6 +77,8 @@ def register(name: str, config_class: type, *, family: str, runner: str = "train
                                     dataset_defaults)
         if runner == "trainer":
             guard_inputs(model_class, name)
+        if runner == "agent":  # the runner builds agents directly: they validate on __init__
+            validate.guard_constructor(model_class, name)
         return model_class
 
     return wrap

@@ -22,7 +22,9 @@ A model with a rule these cannot express checks it in its Config's `__post_init_
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -166,8 +168,6 @@ def check_config(name: str, build: Callable[[Any], Any], cfg: Any) -> None:
     (implicit decoders fit their initial sphere on real values), still enough to refuse
     `hidden=100000`, which once allocated for minutes."""
     check_options(name, cfg)
-    if not (isinstance(build, type) and issubclass(build, nn.Module)):
-        return
     total = _memory_bytes()
     limit = int(total / 2 / 4) if total else None
     count, complete, stopped = parameter_count(build, cfg, limit=limit)
@@ -253,6 +253,7 @@ def parameter_count(build: Callable[[Any], Any], cfg: Any, *, limit: int | None 
 
     nn.Module.register_parameter, nn.Module.register_buffer = counted_parameter, counted_buffer
     stopped = None
+    token = _PROBING.set(True)
     try:
         with torch.device("meta"):
             build(cfg)
@@ -262,6 +263,7 @@ def parameter_count(build: Callable[[Any], Any], cfg: Any, *, limit: int | None 
     except Exception:  # noqa: BLE001 - a constructor that needs real values, or bad options
         complete = False
     finally:
+        _PROBING.reset(token)
         nn.Module.register_parameter, nn.Module.register_buffer = (register_parameter,
                                                                    register_buffer)
     return count[0], complete, stopped
@@ -276,11 +278,42 @@ def _builds(build: Callable[[Any], Any], cfg: Any, on_meta: bool) -> bool | None
         return complete
     if count > PROBE_PARAMS:
         return None
+    token = _PROBING.set(True)
     try:
         build(cfg)
         return True
     except Exception:  # noqa: BLE001 - any failure (a UserError too) means: not with these options
         return False
+    finally:
+        _PROBING.reset(token)
+
+
+#: True while this module builds a model to count or probe it (a guarded constructor then
+#: runs as it is, without validating again).
+_PROBING: contextvars.ContextVar[bool] = contextvars.ContextVar("probing", default=False)
+
+
+def guard_constructor(cls: type, name: str) -> None:
+    """Validate in the constructor of `cls` itself (agents, which the runner builds directly):
+    `check_config` before it runs, `explain_failure` when it raises. Applied by `register`."""
+    original = cls.__init__
+    if getattr(original, "_validated", None) == name:
+        return
+
+    @functools.wraps(original)
+    def __init__(self, cfg, *args, **kwargs):
+        if _PROBING.get():
+            return original(self, cfg, *args, **kwargs)
+        check_config(name, cls, cfg)
+        try:
+            original(self, cfg, *args, **kwargs)
+        except UserError:
+            raise
+        except Exception as err:  # noqa: BLE001 - explained, never a traceback from inside torch
+            raise explain_failure(name, cls, cfg, err) from None
+
+    __init__._validated = name
+    cls.__init__ = __init__
 
 
 def baseline(cfg: Any) -> Any:
