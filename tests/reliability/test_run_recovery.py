@@ -197,12 +197,12 @@ def test_sigterm_writes_a_checkpoint_and_says_how_to_resume(tmp_path):
 def test_progress_without_a_terminal_is_a_few_lines(tmp_path):
     out = tmp_path / "run"
     code = ("import sys; from perceptzoo.cli import main; sys.exit(main(['train', 'made', "
-            f"'--out', '{out}', '--steps', '400', '--set', 'hidden_sizes=[16]', "
+            f"'--out', '{out}', '--steps', '150', '--set', 'hidden_sizes=[16]', "
             "'--eval-samples', '0']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    assert len(done.stderr) < 2_000, len(done.stderr)  # a bar per step would be ~40 kB
+    assert len(done.stderr) < 2_000, len(done.stderr)  # a bar per step would be ~15 kB
 
 
 def test_sample_inpaint_fills_held_out_images_and_refuses_other_models(tmp_path, capsys):
