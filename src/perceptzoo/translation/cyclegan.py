@@ -39,6 +39,7 @@ from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
 from perceptzoo.nn.patchgan import PatchGAN, gan_loss
 from perceptzoo.translation.common import (
+    adam,
     check_count,
     check_grey_images,
     check_images,
@@ -172,11 +173,7 @@ class CycleGAN(nn.Module):
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
         """[generators G and F together, discriminators D_X and D_Y together]: Adam (0.5, 0.999)."""
-        betas = (self.cfg.beta1, self.cfg.beta2)
-        gens = list(self.G.parameters()) + list(self.F.parameters())
-        discs = list(self.D_X.parameters()) + list(self.D_Y.parameters())
-        return [torch.optim.Adam(gens, lr=train_cfg.lr, betas=betas),
-                torch.optim.Adam(discs, lr=train_cfg.lr, betas=betas)]
+        return adam(self.cfg, train_cfg, [self.G, self.F], [self.D_X, self.D_Y])
 
     def check_data(self, info) -> None:
         check_grey_images(info, "cyclegan", tuple(self.cfg.data_shape))

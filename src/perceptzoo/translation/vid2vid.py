@@ -49,8 +49,10 @@ from perceptzoo.errors import UserError
 from perceptzoo.nn.patchgan import PatchGAN, gan_loss
 from perceptzoo.nn.unet_pix2pix import UNetPix2Pix
 from perceptzoo.translation.common import (
+    adam,
     check_count,
     check_images,
+    discriminator_step,
     edges_in_model_space,
     finite,
     frozen,
@@ -165,13 +167,10 @@ class Vid2Vid(nn.Module):
         fake = torch.stack(outputs, 1)
         pair = lambda s, x: torch.cat([s.flatten(0, 1), x.flatten(0, 1)], 1)  # noqa: E731
         # D_I on (s_t, x_t) pairs, D_V on windows of K frames; least squares, halved
-        loss_d = 0.5 * (gan_loss(self.D_image(pair(source, target)), True, "lsgan")
-                        + gan_loss(self.D_image(pair(source, fake.detach())), False, "lsgan")
-                        + gan_loss(self.D_video(self._video_d_input(target, source)), True,
-                                   "lsgan")
-                        + gan_loss(self.D_video(self._video_d_input(fake.detach(), source)),
-                                   False, "lsgan"))
-        step(opt_d, loss_d, self.D_image, self.D_video)
+        loss_d = discriminator_step(opt_d, [
+            (self.D_image, pair(source, target), pair(source, fake)),
+            (self.D_video, self._video_d_input(target, source),
+             self._video_d_input(fake, source))], "lsgan")
         with frozen(self.D_image, self.D_video):
             loss_gan_i = gan_loss(self.D_image(pair(source, fake)), True, "lsgan")
             loss_gan_v = gan_loss(self.D_video(self._video_d_input(fake, source)), True, "lsgan")
@@ -184,15 +183,13 @@ class Vid2Vid(nn.Module):
                 loss_w = torch.stack(terms).mean()
                 loss_g = loss_g + self.cfg.lambda_warp * loss_w
             step(opt_g, loss_g, self.generator)
-        return finite({"loss": loss_g.detach(), "loss_d": loss_d.detach(),
+        return finite({"loss": loss_g.detach(), "loss_d": loss_d,
                        "loss_gan_image": loss_gan_i.detach(), "loss_gan_video": loss_gan_v.detach(),
                        "l1": loss_l1.detach(), "warp": loss_w.detach()}, "vid2vid")
 
     def configure_optimizers(self, train_cfg) -> list[torch.optim.Optimizer]:
-        betas = (self.cfg.beta1, self.cfg.beta2)
-        discs = list(self.D_image.parameters()) + list(self.D_video.parameters())
-        return [torch.optim.Adam(self.generator.parameters(), lr=train_cfg.lr, betas=betas),
-                torch.optim.Adam(discs, lr=train_cfg.lr, betas=betas)]
+        """[G, D_I and D_V]: Adam (0.5, 0.999) at the train lr."""
+        return adam(self.cfg, train_cfg, self.generator, [self.D_image, self.D_video])
 
     def check_data(self, info) -> None:
         if tuple(info.data_shape) != tuple(self.cfg.data_shape) or info.num_levels is None:

@@ -229,7 +229,8 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
     d_real = (real[:, 1:].float() - real[:, :-1].float()) / 255
     lab_out, lab_real = _labels_of(out), _labels_of(real)
     FIGURES.mkdir(parents=True, exist_ok=True)
-    _write_gif(FIGURES / "vid2vid_moving_digits.gif", edges[:6] * 255, out[:6], real[:6])
+    _write_gif(FIGURES / "vid2vid_moving_digits.gif", edges[:6] * 255, out[:6],
+               real[:6])
     return {
         "mean_frame_frechet_distance": round(sum(fds) / len(fds), 3),
         "per_frame_frechet_distance": fds,
