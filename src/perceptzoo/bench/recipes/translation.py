@@ -105,6 +105,10 @@ def pix2pix_study(run: Path) -> dict[str, Any]:
     return edges_to_digits(run, "pix2pix_edges2digits", rows=1)
 
 
+def pix2pix_small_study(run: Path) -> dict[str, Any]:
+    return edges_to_digits(run, "pix2pix_edges2digits_small", rows=6)
+
+
 def bicyclegan_study(run: Path) -> dict[str, Any]:
     """The edges -> digits figures with six z per source in the grid, and the latent regression
     error mean |mu(E(G(A, z))) - z| over the 1000 sources beside chance (the same codes shuffled
@@ -260,6 +264,16 @@ RECIPES: list[Recipe] = [
         notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of held-out edge maps; "
         "the study adds L1, class accuracy, dropout diversity and "
         "benchmarks/figures/translation/pix2pix_edges2digits.png"),
+    Recipe(
+        name="pix2pix-mnist-edges2digits-small", model="pix2pix", dataset="mnist",
+        task="translation_edges2digits", figure="frechet_distance", variant="edges2digits-small",
+        model_config={"channels": 8, "d_channels": 16},
+        train={**_TRAIN, "lr": 1e-3, "steps": 2000, "batch_size": 16},
+        evaluate={"num_samples": 1000}, study=pix2pix_small_study, minutes=15.0,
+        notes="Pix2Pix at BicycleGAN's CPU size and schedule (G channels 8, D channels 16, "
+        "2000 steps of 16 at lr 1e-3): the dropout-only diversity beside BicycleGAN's z "
+        "diversity at the same budget; grid "
+        "benchmarks/figures/translation/pix2pix_edges2digits_small.png"),
     Recipe(
         name="bicyclegan-mnist-edges2digits", model="bicyclegan", dataset="mnist",
         task="translation_edges2digits", figure="frechet_distance", variant="edges2digits",
