@@ -44,7 +44,11 @@ data (`check_data`) and kept in the model's buffers, so a run's weights carry th
 used; each training batch of the Trainer is used as unlabelled data (its labels are never read).
 The decoder takes y at every layer, as the CVAE's does.
 
-Measured: benchmarks/results/m2-mnist-100labels.json (recipe m2-mnist-100labels).
+Measured (recipe m2-mnist-100labels, r = 60, 2,000 steps, 16 min on a shared CPU thread):
+23.3 % test error with 100 labels against 24.5 % for the same classifier network on the labels
+alone (one seed each); Kingma et al. report 11.97 % after hundreds of epochs. At r = 1 (the
+paper's weighting) the classifier learned far more slowly (46 % on 2,000 test images after 600
+steps); r = 10 with 16 latents got worse with training (39 % at 600 steps).
 
     >>> import perceptzoo, torch
     >>> cvae = perceptzoo.build("cvae", data_shape=(1, 8, 8), num_levels=2, num_classes=10)
