@@ -50,16 +50,13 @@ def main() -> None:
     clf_time = time.time() - t0
     print(f"classifier test accuracy {acc:.3f}; FD floor {floor:.3f}; held-out IoU {floor_iou:.3f}")
 
-    for name, dataset, task, variant in [
-            ("voxel_gan", "voxels16", "gans3d_voxels", None),
-            ("platonic_gan", "voxel_views16", "gans3d_views", None),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "sparse"),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "hull"),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "hull_long"),
-            ("platonic_gan", "voxel_views16", "gans3d_views", "absorption_slow_d")]:
-        run = WORK / (f"gans3d-{name}" + (f"-{variant}" if variant else ""))
-        if (RESULTS / (f"{name}-{dataset}" + (f"-{variant}" if variant else "")
-                       + ".json")).exists():
+    # (run folder suffix, result variant): the recipes own voxel_gan-voxels16 and
+    # platonic_gan-voxel_views16 (the hull_long settings); these are the study's variants
+    name, dataset, task = "platonic_gan", "voxel_views16", "gans3d_views"
+    for suffix, variant in [("", "absorption"), ("-sparse", "sparse"), ("-hull", "hull"),
+                            ("-absorption_slow_d", "absorption_slow_d")]:
+        run = WORK / f"gans3d-{name}{suffix}"
+        if (RESULTS / f"{name}-{dataset}-{variant}.json").exists():
             continue  # scored already
         if not (run / "bench-done").exists():
             print(f"{name}: no finished run at {run}; skipped")

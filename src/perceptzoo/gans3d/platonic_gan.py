@@ -125,10 +125,15 @@ class PlatonicGANConfig:
     channels: int = 32
     projection: str = "absorption"
     """image formation: absorption (1 - prod(1 - v)) or visual_hull (1 - exp(-sum v))"""
-    d_lr_scale: float = 1.0
-    init_occupancy: float = 0.5
+    d_lr_scale: float = 0.1
+    """the discriminator's learning rate over the generator's. At 1.0 (and 0.5) D rejected
+    the first fog-like renders at once and G emptied its volumes for good (our reading: the
+    output sigmoid saturates near 0 and passes little gradient back); at 0.1 absorption and
+    visual hull both train (study results platonic_gan-voxel_views16-absorption, -sparse,
+    -absorption_slow_d, -hull)"""
+    init_occupancy: float = 0.05
     """occupancy the generator starts near (its output bias); small keeps first renders
-    from saturating"""
+    from saturating (at 0.5 every ray of N voxels renders opaque)"""
 
     @classmethod
     def tiny(cls) -> PlatonicGANConfig:

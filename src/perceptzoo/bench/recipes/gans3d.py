@@ -41,8 +41,9 @@ RECIPES: list[Recipe] = [
                       "init_occupancy": 0.05, "d_lr_scale": 0.1},
         train={"steps": 1200, "batch_size": 32, "lr": 2e-4, "eval_every": 1200, **_CONSTANT},
         evaluate={"num_samples": 0}, minutes=6.0, study=study, figure=FIGURE,
-        notes="Henzler et al. 2019: 16^3 volumes learned from one silhouette per shape; the "
-              "absorption projection with D at G's rate collapsed to empty volumes here",
+        notes="Henzler et al. 2019: 16^3 volumes learned from one silhouette per shape; "
+              "with D at G's rate either projection collapses to empty volumes (absorption "
+              "at D 0.1x trains like the hull: study variant absorption_slow_d)",
     ),
     Recipe(
         name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
