@@ -188,17 +188,19 @@ def test_use_commands_run_with_the_data(fresh, shared_data, monkeypatch, capsys)
     monkeypatch.setenv("PERCEPTZOO_DATA", str(shared_data))
     for argv in use_commands():
         args = small(argv[1:])
-        if args[0] == "bench":
+        if args[0] == "bench":  # a 20-minute recipe: its documented budget cut to 0.1 min
             args += ["--minutes", "0.1", "--results", "results", "--work", "bench-work"]
         code = main(args)
         out, err = capsys.readouterr()
         if args[:2] == ["train", "--resume"]:  # the run the line before finished
             assert code == 2 and "finished" in err, err
             continue
+        if args[0] == "bench":  # done, or stopped at the budget with a checkpoint to resume
+            assert code == 0 or ("timed out" in out and "again to resume" in out), out
+            assert code == 0 or list(Path("bench-work").glob("*/checkpoint.pt")), out
+            continue
         assert code == 0, (args, err)
-        if args[0] != "bench":
-            _check_output(args, out)
-    assert list(Path("results").glob("vae-binarized_mnist*.json"))
+        _check_output(args, out)
     _no_dead_ends()
     # the comment's alternative: a mesh is a dataset too
     assert main(["train", "igr", "--dataset", "mesh:bunny-watertight", "--steps", SMALL_STEPS,
@@ -206,13 +208,13 @@ def test_use_commands_run_with_the_data(fresh, shared_data, monkeypatch, capsys)
 
 
 @pytest.mark.slow
-def test_command_1_runs_with_small_budgets(tmp_path):
-    """Command 1's perceptzoo part (the quick suite) with each recipe's budget cut to 0.1 min,
-    into a temporary results folder; the install part is what CI's own install runs."""
+def test_command_1_runs_as_written(tmp_path):
+    """Command 1's perceptzoo part (the quick suite, minutes) as written, into a temporary
+    results folder; the install part is what CI's own install runs."""
     args = quickstart()["1"].split("&&")[-1].split()[1:]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     done = subprocess.run(
-        [sys.executable, "-m", "perceptzoo.cli", *args, "--minutes", "0.1", "--results",
+        [sys.executable, "-m", "perceptzoo.cli", *args, "--results",
          str(tmp_path / "results"), "--work", str(tmp_path / "work")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
