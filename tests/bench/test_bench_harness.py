@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from perceptzoo.errors import UserError
+
 from perceptzoo.bench import harness
 from perceptzoo.bench.recipe import Recipe
 from perceptzoo.bench.results import config_hash, current_commit
@@ -115,3 +117,16 @@ def test_a_model_without_likelihood_or_samples_is_scored_by_its_loss_on_the_spli
     first = harness.split_loss(run, "test")
     assert first["test_loss"] > 0 and first == harness.split_loss(run, "test")
     assert harness._figures({"likelihood_time_s": 0.1, "mmd": 0.2}) == ["mmd"]
+
+
+def test_a_recipe_already_running_in_the_work_folder_is_refused_not_wiped(tmp_path, options):
+    """Two `perceptzoo bench` of one recipe on one work folder: the second is refused with the
+    holder named, and the first's run folder is left alone."""
+    work = Path(options.work_dir)
+    work.mkdir(parents=True)
+    (work / TINY.name).mkdir()
+    (work / TINY.name / "checkpoint.pt").write_bytes(b"the first run's")
+    with harness._exclusive(work / f"{TINY.name}.lock", TINY.name):
+        with pytest.raises(UserError, match=r"being run by perceptzoo bench \(pid"):
+            harness.run_recipe(TINY, options)
+    assert (work / TINY.name / "checkpoint.pt").read_bytes() == b"the first run's"

@@ -298,13 +298,50 @@ def _record_status(work_dir: Path, outcomes: list[Outcome]) -> None:
 
 # -- the child ----------------------------------------------------------------------------------
 def run_recipe(recipe: Recipe, options: Options, *, say=print) -> Path:
-    """Train (or resume) and score one recipe in this process; returns its result file."""
+    """Train (or resume) and score one recipe in this process; returns its result file.
+    Holds `<work>/<name>.lock` meanwhile: a second `perceptzoo bench` of the same recipe on
+    the same work folder is refused instead of wiping the run under the first."""
+    results_dir, work_dir = _dirs(options)
+    with _exclusive(work_dir / f"{res.result_name(recipe, options.tag)}.lock", recipe.name):
+        return _run_recipe(recipe, options, results_dir, work_dir, say=say)
+
+
+class _exclusive:
+    """An exclusive, non-blocking flock on `path` (released when the process ends, even by
+    SIGKILL); UserError naming the holder when another process has it."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path, self.name = path, name
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        self.file = open(self.path, "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise UserError(f"recipe {self.name} is being run by {holder} in the same work "
+                            f"folder ({self.path.parent}); wait for it, or pass --work DIR "
+                            "to run it elsewhere") from None
+        self.file.truncate(0)
+        self.file.write(f"perceptzoo bench (pid {os.getpid()}, since "
+                        f"{time.strftime('%H:%M')})\n")
+        self.file.flush()
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def _run_recipe(recipe: Recipe, options: Options, results_dir: Path, work_dir: Path, *,
+                say=print) -> Path:
     import torch
 
     from perceptzoo.core import runner
 
     torch.set_num_threads(options.threads)
-    results_dir, work_dir = _dirs(options)
     run = work_dir / res.result_name(recipe, options.tag)
     device = options.device or recipe.device
     if device.startswith("cuda") and not torch.cuda.is_available():
