@@ -121,3 +121,21 @@ def test_every_mesh_format_the_message_names_is_written(tmp_path):
     for suffix in named:
         path = save_mesh(sphere, tmp_path / f"mesh{suffix}")
         assert len(trimesh.load(path, force="mesh").faces) == len(sphere.faces), suffix
+
+
+def test_an_agent_run_shows_progress_and_learns_the_same(tmp_path, capsys):
+    """RL runs printed nothing while they learned; they show a bar of environment steps like
+    the Trainer's (a line every 30 s off a terminal), and it does not change what is learned."""
+    from safetensors.torch import load_file
+
+    runs = []
+    for flags in ([], ["--no-progress"]):
+        runs.append(tmp_path / f"agent{len(runs)}")
+        assert main(["train", "q_learning", "--dataset", "CliffWalking-v1", "--steps", "1500",
+                     "--eval-episodes", "1", "--out", str(runs[-1]), *flags]) == 0
+        err = capsys.readouterr().err
+        assert ("1500/1500" in err) == (not flags), err
+        assert len(err) < 2000, "a bar redrawn per episode"
+    first, second = (load_file(run / "model.safetensors") for run in runs)
+    assert first.keys() == second.keys()
+    assert all((first[k] == second[k]).all() for k in first)

@@ -29,7 +29,13 @@ import torch
 from perceptzoo.core import registry
 from perceptzoo.core.config import apply_overrides, from_dict, parse_overrides, to_dict
 from perceptzoo.core.runs import CONFIG, WEIGHTS, RunDir
-from perceptzoo.core.trainer import TrainConfig, Trainer, init_distributed, resolve_device
+from perceptzoo.core.trainer import (
+    TrainConfig,
+    Trainer,
+    init_distributed,
+    progress_bar,
+    resolve_device,
+)
 from perceptzoo.errors import RunFinished, UserError
 from perceptzoo.io import remove_orphans
 
@@ -269,7 +275,20 @@ def _learn(run: RunDir, spec, model_cfg, cfg: TrainConfig, config: dict) -> Path
         cfg.steps if cfg.steps != TrainConfig.steps else 0)
     run.write_config(config)
     start = time.time()
-    agent.learn(None, steps)
+    total = int(steps or getattr(model_cfg, "total_steps", 0))
+    bar = progress_bar(total, f"{spec.name} {getattr(model_cfg, 'env_id', '')}".strip(),
+                       disable=not cfg.progress or total <= 0 or init_distributed()[0] != 0)
+
+    def on_episode(info: dict) -> None:  # after each episode: environment steps so far
+        bar.update(max(0, min(total, int(info.get("step", bar.n))) - bar.n))
+        if "episode_return" in info:
+            bar.set_postfix_str(f"return {float(info['episode_return']):.3g}", refresh=False)
+
+    try:
+        agent.learn(None, steps, callback=on_episode)
+        bar.update(max(0, total - bar.n))
+    finally:
+        bar.close()
     wall = time.time() - start
     record: dict[str, Any] = {"step": int(steps or getattr(model_cfg, "total_steps", 0)),
                               "kind": "train", "time_s": round(wall, 3)}
