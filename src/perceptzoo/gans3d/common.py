@@ -122,7 +122,11 @@ def conv_discriminator(dims: int, resolution: int, channels: int, in_channels: i
 
 
 def init_weights(module: nn.Module) -> None:
-    """weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02) (Radford et al. 2016 sec. 4)."""
+    """weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02) (Radford et al. 2016 sec. 4).
+    Skipped on the meta device (core.validate lays models out there to count parameters; the
+    first normal_ there loads torch's decompositions, seconds on a busy machine)."""
+    if any(p.is_meta for p in module.parameters()):
+        return
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.ConvTranspose3d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)

@@ -56,7 +56,8 @@ class AdaIN(nn.Module):
         super().__init__()
         self.style = nn.Linear(latent_dim, 2 * channels)
         with torch.no_grad():  # scales start around 1, biases around 0
-            self.style.bias.copy_(torch.cat([torch.ones(channels), torch.zeros(channels)]))
+            self.style.bias[:channels].fill_(1.0)
+            self.style.bias[channels:].zero_()
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         dims = tuple(range(2, x.dim()))
@@ -75,7 +76,8 @@ class HoloGANGenerator(nn.Module):
         n, c, q = cfg.data_shape[-1], cfg.channels, cfg.latent_dim
         levels = int(math.log2(n)) - 2                 # 4 -> N doublings of the volume
         widths = [c * 2 ** (levels - i) for i in range(levels + 1)]     # ... 4c, 2c, c
-        self.const = nn.Parameter(torch.randn(1, widths[0], 4, 4, 4))
+        # the learned constant 4^3 tensor, unit variance (uniform: cheap on the meta device)
+        self.const = nn.Parameter(torch.empty(1, widths[0], 4, 4, 4).uniform_(-3**0.5, 3**0.5))
         self.up3d = nn.ModuleList(nn.ConvTranspose3d(widths[i], widths[i + 1], 4, 2, 1)
                                   for i in range(levels))
         self.style3d = nn.ModuleList(AdaIN(widths[i + 1], q) for i in range(levels))

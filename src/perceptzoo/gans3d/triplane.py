@@ -95,7 +95,8 @@ class AdaIN(nn.Module):
         self.norm = nn.InstanceNorm2d(channels)
         self.style = nn.Linear(w_dim, 2 * channels)
         with torch.no_grad():  # StyleGAN: scales start around 1, biases around 0
-            self.style.bias.copy_(torch.cat([torch.ones(channels), torch.zeros(channels)]))
+            self.style.bias[:channels].fill_(1.0)
+            self.style.bias[channels:].zero_()
 
     def forward(self, x, w):
         scale, bias = self.style(w)[:, :, None, None].chunk(2, 1)
@@ -126,7 +127,9 @@ class TriplaneGenerator(nn.Module):
                                      nn.Linear(w, w), nn.LeakyReLU(0.2), nn.Linear(w, w))
         levels = int(math.log2(cfg.plane_resolution)) - 2      # 4 -> P doublings
         widths = [cfg.channels] * (levels + 1)
-        self.const = nn.Parameter(torch.randn(1, widths[0], 4, 4))
+        # a learned constant input, unit variance (uniform: cheap to lay out on the meta
+        # device, where core.validate counts parameters)
+        self.const = nn.Parameter(torch.empty(1, widths[0], 4, 4).uniform_(-3**0.5, 3**0.5))
         self.blocks = nn.ModuleList(StyledBlock(widths[i], widths[i + 1], w)
                                     for i in range(levels))
         self.to_planes = nn.Conv2d(widths[-1], 3 * cfg.plane_channels, 1)
