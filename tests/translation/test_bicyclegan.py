@@ -54,7 +54,7 @@ def test_different_z_give_different_outputs_on_the_inputs_edges(trained):
     z1, z2 = model.latent(64, g), model.latent(64, g)
     a, b = model.translate(edges, z1) / 255, model.translate(edges, z2) / 255
     diversity = float((a - b).abs().mean())
-    assert diversity > 0.01, diversity       # measured 0.030: over 1 % of the grey range
+    assert diversity > 0.01, diversity       # measured 0.025: over 1 % of the grey range
     assert torch.equal(a, model.translate(edges, z1) / 255)   # z is the only noise
     target = digits.float() / 255
     own = float((a - target).abs().mean())
@@ -66,7 +66,7 @@ def test_different_z_give_different_outputs_on_the_inputs_edges(trained):
 def test_the_old_design_does_not_recover_z(shared_data):
     """The contrast the fix is measured against: the same training with z at the input only,
     instance norm in E and unconditional discriminators leaves E's reading of G(A, z) blind to
-    z (ratio 1.00 when measured)."""
+    z (measured 1.280 against 1.284, ratio 1.00)."""
     model, digits = _train(200, where_add="input", e_norm="instance", conditional_d=False)
     err, chance = model.latent_errors(edge_source(digits), torch.Generator().manual_seed(5))
     assert err > 0.97 * chance, (err, chance)
