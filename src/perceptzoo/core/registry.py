@@ -143,8 +143,8 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
     check_memory(name, cfg)
     try:
         return spec.model_class(cfg)
-    except UserError:
-        raise
+    except UserError as err:  # a model's own refusal: the option at fault named if it is not
+        raise validate.name_option(name, spec.model_class, cfg, err) from None
     except BUILD_ERRORS as err:
         raise validate.explain_failure(name, spec.model_class, cfg, err) from None  # culprit
 

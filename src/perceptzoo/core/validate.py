@@ -302,8 +302,8 @@ def guard_constructor(cls: type, name: str) -> None:
         check_config(name, cls, cfg)
         try:
             original(self, cfg, *args, **kwargs)
-        except UserError:
-            raise
+        except UserError as err:
+            raise name_option(name, cls, cfg, err) from None
         except Exception as err:  # noqa: BLE001 - explained, never a traceback from inside torch
             raise explain_failure(name, cls, cfg, err) from None
 
@@ -363,6 +363,29 @@ def find_culprits(build: Callable[[Any], Any], cfg: Any, *, max_probes: int = 24
         if _builds(build, trial, on_meta):
             return [a, b], False
     return [], False
+
+
+def name_option(name: str, build: Callable[[Any], Any], cfg: Any, err: UserError) -> UserError:
+    """`err` (a model's own refusal) if it names an option the user set, else `err` with the
+    option at fault added: a model may refuse a value in its own words without naming the
+    option (`cannot make environment 'CARTPOLE-V1'`); it is found as in `explain_failure`."""
+    text, changed = str(err), user_set(cfg)
+    if not changed or any(k in text for k in changed):
+        return err
+    try:
+        culprits, _ = find_culprits(build, cfg, max_probes=8)
+    except Exception:  # noqa: BLE001 - the explanation must never hide the error itself
+        return err
+    if not culprits:
+        return err
+    base = baseline(cfg)
+    given = " and ".join(f"{k}={getattr(cfg, k)!r}" for k in culprits)
+    builds = ", ".join(f"{k}={getattr(base, k)!r}" for k in culprits)
+    message = f"{text} (option {given}; {name} builds with the default {builds})"
+    try:
+        return type(err)(message)
+    except TypeError:  # a subclass with another signature
+        return UserError(message)
 
 
 def explain_failure(name: str, build: Callable[[Any], Any], cfg: Any,
