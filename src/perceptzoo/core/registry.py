@@ -149,28 +149,6 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
         raise validate.explain_failure(name, spec.model_class, cfg, err) from None  # culprit
 
 
-#: Config fields that count something and must be at least 1 (sizes, widths, depths).
-_SIZE_SUFFIXES = ("_size", "_sizes", "_channels", "_dim", "_dims", "_units", "_layers",
-                  "_blocks", "_heads", "_features", "_width")
-_SIZE_NAMES = ("hidden", "channels", "width", "depth", "num_masks", "num_heads", "num_layers",
-               "num_blocks", "num_levels", "num_scales", "num_steps")
-
-
-def check_sizes(name: str, cfg: Any) -> None:
-    """Refuse a size, width, depth or count below 1 (e.g. `hidden_size=-5`), naming it; one
-    whose default is 0 or None (`cond_dim=0`, `num_classes=0`: unconditional) may be 0."""
-    defaults = type(cfg)()
-    for f in dataclasses.fields(cfg):
-        if not (f.name.endswith(_SIZE_SUFFIXES) or f.name in _SIZE_NAMES):
-            continue
-        value, default = getattr(cfg, f.name), getattr(defaults, f.name)
-        lowest = 0 if default in (0, None) else 1
-        values = value if isinstance(value, (tuple, list)) else [value]
-        if any(isinstance(v, int) and not isinstance(v, bool) and v < lowest for v in values):
-            raise UserError(f"{name} option {f.name} must be at least {lowest} (a size or a "
-                            f"count), got {value!r}")
-
-
 def parameter_count(name: str, cfg: Any) -> int | None:
     """Parameters of `name` built from `cfg`, counted on the meta device (no memory touched);
     None if the constructor cannot run there."""

@@ -103,6 +103,11 @@ def _size_rule(option: str, default: Any) -> int | None:
     return 1
 
 
+def _is_depth(option: str) -> bool:
+    """A number of layers or blocks (a layout loop runs this many times)."""
+    return option in ("layers", "blocks", "depth") or option.endswith(("_layers", "_blocks"))
+
+
 def _float_rule(option: str, default: Any) -> tuple[Callable[[float], bool], str] | None:
     if option in _PROB_NAMES or any(p in option for p in _PROB_PARTS) or (
             option in ("gamma", "tau") and _is_real(default) and 0 <= default <= 1) or (
@@ -145,6 +150,9 @@ def check_options(name: str, cfg: Any) -> None:
             raise _refuse(name, f.name, value, f"at least {least} (a whole number: {kind})")
         if _is_int(value) and least is not None and value > MAX_SIZE:
             raise _refuse(name, f.name, value, f"at most {MAX_SIZE} (a size or a count)")
+        if _is_int(value) and _is_depth(f.name) and value > MAX_TENSORS:
+            raise _refuse(name, f.name, value, f"at most {MAX_TENSORS} (a number of layers: "
+                                               "each needs weights of its own)")
         if _is_int(value) and any(p in f.name for p in _OCTAVE_PARTS) and value > MAX_OCTAVES:
             raise _refuse(name, f.name, value, f"at most {MAX_OCTAVES} (a number of halvings or "
                                                "octaves: the model takes 2 to this power)")
