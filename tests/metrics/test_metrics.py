@@ -69,3 +69,22 @@ def test_shipped_classifiers_load_and_record_their_accuracy(name, accuracy):
     size = 8 if name == "digits" else 28
     feats = classifier.features(name, torch.zeros(3, 1, size, size, dtype=torch.uint8))
     assert feats.shape == (3, classifier.FEATURE_DIM)
+
+
+def test_the_reference_is_a_fixed_random_subset_of_the_split():
+    from perceptzoo.metrics.frechet import reference_subset
+
+    a, b = reference_subset(10_000, 1000), reference_subset(10_000, 1000)
+    assert torch.equal(a, b) and len(a.unique()) == 1000 and torch.equal(a, a.sort().values)
+    assert a.max() > 9000 and a.min() < 1000  # spread over the split, not its head
+    assert torch.equal(reference_subset(360, 1000), torch.arange(360))
+
+
+def test_the_mnist_floor_is_the_same_distribution_not_the_splits_head(shared_data):
+    """MNIST's test split starts with its cleaner writers (SD-3): its first 1,000 images are
+    26.7 in FD from 1,000 training images. The floor `evaluate`'s reference gives is that of
+    two samples of one distribution."""
+    from perceptzoo.bench.metrics import real_vs_real
+
+    floor = real_vs_real("mnist", 1000, data_dir=shared_data)
+    assert floor["real_vs_real_frechet_distance"] < 6.0

@@ -24,8 +24,9 @@ from perceptzoo.errors import UserError
 
 def real_vs_real(dataset: str, num_samples: int, *, split: str = "test",
                  data_dir: str | Path | None = None) -> dict[str, float]:
-    """Fréchet distance, precision and recall of `num_samples` training images against the
-    reference `evaluate` uses (the first `num_samples` images of `split`), in the project
+    """Fréchet distance, precision and recall of `num_samples` training images (a fixed random
+    subset) against the reference `evaluate` uses (a fixed random subset of `split`, see
+    `perceptzoo.metrics.frechet.reference_subset`), in the project
     classifier's features: the floor of a model's figure at the same sample sizes.
 
     Returns `real_vs_real_frechet_distance`, `real_vs_real_precision`, `real_vs_real_recall`,
@@ -33,18 +34,19 @@ def real_vs_real(dataset: str, num_samples: int, *, split: str = "test",
     """
     from perceptzoo import data
     from perceptzoo.metrics import classifier
-    from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+    from perceptzoo.metrics.frechet import frechet_distance, precision_recall, reference_subset
 
     if not classifier.has_classifier(dataset):
         raise UserError(f"no feature classifier ships for {dataset!r}, so it has no Fréchet "
                         "distance; train one with `python benchmarks/train_classifiers.py`")
-    reference = data.load(dataset, split, data_dir).x[:num_samples]
+    held = data.load(dataset, split, data_dir).x
+    reference = held[reference_subset(len(held), num_samples)]
     train = data.load(dataset, "train", data_dir).x
     if len(train) < num_samples:
         raise UserError(f"{dataset} has {len(train)} training images, fewer than the "
                         f"{num_samples} samples asked for; draw at most {len(train)} samples")
     f_ref = classifier.features(dataset, reference)
-    f_real = classifier.features(dataset, train[:num_samples])
+    f_real = classifier.features(dataset, train[reference_subset(len(train), num_samples)])
     precision, recall = precision_recall(f_ref, f_real)
     return {"real_vs_real_frechet_distance": round(frechet_distance(f_ref, f_real), 6),
             "real_vs_real_precision": round(precision, 6),

@@ -57,7 +57,7 @@ def evaluate(
     from perceptzoo import data
     from perceptzoo.data import toy2d
     from perceptzoo.metrics import classifier
-    from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+    from perceptzoo.metrics.frechet import frechet_distance, precision_recall, reference_subset
     from perceptzoo.metrics.mmd import mmd_rbf
 
     model.eval()
@@ -89,10 +89,11 @@ def evaluate(
             for i in range(0, num_samples, batch_size)
         ])
         results["sampling_time_s"] = time.time() - start
-        reference = ds.x[:num_samples]
-        if info.name.startswith("toy2d:"):
+        if info.name.startswith("toy2d:"):  # i.i.d. draws: the first n are a random subset
+            reference = ds.x[:num_samples]
             results["mmd"] = mmd_rbf(samples.flatten(1)[:2000], reference.flatten(1)[:2000])
         elif classifier.has_classifier(info.name):
+            reference = ds.x[reference_subset(len(ds), num_samples)]
             samples = samples.reshape(-1, *info.data_shape)
             if info.num_levels is not None:
                 samples = samples.round().clamp(0, info.num_levels - 1)
