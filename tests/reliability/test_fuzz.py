@@ -390,6 +390,23 @@ def test_a_corrupt_data_file_is_named_with_the_fix(tmp_path_factory, monkeypatch
         raise AssertionError(f"{name}.npz ({how}) was loaded")
 
 
+@pytest.mark.skipif(not (SHARED / "meshes" / "bunny-watertight.obj").exists(),
+                    reason="the shared meshes are absent")
+@pytest.mark.xfail(strict=True, reason="data/shapes.load_mesh does not check the pinned sha256 "
+                   "of meshes/*.obj (the data README lists them): a truncated mesh ends in a "
+                   "ValueError/TypeError from trimesh or the normalisation")
+@pytest.mark.parametrize("mesh, watertight", [("bunny-watertight", True),
+                                              ("stanford-bunny", False)])
+def test_a_truncated_mesh_file_is_named_with_the_fix(tmp_path, mesh, watertight):
+    from perceptzoo.data.shapes import load_mesh
+
+    (tmp_path / "meshes").mkdir()
+    raw = (SHARED / "meshes" / f"{mesh}.obj").read_bytes()
+    (tmp_path / "meshes" / f"{mesh}.obj").write_bytes(raw[: int(len(raw) * 0.42)])
+    with pytest.raises(UserError, match=mesh):
+        load_mesh(mesh, tmp_path, watertight=watertight)
+
+
 # -- run folders -----------------------------------------------------------------------------
 TINY_TRAIN = {"steps": 2, "batch_size": 16, "eval_every": 2, "checkpoint_every": 2,
               "num_samples": 0, "progress": False, "device": "cpu", "log_every": 1}
