@@ -63,7 +63,11 @@ def test_moving_an_object_moves_its_field_rigidly():
         sigma_m, f_m = model.field(points @ rot.T + shift, moved)
     assert sigma.std() > 1e-3                                   # a field with structure
     torch.testing.assert_close(sigma_m, sigma, atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(f_m, f, atol=1e-4, rtol=1e-4)
+    # features where there is matter (in empty space, outside every object's box, they are a
+    # plain mean that is never rendered)
+    solid = sigma[0] > 1e-3
+    assert solid.sum() > 10
+    torch.testing.assert_close(f_m[0][solid], f[0][solid], atol=1e-4, rtol=1e-4)
     # and moving only one object changes the scene
     other = latent.clone()
     other[0, 1, ds_da + 3] += 0.5
@@ -76,3 +80,23 @@ def test_moving_an_object_moves_its_field_rigidly():
 def test_bad_configs_are_refused(bad, match):
     with pytest.raises(UserError, match=match):
         perceptzoo.build("giraffe", data_shape=(1, 16, 16), **bad)
+
+
+def test_without_a_background_field_an_empty_scene_outside_the_object_box_renders_clear():
+    """With no background field and one object, rays that miss the object's box meet no
+    density (the box mask): their opacity is exactly zero."""
+    torch.manual_seed(0)
+    model = perceptzoo.build("giraffe", data_shape=(1, 16, 16), background=False, num_steps=8,
+                             shape_dim=4, appearance_dim=4, feature_dim=4, hidden=16,
+                             channels=4)
+    assert model.background is None
+    latent = model.latent(1)
+    ds_da = model.cfg.shape_dim + model.cfg.appearance_dim
+    latent[0, 0, ds_da:ds_da + 3] = 0.3                        # a small object at the centre
+    latent[0, 0, ds_da + 3:ds_da + 6] = 0.0
+    from perceptzoo.gans3d.common import camera
+
+    out = model.render(latent, camera((1.0, 0.0, 0.0))[None])
+    corner = out["opacity"][0, 0, 0]                            # a ray far from the object
+    assert corner == 0 and out["opacity"].max() > 0
+    assert model.sample(2).shape == (2, 1, 16, 16)

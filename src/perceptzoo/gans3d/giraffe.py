@@ -16,14 +16,17 @@ The fields are composited at every point by the density-weighted mean (eq. 6):
 volume-rendered into a low-resolution feature image (eq. 7, the shared quadrature
 `perceptzoo.implicit.cameras.volume_render` through `gans3d.common.render_field`), and a 2-D
 neural renderer (convolutions with upsampling; sec. 3.3) maps it to the image. One shape
-field serves all objects (shared weights, own codes), the background has its own field
-without a pose. A discriminator compares the images with real views (non-saturating loss
-with R1, gamma 10, as the paper).
+field serves all objects (shared weights, own codes); an object has no density outside its
+box (as in the authors' code); the background has its own field without a pose. A
+discriminator compares the images with real views (non-saturating loss with R1, gamma 10).
 
 Departures at this scale: one grey channel and no view direction input (the silhouettes have
 no view-dependent effects); the neural renderer is two upsampling convolutions, not the
 paper's skip-to-RGB stack; the training views hold one object, so `num_objects` is 1 by
-default (two or more compose, see tests/gans3d/test_giraffe.py).
+default (two or more compose, see tests/gans3d/test_giraffe.py). The first 300-step run with
+the background field on collapsed (the background filled the box, opacity 1 on every ray, and
+the neural renderer drew one fixed pattern); the recipe turns it off, the silhouettes' black
+background being empty space.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("giraffe", dataset="voxel_views16", num_objects=2)
@@ -138,7 +141,8 @@ class GIRAFFE(nn.Module):
             raise UserError("giraffe needs num_objects >= 1")
         self.cfg = cfg
         self.objects = FeatureField(cfg, cfg.hidden, cfg.num_freqs)
-        self.background = FeatureField(cfg, cfg.hidden // 2, max(cfg.num_freqs // 2, 1))
+        self.background = (FeatureField(cfg, cfg.hidden // 2, max(cfg.num_freqs // 2, 1))
+                           if cfg.background else None)
         self.renderer = NeuralRenderer(cfg.feature_dim, cfg.channels, r, size)
         self.discriminator = conv_discriminator(2, size, cfg.channels)
 
@@ -147,8 +151,8 @@ class GIRAFFE(nn.Module):
         return self.cfg.data_shape[-1]
 
     def generator_parameters(self):
-        return [p for m in (self.objects, self.background, self.renderer)
-                for p in m.parameters()]
+        parts = [self.objects, self.renderer] + ([self.background] if self.background else [])
+        return [p for m in parts for p in m.parameters()]
 
     def latent(self, num_samples: int, generator: torch.Generator | None = None
                ) -> torch.Tensor:
@@ -177,12 +181,15 @@ class GIRAFFE(nn.Module):
             local = to_object_frame(points, z[:, ds + da:ds + da + 3],
                                     z[:, ds + da + 3:ds + da + 6], z[:, ds + da + 6])
             s, f = self.objects(local, z[:, :ds], z[:, ds:ds + da])
+            # an object has no density outside its box (padded by 0.1, as the authors' code)
+            s = s * (local.abs().amax(-1) <= 1.1)
             sigmas.append(s)
             feats.append(f)
-        z = latent[:, -1]
-        s, f = self.background(points, z[:, :ds], z[:, ds:ds + da])
-        sigmas.append(s)
-        feats.append(f)
+        if self.background is not None:
+            z = latent[:, -1]
+            s, f = self.background(points, z[:, :ds], z[:, ds:ds + da])
+            sigmas.append(s)
+            feats.append(f)
         return composite(torch.stack(sigmas), torch.stack(feats))
 
     def render(self, latent: torch.Tensor, c2w: torch.Tensor,
@@ -249,6 +256,8 @@ class GIRAFFE(nn.Module):
 class GIRAFFEConfig:
     data_shape: tuple[int, ...] = (1, 16, 16)
     num_objects: int = 1
+    background: bool = True
+    """a background field (no pose); off for data on an empty background (voxel_views)"""
     shape_dim: int = 32
     appearance_dim: int = 16
     feature_dim: int = 16
