@@ -161,8 +161,8 @@ RECIPES: list[Recipe] = [
         name="cvae-mnist", model="cvae", dataset="mnist", task="mnist_conditional",
         model_config={"latent_dim": 8, "hidden_sizes": [500, 500], "activation": "relu",
                       "label_every_layer": True, "gsnn_weight": 0.5, "num_eval_samples": 1},
-        train={"steps": 2000, "batch_size": 100, "lr": 1e-3, "eval_every": 2000,
-               "eval_examples": 500},
+        train={"steps": 2000, "batch_size": 100, "lr": 1e-3, "grad_clip": 100.0,
+               "eval_every": 2000, "eval_examples": 500},
         evaluate={"num_samples": 1000}, suites=("full",), minutes=10, study=cvae_study,
         figure="conditional_sample_accuracy",
         notes="y at every decoder layer, 8 latents, Sohn et al.'s hybrid objective with "
