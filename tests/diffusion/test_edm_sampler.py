@@ -146,6 +146,8 @@ def test_rounding_validation_and_ddpm_wiring():
 
     sampler = sampler_from_config(DDPMConfig(sampler="heun", sample_steps=7))
     assert isinstance(sampler, HeunSampler) and sampler.num_steps == 7 and sampler.clip_x0
+    assert sampler.churn == 0
+    assert sampler_from_config(DDPMConfig(sampler="heun", heun_churn=40.0)).churn == 40.0
     model = perceptzoo.build("ddpm", **vars(DDPMConfig.tiny()))
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     x = model.sample(3, generator=g(), sampler="heun", steps=4)

@@ -151,6 +151,9 @@ class DDPMConfig:
     """steps of the default sampler (None: T for ancestral, 50 for DDIM, 20 for DPM-Solver,
     18 noise levels for Heun, 2 x 18 - 1 = 35 denoiser calls)"""
     ddim_eta: float = 0.0
+    heun_churn: float = 0.0
+    """Heun's S_churn (EDM Algorithm 2; 0: deterministic), applied for 0.05 <= sigma <= 50
+    with S_noise 1.003 (Karras et al. 2022, Table 5, ImageNet-64)"""
     clip_x0: bool = True
     """clip the predicted x_0 to [-1, 1] while sampling (as Ho et al.'s code does)"""
     bound_timesteps: int = 32
@@ -185,7 +188,8 @@ def sampler_from_config(cfg, clip_x0: bool | None = None) -> ReverseSampler:
     if cfg.sampler == "dpm_solver":
         return DPMSolverPP2M(cfg.sample_steps or 20, "trailing", clip)
     if cfg.sampler == "heun":
-        return HeunSampler(cfg.sample_steps or 18, clip_x0=clip)
+        return HeunSampler(cfg.sample_steps or 18, churn=getattr(cfg, "heun_churn", 0.0),
+                           churn_min=0.05, churn_max=50.0, noise_inflation=1.003, clip_x0=clip)
     raise UserError(f"unknown sampler {cfg.sampler!r}; use one of {', '.join(SAMPLERS)}")
 
 
