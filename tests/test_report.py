@@ -24,7 +24,8 @@ def test_report_puts_published_figures_beside_ours(tmp_path):
     assert "## Details" in text and "](DETAILS.md)" in text  # every run: a page beside it
     details = (tmp_path / "DETAILS.md").read_text()
     assert "### autoregressive" in details or "### other" in details
-    assert "- **made**: `binarized_mnist-1mask` test_nll_nats 88.9 (12 s)" in details
+    assert ("- **made**: [`binarized_mnist-1mask`](results/made-binarized_mnist-1mask.json) "
+            "test_nll_nats 88.9 (12 s)") in details
 
 
 def test_report_names_the_training_device_of_a_run_scored_elsewhere(tmp_path):

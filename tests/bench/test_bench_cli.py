@@ -34,7 +34,8 @@ def test_report_writes_html_when_out_ends_in_html(tmp_path):
 
 def test_report_on_a_missing_folder_says_what_to_pass(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nowhere")]) == 2
-    assert "results folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "found no results" in err and "perceptzoo report FOLDER" in err
 
 
 def test_bench_lists_recipes_and_rejects_an_unknown_name(capsys):

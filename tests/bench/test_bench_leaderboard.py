@@ -78,7 +78,7 @@ def test_benchmarks_md_starts_with_the_leaderboard_and_stays_readable(tmp_path):
     # every run is one line of the details page, linked from the leaderboard's page
     assert "](DETAILS.md)" in text
     lines = [x for x in details.read_text().splitlines() if x.startswith("- **")]
-    runs = sum(x.count("; `") + 1 for x in lines)
+    runs = sum(x.count("; [`") + 1 for x in lines)
     assert runs == len(list((REPO / "benchmarks" / "results").glob("*.json")))
     # links point at the result files, relative to where the page is
     assert "/benchmarks/results/" in text or "results/" in text

@@ -253,7 +253,7 @@ def details_markdown(results: list[dict[str, Any]], link: str = "benchmarks/resu
     for r in results:
         by_family.setdefault(r.get("family") or "other", {}).setdefault(r["model"], []).append(r)
     lines = [f"Every result file, by family and model: `{link}<model>-<run>.json`, its first "
-             "figure and training time. Open a file for the full config, every metric, the "
+             "figure and training time. Open one for the full config, every metric, the "
              "published figure's source with what is and is not comparable, and notes.", ""]
     for family in sorted(by_family):
         lines += [f"### {family}", ""]
@@ -264,7 +264,8 @@ def details_markdown(results: list[dict[str, Any]], link: str = "benchmarks/resu
                 first = next(((k, v) for k, v in r["metrics"].items()
                               if _number(v) is not None and not k.endswith("_time_s")), None)
                 figure = f" {first[0]} {fmt(float(first[1]))}" if first else ""
-                items.append(f"`{label}`{figure} ({fmt_seconds(r.get('wall_time_s'))})")
+                items.append(f"[`{label}`]({link}{r['_file']}){figure} "
+                             f"({fmt_seconds(r.get('wall_time_s'))})")
             lines.append(f"- **{model}**: " + "; ".join(items))
         lines.append("")
     return "\n".join(lines)
