@@ -211,12 +211,7 @@ PAIRS = [(n, f.name, v) for n in BUILDABLE for f in _fields(n)
          for v in _bad_values(f, getattr(SPECS[n].config_class(), f.name))]
 
 
-@examples(len(PAIRS) // 4, len(PAIRS))
-@given(pair=st.sampled_from(PAIRS))
-def test_a_bad_value_of_any_numeric_option_is_refused_naming_it(pair):
-    """For every registered model, a value an option's rule refuses ends in a UserError that
-    names the option and the value, before anything is built."""
-    name, key, value = pair
+def _refused_naming_it(name: str, key: str, value) -> None:
     with case("bad option values", f"{name} {key}={value!r}") as out:
         try:
             registry.build_from_config(name, registry.make_config(name, _info(name),
@@ -228,6 +223,22 @@ def test_a_bad_value_of_any_numeric_option_is_refused_naming_it(pair):
             out.refused(err)
             return
         raise AssertionError(f"{name} built with {key}={value!r}")
+
+
+@pytest.mark.skipif(LONG, reason="the long run tries every pair (below)")
+@examples(len(PAIRS) // 4, 1)
+@given(pair=st.sampled_from(PAIRS))
+def test_a_bad_value_of_any_numeric_option_is_refused_naming_it(pair):
+    """For every registered model, a value an option's rule refuses ends in a UserError that
+    names the option and the value, before anything is built (a quarter of the pairs, drawn)."""
+    _refused_naming_it(*pair)
+
+
+@pytest.mark.skipif(not LONG, reason="PERCEPTZOO_FUZZ=long tries every pair")
+def test_every_bad_value_of_every_numeric_option_is_refused_naming_it():
+    """The same for every (model, option, refused value) pair: none left to chance."""
+    for name, key, value in PAIRS:
+        _refused_naming_it(name, key, value)
 
 
 def test_every_numeric_option_has_a_refused_value():
