@@ -8,9 +8,9 @@ Two layers, both applied by `registry.build_from_config` to every registered mod
    are whole numbers of at least 1 (0 where the default is 0 or None: `cond_dim=0` means
    unconditional); every float is finite; options named as probabilities (`dropout`,
    `mixing_prob`, `*_fraction`, a discount `gamma`, `ema_decay`, Adam's `beta1`/`beta2`) lie
-   in [0, 1]; learning rates, scales, norms and standard deviations are above 0; loss weights
-   (`lambda_*`, `*_weight`, `*_coef`) are at least 0; lists of layer sizes hold whole numbers
-   of at least 1, lists of layer indices whole numbers of at least 0.
+   in [0, 1]; scales, norms and standard deviations are above 0; learning rates (0 freezes a
+   part) and loss weights (`lambda_*`, `*_weight`, `*_coef`) are at least 0; lists of layer
+   sizes hold whole numbers of at least 1, lists of layer indices whole numbers of at least 0.
 2. `explain_failure(name, build, cfg, err)` when the constructor still fails (a
    divisibility such as `embed_dim % num_heads`, a kernel larger than the image): it rebuilds
    the model with each option the user set put back to its default (on the meta device, no
@@ -63,10 +63,10 @@ _PROB_NAMES = {"dropout", "label_dropout", "mixing_prob", "ddim_eta", "epsilon",
                "epsilon_final", "gae_lambda", "sparsity_target", "init_occupancy",
                "d_accuracy_threshold", "threshold", "beta1", "beta2"}
 _PROB_PARTS = ("_prob", "prob_", "fraction", "dropout")
-_POSITIVE_NAMES = {"lr", "tol", "clip_eps", "max_grad_norm", "grad_clip", "camera_radius",
+_POSITIVE_NAMES = {"tol", "clip_eps", "max_grad_norm", "grad_clip", "camera_radius",
                    "bound", "init_radius", "clamp", "sigma_scale", "flow_scale", "input_scale",
                    "reward_scale", "init_std", "latent_init_std", "fov_deg"}
-_POSITIVE_SUFFIXES = ("_lr", "_lr_scale", "_temperature")
+_POSITIVE_SUFFIXES = ("_temperature",)
 _NONNEG_NAMES = {"drift", "beta", "noise", "noise_level", "capacity_max", "guidance_scale",
                  "alpha", "alpha_power", "r1_gamma", "kl_weight", "gp_weight"}
 _NONNEG_PREFIXES = ("lambda_",)
@@ -113,11 +113,12 @@ def _float_rule(option: str, default: Any) -> tuple[Callable[[float], bool], str
             option in ("gamma", "tau") and _is_real(default) and 0 <= default <= 1) or (
             option.endswith("_decay") and _is_real(default) and 0 < default < 1):
         return (lambda v: 0 <= v <= 1), "from 0 to 1 (a probability)"
-    if option in _POSITIVE_NAMES or option.endswith(_POSITIVE_SUFFIXES) or option.startswith(
-            "lr_") or (option.endswith("_std") and "log" not in option):
+    if option in _POSITIVE_NAMES or option.endswith(_POSITIVE_SUFFIXES) or (
+            option.endswith("_std") and "log" not in option):
         return (lambda v: v > 0), "> 0"
     if option in _NONNEG_NAMES or option.startswith(_NONNEG_PREFIXES) or option.endswith(
-            _NONNEG_SUFFIXES) or (option == "gamma" and _is_real(default)):
+            _NONNEG_SUFFIXES) or (option == "gamma" and _is_real(default)) or option in (
+            "lr",) or option.startswith("lr_") or option.endswith(("_lr", "_lr_scale")):
         return (lambda v: v >= 0), ">= 0"
     return None
 
