@@ -140,8 +140,9 @@ TARGETS = {
                      "out-of-range floats; strings, lists, None) for any option of every "
                      "registered model; built models score 4 examples of their dataset",
     "bad option values": "a value each option's rule refuses (a size below 1, NaN or +-inf, a "
-                         "probability outside [0, 1], a rate of 0 or below, a negative weight, "
-                         "a fraction for a whole number, a string for a number) for every "
+                         "probability outside [0, 1], a scale or norm of 0 or below, a negative "
+                         "learning rate or weight, a fraction for a whole number, a string for "
+                         "a number) for every "
                          "numeric option of every registered model: the UserError names the "
                          "option and the value",
     "log_prob inputs": "wrong shapes, dtypes, levels beyond the data's, NaN/inf, fractions, "
