@@ -46,6 +46,7 @@ from perceptzoo.autoregressive.common import (
     OutputHead,
     check_discrete,
     sized_output,
+    uniforms,
 )
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
@@ -260,6 +261,33 @@ class MADE(Autoregressive, nn.Module):
         for mask in k.unique().tolist():
             rows = (k == mask).nonzero().squeeze(1).to(w.device)
             self.set_mask(mask)
-            x[rows] = self.sample_naive(len(rows), generator=generator)
+            x[rows] = self.sample_rows(len(rows), generator=generator)
         self.set_mask(current)
         return x
+
+    @torch.no_grad()
+    def sample_rows(self, num_samples: int, *,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+        """`sample_naive` under the current mask, computing at pass d only the P output rows
+        (and direct-connection rows) of dimension d: the hidden layers still see all of x, but
+        the output layer, most of MADE's weights (D P H), costs P H a pass instead of D P H
+        (38x less work for the sized MNIST defaults). The same uniforms in the same order, so
+        the same samples as `sample_naive` (tested)."""
+        D, P = self.num_dims, self.out_per_dim
+        hidden = [(layer.weight * layer.mask, layer.bias) for layer in self.hidden]
+        w_out = (self.output.weight * self.output.mask).view(D, P, -1)
+        b_out = self.output.bias.view(D, P)
+        w_dir = None if self.direct is None else (self.direct.weight * self.direct.mask).view(
+            D, P, -1)
+        w = self.output.weight
+        x = torch.zeros(num_samples, D, dtype=w.dtype, device=w.device)
+        for d in self.order.tolist():
+            h = inp = self._inputs(x)
+            for weight, bias in hidden:
+                h = F.relu(F.linear(h, weight, bias))
+            params = F.linear(h, w_out[d], b_out[d])
+            if w_dir is not None:
+                params = params + F.linear(inp, w_dir[d])
+            u = uniforms(num_samples, generator, x.device)
+            x[:, d] = self.head.sample(params, u).to(x.dtype)
+        return x.view(num_samples, *self.cfg.data_shape)
