@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from perceptzoo.errors import UserError
-
 from perceptzoo.bench import harness
 from perceptzoo.bench.recipe import Recipe
 from perceptzoo.bench.results import config_hash, current_commit
+from perceptzoo.errors import UserError
 
 TINY = Recipe(name="realnvp2d-toy2d_moons-test", model="realnvp2d", dataset="toy2d:moons",
               task="toy2d", model_config={"num_layers": 2, "hidden": 8},
