@@ -29,7 +29,7 @@ import perceptzoo
 from perceptzoo import data
 from perceptzoo.core.trainer import TrainConfig
 from perceptzoo.metrics import classifier
-from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+from perceptzoo.metrics.frechet import frechet_distance, precision_recall, reference_subset
 from perceptzoo.viz.images import save_grid, to_uint8
 
 BUDGET_S = float(sys.argv[1]) if len(sys.argv) > 1 else 420.0
@@ -153,7 +153,8 @@ def main() -> None:
             steps[who] += CHUNK
         print(steps, {k: round(v) for k, v in used.items()}, flush=True)
     per_step = {k: used[k] / steps[k] for k in used}
-    test = data.load("mnist", "test").x[:NUM_SAMPLES]
+    test_x = data.load("mnist", "test").x
+    test = test_x[reference_subset(len(test_x), NUM_SAMPLES)]
     f_real = classifier.features("mnist", test)
     ours.eval()
     peer.netG.eval()

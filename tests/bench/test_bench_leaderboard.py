@@ -82,3 +82,26 @@ def test_benchmarks_md_starts_with_the_leaderboard_and_stays_readable(tmp_path):
     assert runs == len(list((REPO / "benchmarks" / "results").glob("*.json")))
     # links point at the result files, relative to where the page is
     assert "/benchmarks/results/" in text or "results/" in text
+
+
+def test_a_result_of_its_own_task_stays_out_of_the_unconditional_tables(tmp_path):
+    """A translation (edges -> digits) is scored on MNIST too, but it sees the edge map: it is
+    in its own table, not among the unconditional generators."""
+    _write(tmp_path, "dcgan", model="dcgan", dataset="mnist",
+           metrics={"frechet_distance": 40.0})
+    _write(tmp_path, "pix2pix", model="pix2pix", dataset="mnist",
+           task="translation_edges2digits", metrics={"frechet_distance": 4.0})
+    tables = leaderboard(load_results(tmp_path))
+    assert [r["result"]["model"] for r in tables["mnist_sample_quality"]] == ["dcgan"]
+    assert [r["result"]["model"] for r in tables["translation_edges2digits"]] == ["pix2pix"]
+
+
+def test_a_figure_scored_against_the_head_of_the_split_is_marked(tmp_path):
+    _write(tmp_path, "old", model="glow", dataset="mnist", frechet_reference="head",
+           metrics={"frechet_distance": 46.0})
+    _write(tmp_path, "new", model="vae", dataset="mnist", metrics={"frechet_distance": 400.0})
+    text = leaderboard_markdown(load_results(tmp_path))
+    glow = next(line for line in text.splitlines() if line.startswith("| [glow]"))
+    vae = next(line for line in text.splitlines() if line.startswith("| [vae]"))
+    assert "46 †" in glow and "†" not in vae
+    assert "before commit 7cb7671" in text

@@ -78,6 +78,8 @@ def figure_of(result: dict[str, Any], task: str, spec: dict[str, Any]) -> tuple[
     if not explicit:
         if spec.get("explicit_only"):
             return None
+        if result.get("task") and result["task"] not in TASKS:
+            return None  # a task of its own (translation, paired data): only in that table
         if not _dataset_matches(result, spec):
             return None
     figures = spec["figures"]
@@ -201,6 +203,14 @@ def published_value(r: dict[str, Any], metric: str,
     return None, source
 
 
+#: Results whose file says `"frechet_reference": "head"` were scored, before commit 7cb7671,
+#: against the first n images of the split instead of a random subset of it.
+HEAD_REFERENCE_NOTE = (
+    "† scored against the first n test images (before commit 7cb7671), which on MNIST are its "
+    "cleaner writers: 26.7 from real training images, not 3.5; not comparable with the rest "
+    "until re-scored.")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -217,6 +227,7 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
             "published (source)", "gap", "train time", "device", "params", "commit"]
     lines = [f"### {spec['title']}", "", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
+    marked = False
     for row in rows:
         r = row["result"]
         same = tuple(k for k in spec["figures"] if _number(r["metrics"].get(k)) == row["value"])
@@ -226,6 +237,9 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
             if pub is not None else ""
         ours = fmt(row["value"]) + ("" if row["metric"] == spec["figures"][0]
                                     else f" ({row['metric']})")
+        if "frechet" in row["metric"] and r.get("frechet_reference") == "head":
+            ours += " †"
+            marked = True
         runs = f" ×{row['runs']}" if row["runs"] > 1 else ""
         cells = [f"[{r['model']}]({link}{r['_file']}){runs}",
                  *([str(r.get("dataset", ""))] if per_dataset else []), ours,
@@ -233,6 +247,8 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
                  published or "—", gap, fmt_seconds(r.get("wall_time_s")), device_of(r),
                  fmt_count(r.get("parameters")), str(r.get("commit", ""))]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if marked:
+        lines += ["", HEAD_REFERENCE_NOTE]
     return lines + [""]
 
 

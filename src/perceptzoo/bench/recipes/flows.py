@@ -377,7 +377,7 @@ RECIPES: list[Recipe] = [
     # -- paired translation and super-resolution on MNIST --------------------------------
     *[Recipe(
         name=f"cflow-mnist-{direction}", model="cflow", dataset="mnist",
-        task="mnist_bits_per_dim", variant=direction,
+        task="paired_mnist", figure="test_bits_per_dim", variant=direction,
         model_config={"hidden": 32, "num_steps": 4, "num_scales": 2, "direction": direction},
         train=dict(_CFLOW_TRAIN), evaluate={"num_samples": 1000}, study=cflow_translation,
         published=Published({}, _NO_MNIST_FIGURE), suites=("full",), minutes=25,
