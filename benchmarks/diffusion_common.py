@@ -69,6 +69,16 @@ def wait_for_classifier(dataset: str = "mnist", timeout_s: float = 3600) -> bool
     return True
 
 
+def reference_images(dataset: str = "mnist", split: str = "test", n: int = 1000) -> torch.Tensor:
+    """The real images a sample-quality figure compares against: the fixed random subset of
+    the split that `perceptzoo.metrics.evaluate` uses (never the split's first n)."""
+    from perceptzoo import data
+    from perceptzoo.metrics.frechet import reference_subset
+
+    x = data.load(dataset, split).x
+    return x[reference_subset(len(x), n)]
+
+
 def fd_pr(samples: torch.Tensor, reference: torch.Tensor, dataset: str = "mnist") -> dict:
     """Frechet distance, precision and recall of samples vs reference in classifier features."""
     f_fake = classifier.features(dataset, samples)

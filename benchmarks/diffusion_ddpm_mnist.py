@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, Timer, write_result  # noqa: E402
 from diffusion_common import (  # noqa: E402
     fd_pr,
+    reference_images,
     save_figure,
     setup,
     timed_samples,
@@ -167,8 +168,8 @@ def main() -> None:
         if not wait_for_classifier("mnist"):
             print("no MNIST classifier; FD not computed", flush=True)
             return
-        reference = test.x[:NUM_SAMPLES]
-        floor = fd_pr(data.load("mnist", "train").x[:NUM_SAMPLES], reference)
+        reference = reference_images("mnist", "test", NUM_SAMPLES)
+        floor = fd_pr(reference_images("mnist", "train", NUM_SAMPLES), reference)
         rows = {}
         for (kind, steps), s in sets.items():
             rows[f"{kind}_{steps}"] = {**fd_pr(s["samples"], reference), "steps": steps,

@@ -22,6 +22,7 @@ from common import WORK, Timer, write_result  # noqa: E402
 from diffusion_common import (  # noqa: E402
     class_accuracy,
     fd_pr,
+    reference_images,
     save_figure,
     setup,
     timed_samples,
@@ -29,7 +30,6 @@ from diffusion_common import (  # noqa: E402
     wait_for_classifier,
 )
 
-from perceptzoo import data  # noqa: E402
 from perceptzoo.core.config import to_dict  # noqa: E402
 from perceptzoo.core.trainer import TrainConfig  # noqa: E402
 from perceptzoo.diffusion.samplers import DDIMSampler  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> None:
             print("no MNIST classifier; metrics not computed", flush=True)
             return
         start = time.time()  # stages are cached: count each one's own time once
-        reference = data.load("mnist", "test").x[:NUM_SAMPLES]
+        reference = reference_images("mnist", "test", NUM_SAMPLES)
         rows = {}
         for (eta, w), s in sets.items():
             rows[eta, w] = {**fd_pr(s["samples"], reference),

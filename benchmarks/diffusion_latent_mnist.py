@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, Timer, write_result  # noqa: E402
 from diffusion_common import (  # noqa: E402
     fd_pr,
+    reference_images,
     save_figure,
     setup,
     timed_samples,
@@ -87,7 +88,7 @@ def main() -> None:
         print("per-step seconds", step_s, flush=True)
         if not wait_for_classifier("mnist"):
             return
-        reference = test.x[:NUM_SAMPLES]
+        reference = reference_images("mnist", "test", NUM_SAMPLES)
         rows = {}
         for k in samplers:
             rows[f"latent_{k}"] = fd_pr(sets[k]["samples"], reference)

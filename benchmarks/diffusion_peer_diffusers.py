@@ -25,7 +25,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Timer, write_result  # noqa: E402
-from diffusion_common import fd_pr, setup, wait_for_classifier  # noqa: E402
+from diffusion_common import (  # noqa: E402
+    fd_pr,
+    reference_images,
+    setup,
+    wait_for_classifier,
+)
 
 import perceptzoo  # noqa: E402
 from perceptzoo import data  # noqa: E402
@@ -132,7 +137,7 @@ def main() -> None:
         samples_theirs = sample_theirs(NUM_SAMPLES, ddim, 50, 1)
         if not wait_for_classifier("mnist"):
             return
-        reference = data.load("mnist", "test").x[:NUM_SAMPLES]
+        reference = reference_images("mnist", "test", NUM_SAMPLES)
         fd_ours, fd_theirs = fd_pr(samples_ours, reference), fd_pr(samples_theirs, reference)
         print(fd_ours, fd_theirs, flush=True)
     import diffusers

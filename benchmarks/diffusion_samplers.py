@@ -26,9 +26,8 @@ import time
 
 import torch
 from common import WORK, data_dir, write_result
-from diffusion_common import fd_pr
+from diffusion_common import fd_pr, reference_images
 
-from perceptzoo import data
 from perceptzoo.bench.metrics import real_vs_real
 from perceptzoo.core import runner
 from perceptzoo.diffusion.ddpm import AncestralSampler
@@ -91,7 +90,7 @@ def main() -> None:
     start = time.time()
     model = runner.load(run, device="cpu").eval()
     dataset = "digits"
-    reference = data.load(dataset, "test").x[:N]
+    reference = reference_images(dataset, "test", N)
     floor = real_vs_real(dataset, N)
     calls = {b: per_call_cost(model, b) for b in BATCHES}
     print("U-Net CPU s per call by batch:", calls, flush=True)
