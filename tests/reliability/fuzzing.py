@@ -211,10 +211,9 @@ def write_report(result: dict, wall_s: float, command: str) -> None:
     lines += [f"| **total** | | **{total}** | " + " | ".join(map(str, sums)) + " |", ""]
     lines += [f"Fuzzed inputs: {total}; tracebacks and silent wrong answers (failures): "
               f"{sums[3]}; timed out: {sums[2]}.", ""]
-    lines += ["Not yet covered: mesh files (`meshes/*.obj`). `data.shapes.load_mesh` does not "
-              "check their pinned sha256, and a truncated mesh ends in a ValueError or "
-              "TypeError from trimesh (`test_a_truncated_mesh_file_is_named_with_the_fix`, "
-              "a strict xfail until it is fixed).", ""]
+    lines += ["Mesh files (`meshes/*.obj`) are not fuzzed here: `data.shapes.load_mesh` checks "
+              "the shared meshes against their pinned sha256 and refuses an unreadable one by "
+              "name (`test_a_truncated_mesh_file_is_named_with_the_fix`).", ""]
     for t in result.get("timeouts", []):
         lines.append(f"- timed out: {t}")
     for f in result.get("failures", []):

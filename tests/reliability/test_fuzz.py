@@ -403,9 +403,6 @@ def test_a_corrupt_data_file_is_named_with_the_fix(tmp_path_factory, monkeypatch
 
 @pytest.mark.skipif(not (SHARED / "meshes" / "bunny-watertight.obj").exists(),
                     reason="the shared meshes are absent")
-@pytest.mark.xfail(strict=True, reason="data/shapes.load_mesh does not check the pinned sha256 "
-                   "of meshes/*.obj (the data README lists them): a truncated mesh ends in a "
-                   "ValueError/TypeError from trimesh or the normalisation")
 @pytest.mark.parametrize("mesh, watertight", [("bunny-watertight", True),
                                               ("stanford-bunny", False)])
 def test_a_truncated_mesh_file_is_named_with_the_fix(tmp_path, mesh, watertight):

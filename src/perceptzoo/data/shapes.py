@@ -170,16 +170,41 @@ def normalize_mesh(mesh, scale: float = MESH_SCALE):
     return mesh
 
 
+#: sha256 of the shared data's meshes (the data README's table), checked on first use.
+MESH_SHA256 = {
+    "stanford-bunny": "1eb35d1e21ce99e5ce911353b6be278990713448dd9e8f5c9387f9de39b32205",
+    "bunny-watertight": "0d3c1c1b13861c03579b42ca8bb3ad0b8d5de14d307dbebc359a696795645605",
+    "armadillo": "fd25edd020bef63a5999073774ef4f0775d6ce96b7b17370e69019585f953508",
+    "dragon": "4af53808c59f86a5a69c40c6946d4a7bc85749a071c7f013503862b1e6c167fa",
+    "spot": "0738b5e8608fed74e5e8c7aa8dd0af97b4b74f9f6cbf7aac84cd7e40b2e44a75",
+    "teapot": "1b5396fedd74b577e32cef41146582c2f2e1a050d5b4915193c0ac1ad4187ed4",
+    "cow": "69afce548640bc2beb0c44894d1a24d5766cc9cd3fd74f3ec55b4e229104b23f",
+}
+
+
 def load_mesh(name: str, data_dir: str | Path | None = None, *, watertight: bool = True):
-    """The real mesh `name` (file meshes/<name>.obj), normalised; watertight or a UserError."""
+    """The real mesh `name` (file meshes/<name>.obj), normalised; watertight or a UserError.
+    The shared meshes are checked against their pinned sha256 on first use; any mesh that
+    cannot be read as triangles is a UserError naming the file."""
     import trimesh
+
+    from perceptzoo.data.base import check_once, file_sha256
 
     path = data_root(data_dir) / "meshes" / f"{name}.obj"
     if not path.exists():
         known = ", ".join(list_meshes(data_dir)) or "none"
         raise UserError(f"no mesh {path} (set PERCEPTZOO_DATA or --data-dir to the folder "
                         f"holding meshes/); available: {known}")
-    raw = trimesh.load(path, force="mesh", process=False)
+    if name in MESH_SHA256:
+        check_once(path, lambda: None if file_sha256(path) == MESH_SHA256[name] else
+                   "its sha256 is not the pinned one")
+    try:
+        raw = trimesh.load(path, force="mesh", process=False)
+        if len(raw.faces) == 0:
+            raise ValueError("no faces")
+    except Exception as err:  # noqa: BLE001 - trimesh raises many types on a broken file
+        raise UserError(f"{path} is not a readable triangle mesh ({type(err).__name__}: "
+                        f"{err}); copy an intact .obj there") from None
     # rebuild from positions only: merges the vertices OBJ files split at UV seams
     mesh = trimesh.Trimesh(np.asarray(raw.vertices), np.asarray(raw.faces), process=True)
     if watertight and not mesh.is_watertight:
