@@ -48,9 +48,10 @@ _SIZE_NAMES = {"hidden", "channels", "width", "depth", "layers", "blocks", "view
                "kernel", "n_steps", "n_critic", "num_steps", "sample_steps", "march_steps",
                "context", "walkback", "scale", "knn", "dilations", "data_shape", "hidden_g",
                "hidden_d", "gradient_steps", "bound_timesteps", "restart_after"}
-#: Counts for which 0 is a meaningful choice although the default is not 0.
-_ZERO_ALLOWED = {"pool_size", "num_dropout", "num_labels", "unroll_steps", "secant_steps",
-                 "num_res_blocks", "fourier_levels", "texture_fourier_levels"}
+#: Counts for which 0 is a meaningful choice although the default is not 0 (num_classes=0:
+#: an unconditional model).
+_ZERO_ALLOWED = {"num_classes", "pool_size", "num_dropout", "num_labels", "unroll_steps",
+                 "secant_steps", "num_res_blocks", "fourier_levels", "texture_fourier_levels"}
 #: Counts of halvings or octaves (the model computes 2 ** value): at most `MAX_OCTAVES`.
 _OCTAVE_PARTS = ("downsample", "num_down", "num_scales", "fourier_levels", "num_freqs")
 MAX_OCTAVES = 30
