@@ -3,15 +3,13 @@ frozen, the 3D convolutional generator of Wu et al. (2016), and, for the 3D-awar
 generators (GRAF, the EG3D tri-plane generator), the camera prior, the rendering of a field
 through `perceptzoo.implicit.cameras` and the view-consistency error.
 
-Losses (Goodfellow et al. 2014, D(x) = sigmoid(l(x))): the discriminator minimises
-softplus(-l(x)) + softplus(l(G(z))), the generator the non-saturating softplus(-l(G(z))).
-These few lines are written here, not imported from `perceptzoo.gans` (families are
-independent; the import contract in pyproject.toml forbids it).
+The adversarial losses (Goodfellow et al. 2014, non-saturating), the R1 penalty and the
+one-network update with the other frozen are `perceptzoo.nn.gan_losses`, shared with
+`perceptzoo.gans`; they are re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
@@ -27,54 +25,17 @@ from perceptzoo.implicit.cameras import (
     stratified_depths,
     volume_render,
 )
+from perceptzoo.nn.gan_losses import (  # noqa: F401 - re-exported for the 3D generators
+    discriminator_loss,
+    finite,
+    frozen,
+    generator_loss,
+    r1_penalty,
+    step,
+)
 
 RADIUS, FOV = 4.0, 30.0
 """the 3D-aware generators' cameras: perspective, at distance 4, 30-degree field of view"""
-
-
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """-E log D(x) - E log(1 - D(G(z))) from logits."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-
-
-def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """Non-saturating: -E log D(G(z))."""
-    return F.softplus(-fake_logits).mean()
-
-
-def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor) -> torch.Tensor:
-    """R1 = E ||grad_x l(x)||^2 on real inputs (Mescheder, Geiger & Nowozin 2018, eq. 9; the
-    regulariser GRAF and EG3D train with, weighted gamma / 2). `real_inputs` must have been
-    made to require grad before the discriminator saw them."""
-    (grad,) = torch.autograd.grad(real_logits.sum(), real_inputs, create_graph=True)
-    return grad.pow(2).flatten(1).sum(1).mean()
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module):
-    """Inside the block `module`'s parameters take no gradient."""
-    flags = [p.requires_grad for p in module.parameters()]
-    for p in module.parameters():
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)
-
-
-def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-
-
-def finite(metrics: dict, where: str) -> dict[str, float]:
-    out = {k: float(v) for k, v in metrics.items()}
-    bad = [k for k, v in out.items() if not math.isfinite(v)]
-    if bad:
-        raise RuntimeError(f"{where}: {bad} not finite; lower the learning rate (train.lr)")
-    return out
 
 
 def voxel_generator(latent_dim: int, channels: int, resolution: int) -> nn.Module:

@@ -211,26 +211,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 1024, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
-                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
-                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
-                "shapes from simulated range scans with the benchmark's own distances, whereas we "
-                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
-                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
-                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
-                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
-            ),
-            comparable=(
-                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
-                "2013 benchmark shapes, not on these meshes: no comparable published "
-                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
-                "points per side, shapes normalised to a largest half-extent of 0.8; "
-                "IoU on 100k uniform points in [-1, 1]^3."
-            ),
-        ),
+        published=_IGR_MESHES_PUBLISHED,
         suites=("full",),
         minutes=10,
         notes="CPU budget: 600 Adam steps, one thread.",
@@ -250,26 +231,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 1024, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
-                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
-                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
-                "shapes from simulated range scans with the benchmark's own distances, whereas we "
-                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
-                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
-                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
-                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
-            ),
-            comparable=(
-                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
-                "2013 benchmark shapes, not on these meshes: no comparable published "
-                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
-                "points per side, shapes normalised to a largest half-extent of 0.8; "
-                "IoU on 100k uniform points in [-1, 1]^3."
-            ),
-        ),
+        published=_IGR_MESHES_PUBLISHED,
         suites=("full",),
         minutes=8,
         notes="CPU budget: 600 Adam steps, one thread.",
@@ -288,26 +250,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 1024, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
-                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
-                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
-                "shapes from simulated range scans with the benchmark's own distances, whereas we "
-                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
-                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
-                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
-                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
-            ),
-            comparable=(
-                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
-                "2013 benchmark shapes, not on these meshes: no comparable published "
-                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
-                "points per side, shapes normalised to a largest half-extent of 0.8; "
-                "IoU on 100k uniform points in [-1, 1]^3."
-            ),
-        ),
+        published=_IGR_MESHES_PUBLISHED,
         suites=("full",),
         minutes=9,
         notes="CPU budget: 600 Adam steps, one thread.",
@@ -321,26 +264,7 @@ RECIPES: list[Recipe] = [
         model_config={"hidden": 128, "layers": 6, "skip_layers": [3]},
         train={"batch_size": 1024, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
-                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
-                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
-                "shapes from simulated range scans with the benchmark's own distances, whereas we "
-                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
-                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
-                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
-                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
-            ),
-            comparable=(
-                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
-                "2013 benchmark shapes, not on these meshes: no comparable published "
-                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
-                "points per side, shapes normalised to a largest half-extent of 0.8; "
-                "IoU on 100k uniform points in [-1, 1]^3."
-            ),
-        ),
+        published=_IGR_MESHES_PUBLISHED,
         suites=("full",),
         minutes=23,
         notes="CPU budget: 600 Adam steps, one thread.",
@@ -354,26 +278,7 @@ RECIPES: list[Recipe] = [
         model_config={"hidden": 128, "layers": 6, "skip_layers": [3]},
         train={"batch_size": 1024, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
-                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
-                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
-                "shapes from simulated range scans with the benchmark's own distances, whereas we "
-                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
-                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
-                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
-                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
-            ),
-            comparable=(
-                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
-                "2013 benchmark shapes, not on these meshes: no comparable published "
-                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
-                "points per side, shapes normalised to a largest half-extent of 0.8; "
-                "IoU on 100k uniform points in [-1, 1]^3."
-            ),
-        ),
+        published=_IGR_MESHES_PUBLISHED,
         suites=("full",),
         minutes=13,
         notes="CPU budget: 600 Adam steps, one thread.",
@@ -392,26 +297,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 1024, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Gropp, Yariv, Haim, Atzmon, Lipman. Implicit Geometric Regularization for "
-                "Learning Shapes. ICML 2020 (arXiv:2002.10099). (no figure could be verified). "
-                "Not comparable: IGR's Table 1 scores the five Surface Reconstruction Benchmark "
-                "shapes from simulated range scans with the benchmark's own distances, whereas we "
-                "fit the Stanford bunny / armadillo / dragon meshes (and a real bunny scan), "
-                "normalised to a largest half-extent of 0.8, with a 6x128 MLP for 600 CPU steps, "
-                "and report Chamfer-L1 = (accuracy + completeness) / 2 on 30k points per side, "
-                "IoU on 100k points in [-1, 1]^3, meshes at low marching-cubes resolution."
-            ),
-            comparable=(
-                "IGR Table 1 (Gropp et al. 2020) reports d_C/d_H on the Berger et al. "
-                "2013 benchmark shapes, not on these meshes: no comparable published "
-                "figure. Our Chamfer-L1 is (accuracy + completeness)/2 on 30k surface "
-                "points per side, shapes normalised to a largest half-extent of 0.8; "
-                "IoU on 100k uniform points in [-1, 1]^3."
-            ),
-        ),
+        published=_IGR_MESHES_PUBLISHED,
         suites=("full",),
         minutes=13,
         notes="CPU budget: 600 Adam steps, one thread.",
