@@ -129,3 +129,30 @@ def test_a_recipe_already_running_in_the_work_folder_is_refused_not_wiped(tmp_pa
         with pytest.raises(UserError, match=r"being run by perceptzoo bench \(pid"):
             harness.run_recipe(TINY, options)
     assert (work / TINY.name / "checkpoint.pt").read_bytes() == b"the first run's"
+
+
+@pytest.mark.parametrize("suite, full", [("full", True), ("quick", False)])
+def test_a_field_recipe_is_scored_with_the_benchmark_protocol(tmp_path, monkeypatch, suite, full):
+    """Implicit fields have a quick default evaluation (40^3, sized to a short run) and the
+    papers' protocol (128^3, 100k IoU points); a benchmark figure is the latter, the quick
+    suite keeps the former."""
+    from perceptzoo.core import runner
+
+    run = runner.train("igr", dataset="torus", out=tmp_path / "igr",
+                       model_overrides={"hidden": 16, "layers": 2, "skip_layers": []},
+                       train_config={"steps": 2, "batch_size": 64, "progress": False,
+                                     "num_samples": 0})
+    seen = {}
+
+    def fake_evaluate(run, **kwargs):
+        seen.update(kwargs)
+        return {"chamfer_l1": 0.01}
+
+    monkeypatch.setattr(runner, "evaluate", fake_evaluate)
+    recipe = Recipe(name="igr-torus-test", model="igr", dataset="torus", task="shapes",
+                    evaluate={"num_shapes": 1}, suites=(suite,), minutes=1.0)
+    opts = harness.Options(suite=suite, results_dir=str(tmp_path / "results"),
+                           work_dir=str(tmp_path / "work"), progress=False)
+    harness.score(recipe, run, opts, commit="abc1234", device="cpu",
+                  results_dir=tmp_path / "results", say=lambda *_: None)
+    assert seen["full"] is full

@@ -402,6 +402,8 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
     uses_fd = spec.runner == "trainer" and classifier.has_classifier(recipe.dataset)
     if uses_fd and "num_samples" not in kwargs:
         kwargs["num_samples"] = sample_size(options.suite, recipe.dataset, options.data_dir)
+    if spec.runner == "field":  # the benchmark protocol (128^3, 100k IoU points), not the
+        kwargs.setdefault("full", options.suite != "quick")  # quick one sized to a short run
     say(f"evaluating {run} ({', '.join(f'{k}={v}' for k, v in kwargs.items())})")
     start = time.time()
     metrics = runner.evaluate(run, data_dir=options.data_dir,
