@@ -164,3 +164,39 @@ def view_consistency_error(render_a: dict, render_b: dict, c2w_a: torch.Tensor,
     if not mask.any():
         raise UserError("no opaque pixel in view a to compare")
     return (warped - render_a["image"][0, 0]).abs()[mask].mean().item()
+
+
+def check_image_shape(name: str, built_shape, info) -> None:
+    """Refuse data whose images are not the shape the 3D-aware generator renders."""
+    if tuple(info.data_shape) != tuple(built_shape):
+        raise UserError(f"this {name} was built for {tuple(built_shape)}, not "
+                        f"{info.name} {tuple(info.data_shape)}")
+
+
+def r1_gan_step(generate, discriminator: nn.Module, real: torch.Tensor,
+                opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, gamma: float,
+                where: str) -> dict[str, float]:
+    """One update of D (non-saturating loss + gamma/2 R1 on the real images, gamma 0: none),
+    then of G (`generate(n)` renders n fresh images) with D frozen: GRAF's and GIRAFFE's
+    training step (Mescheder et al. 2018's R1)."""
+    with torch.no_grad():
+        fake = generate(len(real))
+    real_in = real.requires_grad_(gamma > 0)
+    real_logits, fake_logits = discriminator(real_in), discriminator(fake)
+    loss_d = discriminator_loss(real_logits, fake_logits)
+    r1 = r1_penalty(real_logits, real_in) if gamma > 0 else torch.zeros(())
+    step(opt_d, loss_d + 0.5 * gamma * r1)
+    with frozen(discriminator):
+        loss_g = generator_loss(discriminator(generate(len(real))))
+        step(opt_g, loss_g)
+    return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
+                   "loss_g": loss_g.detach(), "r1": r1.detach(),
+                   "d_real": torch.sigmoid(real_logits).mean().detach(),
+                   "d_fake": torch.sigmoid(fake_logits).mean().detach()}, where)
+
+
+def positional_encoding(x: torch.Tensor, num_freqs: int) -> torch.Tensor:
+    """gamma(x) = (x, sin(2^k pi x), cos(2^k pi x)) for k < L: (..., 3) -> (..., 3 + 6L)."""
+    freqs = (2.0 ** torch.arange(num_freqs, device=x.device)) * math.pi
+    xf = x[..., None] * freqs                       # (..., 3, L)
+    return torch.cat([x, xf.sin().flatten(-2), xf.cos().flatten(-2)], -1)

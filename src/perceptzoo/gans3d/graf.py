@@ -27,7 +27,6 @@ perspective mismatch of up to +-25 % in apparent size over the object's depth.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -42,24 +41,14 @@ from perceptzoo.gans3d.common import (  # noqa: F401
     FOV,
     RADIUS,
     camera,
+    check_image_shape,
     conv_discriminator,
-    discriminator_loss,
-    finite,
-    frozen,
-    generator_loss,
-    r1_penalty,
+    positional_encoding,
+    r1_gan_step,
     random_cameras,
     render_field,
-    step,
     view_consistency_error,
 )
-
-
-def positional_encoding(x: torch.Tensor, num_freqs: int) -> torch.Tensor:
-    """gamma(x) = (x, sin(2^k pi x), cos(2^k pi x)) for k < L: (..., 3) -> (..., 3 + 6L)."""
-    freqs = (2.0 ** torch.arange(num_freqs, device=x.device)) * math.pi
-    xf = x[..., None] * freqs                       # (..., 3, L)
-    return torch.cat([x, xf.sin().flatten(-2), xf.cos().flatten(-2)], -1)
 
 
 class RadianceField(nn.Module):
@@ -132,22 +121,8 @@ class GRAF(nn.Module):
 
     def train_step(self, batch, optimizers) -> dict[str, float]:
         opt_g, opt_d = optimizers
-        real = batch[0].float()
-        gamma = self.cfg.r1_gamma
-        with torch.no_grad():
-            fake = self.generate(len(real))
-        real_in = real.requires_grad_(gamma > 0)
-        real_logits, fake_logits = self.discriminator(real_in), self.discriminator(fake)
-        loss_d = discriminator_loss(real_logits, fake_logits)
-        r1 = r1_penalty(real_logits, real_in) if gamma > 0 else torch.zeros(())
-        step(opt_d, loss_d + 0.5 * gamma * r1)
-        with frozen(self.discriminator):
-            loss_g = generator_loss(self.discriminator(self.generate(len(real))))
-            step(opt_g, loss_g)
-        return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
-                       "loss_g": loss_g.detach(), "r1": r1.detach(),
-                       "d_real": torch.sigmoid(real_logits).mean().detach(),
-                       "d_fake": torch.sigmoid(fake_logits).mean().detach()}, "GRAF")
+        return r1_gan_step(self.generate, self.discriminator, batch[0].float(), opt_g, opt_d,
+                           self.cfg.r1_gamma, "GRAF")
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None,
@@ -158,9 +133,7 @@ class GRAF(nn.Module):
         return (self.generate(num_samples, generator) > 0.5).float()
 
     def check_data(self, info) -> None:
-        if tuple(info.data_shape) != tuple(self.cfg.data_shape):
-            raise UserError(f"this graf was built for {tuple(self.cfg.data_shape)}, not "
-                            f"{info.name} {tuple(info.data_shape)}")
+        check_image_shape("graf", self.cfg.data_shape, info)
 
 
 @dataclass

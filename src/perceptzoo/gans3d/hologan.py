@@ -44,7 +44,14 @@ from torch import nn
 from perceptzoo.core.registry import register
 from perceptzoo.data.voxels import check_resolution
 from perceptzoo.errors import UserError
-from perceptzoo.gans3d.common import discriminator_loss, finite, frozen, generator_loss, step
+from perceptzoo.gans3d.common import (
+    check_image_shape,
+    discriminator_loss,
+    finite,
+    frozen,
+    generator_loss,
+    step,
+)
 from perceptzoo.gans3d.projection import random_rotations, rotate_volume
 
 
@@ -208,9 +215,7 @@ class HoloGAN(nn.Module):
         return (self.generate(num_samples, generator)[0] > 0.5).float()
 
     def check_data(self, info) -> None:
-        if tuple(info.data_shape) != tuple(self.cfg.data_shape):
-            raise UserError(f"this hologan was built for {tuple(self.cfg.data_shape)}, not "
-                            f"{info.name} {tuple(info.data_shape)}")
+        check_image_shape("hologan", self.cfg.data_shape, info)
 
 
 @dataclass

@@ -51,6 +51,7 @@ from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d.common import (
     camera,
+    check_image_shape,
     conv_discriminator,
     discriminator_loss,
     finite,
@@ -304,9 +305,7 @@ class EG3D(nn.Module):
         return self.render(z.expand(len(c2w), -1), c2w, cond)
 
     def check_data(self, info) -> None:
-        if tuple(info.data_shape) != tuple(self.cfg.data_shape):
-            raise UserError(f"this eg3d was built for {tuple(self.cfg.data_shape)}, not "
-                            f"{info.name} {tuple(info.data_shape)}")
+        check_image_shape("eg3d", self.cfg.data_shape, info)
 
 
 @dataclass
