@@ -167,7 +167,7 @@ def view_consistency_error(render_a: dict, render_b: dict, c2w_a: torch.Tensor,
 
 
 def check_image_shape(name: str, built_shape, info) -> None:
-    """Refuse data whose images are not the shape the 3D-aware generator renders."""
+    """Refuse data whose examples (images or volumes) are not the shape the model was built for."""
     if tuple(info.data_shape) != tuple(built_shape):
         raise UserError(f"this {name} was built for {tuple(built_shape)}, not "
                         f"{info.name} {tuple(info.data_shape)}")

@@ -31,6 +31,7 @@ from torch import nn
 from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d.common import (
+    check_image_shape,
     conv_discriminator,
     discriminator_loss,
     finite,
@@ -112,9 +113,7 @@ class PlatonicGAN(nn.Module):
         return (self.render(volumes, generator) > 0.5).float()
 
     def check_data(self, info) -> None:
-        if tuple(info.data_shape) != tuple(self.cfg.data_shape):
-            raise UserError(f"this platonic_gan was built for {tuple(self.cfg.data_shape)}, "
-                            f"not {info.name} {tuple(info.data_shape)}")
+        check_image_shape("platonic_gan", self.cfg.data_shape, info)
 
 
 @dataclass

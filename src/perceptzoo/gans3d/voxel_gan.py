@@ -27,6 +27,7 @@ from torch import nn
 from perceptzoo.core.registry import register
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d.common import (
+    check_image_shape,
     conv_discriminator,
     discriminator_loss,
     finite,
@@ -95,9 +96,7 @@ class VoxelGAN(nn.Module):
         return (self.generate(num_samples, generator) > 0.5).float()
 
     def check_data(self, info) -> None:
-        if tuple(info.data_shape) != tuple(self.cfg.data_shape):
-            raise UserError(f"this voxel_gan was built for {tuple(self.cfg.data_shape)}, not "
-                            f"{info.name} {tuple(info.data_shape)}")
+        check_image_shape("voxel_gan", self.cfg.data_shape, info)
 
 
 @dataclass
