@@ -104,7 +104,6 @@ MEMORY = 2**30
 @pytest.fixture(autouse=True)
 def _small_machine(monkeypatch):
     monkeypatch.setattr(validate, "_memory_bytes", lambda: MEMORY)
-    monkeypatch.setattr(registry, "_memory_bytes", lambda: MEMORY)
 
 
 # -- config options of every registered model ---------------------------------------------------

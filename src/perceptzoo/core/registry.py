@@ -140,54 +140,9 @@ def build_from_config(name: str, cfg: Any) -> nn.Module:
     the model and its options, never a traceback from inside torch."""
     spec = get_spec(name)
     validate.check_config(name, spec.model_class, cfg)  # option, value, what is allowed
-    check_memory(name, cfg)
     try:
         return spec.model_class(cfg)
     except UserError as err:  # a model's own refusal: the option at fault named if it is not
         raise validate.name_option(name, spec.model_class, cfg, err) from None
     except BUILD_ERRORS as err:
         raise validate.explain_failure(name, spec.model_class, cfg, err) from None  # culprit
-
-
-def parameter_count(name: str, cfg: Any) -> int | None:
-    """Parameters of `name` built from `cfg`, counted on the meta device (no memory touched);
-    None if the constructor cannot run there."""
-    import torch
-
-    try:
-        with torch.device("meta"):
-            model = get_spec(name).model_class(cfg)
-        return sum(p.numel() for p in model.parameters())
-    except Exception:  # a constructor that computes on real data (an orthogonal init, numpy)
-        return None
-
-
-def check_memory(name: str, cfg: Any) -> None:
-    """Refuse, before allocating it, a model whose weights alone would take half the memory
-    of this machine (a fuzzed `hidden_sizes=[1000000]` killed the process before)."""
-    if not isinstance(get_spec(name).model_class, type) or not issubclass(
-            get_spec(name).model_class, nn.Module):
-        return
-    count = parameter_count(name, cfg)
-    if count is None:
-        return
-    total = _memory_bytes()
-    if total and count * 4 > total / 2:
-        raise UserError(f"{name} with these options has {count / 1e9:.1f}G parameters "
-                        f"({count * 4 / 2**30:.0f} GiB of weights), more than half this "
-                        f"machine's {total / 2**30:.0f} GiB of memory; choose smaller sizes "
-                        f"with --set (options now: {_options(cfg)})")
-
-
-def _memory_bytes() -> int | None:
-    import os
-
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _options(cfg: Any) -> str:
-    text = ", ".join(f"{k}={v!r}" for k, v in dataclasses.asdict(cfg).items())
-    return text if len(text) < 300 else text[:297] + "..."
