@@ -110,3 +110,36 @@ def test_a_figure_scored_against_the_head_of_the_split_is_marked(tmp_path):
     vae = next(line for line in text.splitlines() if line.startswith("| [vae]"))
     assert "46 †" in glow and "†" not in vae
     assert "before commit 7cb7671" in text
+
+
+def test_a_run_on_the_current_protocol_wins_the_row_over_a_marked_better_one(tmp_path):
+    """A † figure (scored against the head of the split) is lower but not comparable: the
+    model's row shows its current-protocol run, and the † run only counts toward ×N."""
+    _write(tmp_path, "glow-gpu", model="glow", dataset="mnist", frechet_reference="head",
+           metrics={"frechet_distance": 46.0, "test_bits_per_dim": 1.05})
+    _write(tmp_path, "glow-cpu", model="glow", dataset="mnist",
+           metrics={"frechet_distance": 472.0, "test_bits_per_dim": 1.30})
+    _write(tmp_path, "vae", model="vae", dataset="mnist", metrics={"frechet_distance": 400.0})
+    tables = leaderboard(load_results(tmp_path))
+    quality = tables["mnist_sample_quality"]
+    glow = next(row for row in quality if row["result"]["model"] == "glow")
+    assert glow["result"]["_file"] == "glow-cpu.json" and glow["runs"] == 2
+    assert not glow["marks"]
+    assert [row["result"]["model"] for row in quality] == ["vae", "glow"]
+    # the mark is of the Fréchet distance only: the bits/dim of the † run stays comparable
+    bpd = tables["mnist_bits_per_dim"][0]
+    assert bpd["result"]["_file"] == "glow-gpu.json" and not bpd["marks"]
+    text = leaderboard_markdown(load_results(tmp_path), tasks=["mnist_sample_quality"])
+    assert "†" not in text and "before commit 7cb7671" not in text
+
+
+def test_a_marked_run_shows_when_it_is_the_models_only_one(tmp_path):
+    _write(tmp_path, "old", model="glow", dataset="mnist", frechet_reference="head",
+           metrics={"frechet_distance": 46.0})
+    _write(tmp_path, "older", model="glow", dataset="mnist", frechet_reference="head",
+           metrics={"frechet_distance": 80.0})
+    rows = leaderboard(load_results(tmp_path))["mnist_sample_quality"]
+    assert len(rows) == 1 and rows[0]["result"]["_file"] == "old.json" and rows[0]["runs"] == 2
+    assert rows[0]["marks"] and rows[0]["marks"][0][0] == "†"
+    text = leaderboard_markdown(load_results(tmp_path))
+    assert "46 †" in text and "before commit 7cb7671" in text

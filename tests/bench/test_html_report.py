@@ -125,6 +125,28 @@ def test_each_model_keeps_its_best_run_sorted_by_the_tasks_figure(results):
     assert [r["result"]["model"] for r in bpd] == ["vae", "glow"]
 
 
+def test_a_run_on_the_current_protocol_is_preferred_to_a_marked_one(tmp_path):
+    """A Fréchet distance scored against the head of the split (†) is not comparable: the
+    model's row and scatter point are its current-protocol run; a † run alone is marked."""
+    res = tmp_path / "results"
+    res.mkdir()
+    (res / "glow-mnist-gpu.json").write_text(json.dumps(_result(
+        "glow", "mnist", {"frechet_distance": 46.0}, frechet_reference="head")))
+    (res / "glow-mnist.json").write_text(json.dumps(_result(
+        "glow", "mnist", {"frechet_distance": 472.0})))
+    (res / "realnvp-mnist-gpu.json").write_text(json.dumps(_result(
+        "realnvp", "mnist", {"frechet_distance": 48.0}, frechet_reference="head")))
+    rows = leaderboard_rows("mnist_sample_quality", load_results(res))
+    by_model = {r["result"]["model"]: r for r in rows}
+    assert by_model["glow"]["result"]["_file"] == "glow-mnist.json"
+    assert by_model["glow"]["runs"] == 2 and not by_model["glow"]["marks"]
+    assert by_model["realnvp"]["marks"]  # its only run: shown, marked
+    points = {p["model"]: p for p in scatter_points(load_results(res))["mnist"]}
+    assert points["glow"]["fd"] == 472.0
+    page = write_html(res, tmp_path / "report.html").read_text()
+    assert "48 †" in page and "46 †" not in page
+
+
 def test_scatter_tells_exact_likelihoods_bounds_and_implicit_models_apart(results):
     points = {p["model"]: p for p in scatter_points(load_results(results))["mnist"]}
     assert {m: p["kind"] for m, p in points.items()} == {

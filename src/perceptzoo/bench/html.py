@@ -307,7 +307,11 @@ def _cell(text: str, sort: float | str | None = None, title: str = "", cls: str 
 
 def leaderboard_rows(task: str, results: list[dict]) -> list[dict]:
     """`task`'s rows, best first: per model (per model and dataset where the table spans
-    datasets) the run with the best figure, and how many runs it was chosen from."""
+    datasets) the run with the best figure, a run on the current protocol preferred to one
+    whose figure carries a protocol mark (`report.protocol_marks`: shown only when the model
+    has no other run, and marked), and how many runs it was chosen from."""
+    from perceptzoo.bench.report import better_run, protocol_marks
+
     spec = task_spec(task, results)
     lower = spec.get("better", "lower") != "higher"
     best: dict[tuple, dict] = {}
@@ -316,11 +320,13 @@ def leaderboard_rows(task: str, results: list[dict]) -> list[dict]:
         if hit is None:
             continue
         slot = (r["model"], r.get("dataset", "")) if spec.get("per_dataset") else (r["model"],)
-        row = {"result": r, "value": hit[0], "key": hit[1], "runs": 1}
+        row = {"result": r, "value": hit[0], "key": hit[1], "runs": 1,
+               "marks": protocol_marks(r, hit[1])}
         old = best.get(slot)
         if old is not None:
             row["runs"] = old["runs"] + 1
-            if hit[0] >= old["value"] if lower else hit[0] <= old["value"]:
+            if not better_run((bool(row["marks"]), hit[0]), (bool(old["marks"]), old["value"]),
+                              not lower):
                 old["runs"] = row["runs"]
                 continue
         best[slot] = row
@@ -353,7 +359,7 @@ def _leaderboard(task: str, results: list[dict]) -> str:
     sorted_by = f' aria-sort="{"ascending" if better != "higher" else "descending"}"'
     th = "".join(f'<th scope="col"{sorted_by if i == 3 else ""}>{_esc(h)}</th>'
                  for i, h in enumerate(heads))
-    body, notes = [], []
+    body, notes, marked = [], [], []
     for row in rows:
         r, value, key = row["result"], row["value"], row["key"]
         pub, source, comparable = _published(r, (key, *figures))
@@ -364,6 +370,9 @@ def _leaderboard(task: str, results: list[dict]) -> str:
         ours = fmt(value) + (f" <small>({_esc(key)})</small>" if key != figures[0] else "")
         if ("nll" in key or "bits" in key) and r.get("_family") in NOT_EXACT:
             ours = f'<span title="{_esc(NOT_EXACT[r["_family"]])}">{ours} *</span>'
+        for mark, note in row["marks"]:
+            ours = f'<span class="mark" title="{_esc(note)}">{ours} {_esc(mark)}</span>'
+            marked += [note] if note not in marked else []
         cells = [
             _cell(f'<a href="#model-{_esc(r["model"])}">{label}</a>', r["model"],
                   title=str(r.get("notes", ""))),
@@ -391,6 +400,7 @@ def _leaderboard(task: str, results: list[dict]) -> str:
         if comparable:
             notes.append(f"<li><b>{_esc(r['model'])}</b>: {_esc(comparable)}</li>")
     note_html = f'<ul class="notes">{"".join(notes)}</ul>' if notes else ""
+    note_html += "".join(f'<p class="hint">{_esc(note)}</p>' for note in marked)
     return (f'<h3 id="task-{_esc(task)}">{_esc(spec.get("title", task))}</h3>'
             f'<p class="hint">sorted by {_esc(figures[0])} ({_esc(better)} is better); click '
             "a header to sort by it, again to reverse</p>"
@@ -460,7 +470,10 @@ def likelihood_kind(r: dict) -> tuple[str, float | None]:
 
 
 def scatter_points(results: list[dict]) -> dict[str, list[dict]]:
-    """Per dataset, one point per model (its run with the lowest Frechet distance)."""
+    """Per dataset, one point per model: its run with the lowest Frechet distance, a run on
+    the current protocol preferred to one with a protocol mark (as on the leaderboard)."""
+    from perceptzoo.bench.report import better_run, protocol_marks
+
     best: dict[tuple[str, str], dict] = {}
     for r in results:
         fd = _num(r["metrics"].get("frechet_distance"))
@@ -468,9 +481,11 @@ def scatter_points(results: list[dict]) -> dict[str, list[dict]]:
             continue
         kind, bpd = likelihood_kind(r)
         slot = (r.get("dataset", ""), r["model"])
-        if slot not in best or fd < best[slot]["fd"]:
+        marked = bool(protocol_marks(r, "frechet_distance"))
+        if slot not in best or better_run((marked, fd), (best[slot]["marked"], best[slot]["fd"]),
+                                          False):
             best[slot] = {"model": r["model"], "file": r["_file"], "fd": fd, "bpd": bpd,
-                          "kind": kind,
+                          "kind": kind, "marked": marked,
                           "floor": _num(r["metrics"].get("real_vs_real_frechet_distance"))}
     out: dict[str, list[dict]] = {}
     for (dataset, _), p in sorted(best.items()):

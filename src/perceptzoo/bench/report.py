@@ -5,8 +5,11 @@ dataset is one of the task's and it has the task's figure, so a generative model
 that was scored on MNIST samples lands in the one MNIST sample-quality table, and a digits model
 with a likelihood in both the digits NLL and the digits sample-quality tables. One row per model
 (per model and dataset where a table spans datasets: RL environments, shapes, toys): its best
-run by the figure; every run is listed under "Details". Columns: ours, published (with its
-source), gap (ours - published), training wall time, device, parameters, commit.
+run by the figure among those on the current protocol (a figure with a protocol mark, † for a
+Fréchet distance scored against the head of the split, wins a row only when the model has no
+other run in the table, and is shown marked); every run is listed under "Details". Columns:
+ours, published (with its source), gap (ours - published), training wall time, device,
+parameters, commit.
 
     from perceptzoo.bench.report import load_results, leaderboard_markdown, write_report
     print(leaderboard_markdown(load_results(Path("benchmarks/results"))))
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +110,45 @@ def _dataset_matches(result: dict[str, Any], spec: dict[str, Any]) -> bool:
     return False
 
 
+#: Results whose file says `"frechet_reference": "head"` were scored, before commit 7cb7671,
+#: against the first n images of the split instead of a random subset of it.
+HEAD_REFERENCE_NOTE = (
+    "† scored against the first n test images (before commit 7cb7671), which on MNIST are its "
+    "cleaner writers: 26.7 from real training images, not 3.5; not comparable with the rest "
+    "until re-scored.")
+
+
+def _head_reference(result: dict[str, Any], metric: str) -> bool:
+    return "frechet" in metric and result.get("frechet_reference") == "head"
+
+
+#: Marks of figures measured under an earlier protocol, not comparable with the current one:
+#: (mark, does it apply to (result, metric), the note under a table that shows it).
+PROTOCOL_MARKS: tuple[tuple[str, Callable[[dict[str, Any], str], bool], str], ...] = (
+    ("†", _head_reference, HEAD_REFERENCE_NOTE),
+)
+
+
+def protocol_marks(result: dict[str, Any], metric: str) -> list[tuple[str, str]]:
+    """(mark, note) of every protocol mark that `result`'s figure `metric` carries; empty for
+    a figure on the current protocol."""
+    return [(mark, note) for mark, applies, note in PROTOCOL_MARKS if applies(result, metric)]
+
+
+def better_run(new: tuple[bool, float], old: tuple[bool, float], higher: bool) -> bool:
+    """Whether a run (marked?, figure) beats another for a model's row: a run on the current
+    protocol beats any marked one, whatever the figures; between two of the same kind, the
+    better figure (the earlier run on a tie)."""
+    if new[0] != old[0]:
+        return not new[0]
+    return new[1] > old[1] if higher else new[1] < old[1]
+
+
 def leaderboard(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """task -> rows, best first. A row: the best result of one model (and dataset, where the
-    table spans datasets), its figure, and how many runs it was chosen from."""
+    table spans datasets) by the figure, a run on the current protocol preferred to one with
+    a protocol mark (`protocol_marks`); its figure, its marks, and how many runs it was chosen
+    from."""
     tasks = list(TASKS) + sorted({r["task"] for r in results
                                   if r.get("task") and r["task"] not in TASKS})
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -121,11 +161,14 @@ def leaderboard(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
             if hit is None:
                 continue
             key = (r["model"], r.get("dataset", "")) if spec.get("per_dataset") else (r["model"],)
-            row = {"result": r, "metric": hit[0], "value": hit[1], "runs": 1}
+            row = {"result": r, "metric": hit[0], "value": hit[1], "runs": 1,
+                   "marks": protocol_marks(r, hit[0])}
             if key in best:
-                row["runs"] = best[key]["runs"] + 1
-                if sign * hit[1] >= sign * best[key]["value"]:
-                    best[key]["runs"] = row["runs"]
+                old = best[key]
+                row["runs"] = old["runs"] + 1
+                if not better_run((bool(row["marks"]), hit[1]),
+                                  (bool(old["marks"]), old["value"]), sign < 0):
+                    old["runs"] = row["runs"]
                     continue
             best[key] = row
         if best:
@@ -203,14 +246,6 @@ def published_value(r: dict[str, Any], metric: str,
     return None, source
 
 
-#: Results whose file says `"frechet_reference": "head"` were scored, before commit 7cb7671,
-#: against the first n images of the split instead of a random subset of it.
-HEAD_REFERENCE_NOTE = (
-    "† scored against the first n test images (before commit 7cb7671), which on MNIST are its "
-    "cleaner writers: 26.7 from real training images, not 3.5; not comparable with the rest "
-    "until re-scored.")
-
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -227,7 +262,7 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
             "published (source)", "gap", "train time", "device", "params", "commit"]
     lines = [f"### {spec['title']}", "", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
-    marked = False
+    notes: list[str] = []
     for row in rows:
         r = row["result"]
         same = tuple(k for k in spec["figures"] if _number(r["metrics"].get(k)) == row["value"])
@@ -237,9 +272,9 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
             if pub is not None else ""
         ours = fmt(row["value"]) + ("" if row["metric"] == spec["figures"][0]
                                     else f" ({row['metric']})")
-        if "frechet" in row["metric"] and r.get("frechet_reference") == "head":
-            ours += " †"
-            marked = True
+        for mark, note in row.get("marks", protocol_marks(r, row["metric"])):
+            ours += f" {mark}"
+            notes += [note] if note not in notes else []
         runs = f" ×{row['runs']}" if row["runs"] > 1 else ""
         cells = [f"[{r['model']}]({link}{r['_file']}){runs}",
                  *([str(r.get("dataset", ""))] if per_dataset else []), ours,
@@ -247,8 +282,8 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
                  published or "—", gap, fmt_seconds(r.get("wall_time_s")), device_of(r),
                  fmt_count(r.get("parameters")), str(r.get("commit", ""))]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    if marked:
-        lines += ["", HEAD_REFERENCE_NOTE]
+    for note in notes:
+        lines += ["", note]
     return lines + [""]
 
 
