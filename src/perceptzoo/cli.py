@@ -140,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--results", dest="results_flag", help=argparse.SUPPRESS)
     r.add_argument("--out", default="BENCHMARKS.md",
                    help="BENCHMARKS.md (markdown) or a .html file")
+    r.add_argument("--details", default=None,
+                   help="markdown only: the page listing every run (default DETAILS.md beside "
+                   "--out; benchmarks/DETAILS.md for BENCHMARKS.md at the repository's root)")
     return p
 
 
@@ -295,11 +298,15 @@ def _bench(args) -> int:
     return code
 
 
-def _write_report(results: Path, out: Path) -> Path:
-    """Markdown, or the HTML page when `out` ends in .html (imported only then)."""
+def _write_report(results: Path, out: Path, details: Path | None = None) -> Path:
+    """Markdown (with its details page, `details` or its default), or the HTML page when
+    `out` ends in .html (imported only then)."""
     from perceptzoo.errors import UserError
 
     if out.suffix.lower() in (".html", ".htm"):
+        if details is not None:
+            raise UserError("--details names the markdown report's page of every run; the "
+                            "HTML page holds every run itself: leave --details out")
         try:
             from perceptzoo.bench.html import write_html
         except ImportError as err:
@@ -308,7 +315,7 @@ def _write_report(results: Path, out: Path) -> Path:
         return write_html(results, out)
     from perceptzoo.bench.report import write_report
 
-    return write_report(results, out)
+    return write_report(results, out, details)
 
 
 def _report(args) -> int:
@@ -327,7 +334,8 @@ def _report(args) -> int:
     if not load_results(results):
         raise UserError(f"found no results: {results}{where} holds no result files (*.json "
                         f"written by `perceptzoo bench`); {advice}")
-    path = _write_report(results, Path(args.out))
+    path = _write_report(results, Path(args.out),
+                         Path(args.details) if args.details else None)
     print(f"wrote {path}")
     return 0
 

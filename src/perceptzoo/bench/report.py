@@ -322,14 +322,27 @@ def details_markdown(results: list[dict[str, Any]], link: str = "benchmarks/resu
     return "\n".join(lines)
 
 
+def default_details(results_dir: Path, out: Path) -> Path:
+    """Where the details page of the page `out` goes: DETAILS.md beside `out`, except in the
+    repository's layout, the page in the folder two levels above the results (BENCHMARKS.md at
+    the root, `benchmarks/results/`), where it goes beside the results folder
+    (`benchmarks/DETAILS.md`, as checked in). Either way inside the page's folder: a page
+    written elsewhere never writes into the results' tree."""
+    results_dir, out = Path(results_dir), Path(out)
+    if results_dir.resolve().parent.parent == out.resolve().parent:
+        return results_dir.parent / "DETAILS.md"
+    return out.parent / "DETAILS.md"
+
+
 def write_report(results_dir: Path, out: Path, details: Path | None = None) -> Path:
     """BENCHMARKS.md: the leaderboard tables first, then a short pointer to `details` (default
-    DETAILS.md beside the results folder: benchmarks/DETAILS.md), written alongside with one
-    line per run, so the page a user opens on GitHub stays small."""
+    `default_details`: DETAILS.md beside `out`, or benchmarks/DETAILS.md for BENCHMARKS.md at
+    the repository's root), written alongside with one line per run, so the page a user opens
+    on GitHub stays small."""
     from perceptzoo.io import write_text
 
     results = load_results(results_dir)
-    details = Path(details) if details is not None else Path(results_dir).parent / "DETAILS.md"
+    details = Path(details) if details is not None else default_details(results_dir, out)
     link = _relative_link(Path(results_dir), Path(out))
     families = sorted({r.get("family") or "other" for r in results})
     write_text(details, "\n".join([
