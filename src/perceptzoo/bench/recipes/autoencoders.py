@@ -20,7 +20,8 @@ def inpainting_against_mean_image(model: Any, train_x: Any, test_x: Any, *, seed
     baseline on the same hidden squares: one fixed random `block_size` square per test image
     (`model.block_mask` drawn from a generator seeded with `seed`), filled by `model.inpaint`
     and, for the baseline, by the mean of `train_x` at those pixels; both errors are averaged
-    over every hidden pixel of `test_x`."""
+    over every hidden pixel of `test_x` (the ratio model / baseline is None where the
+    baseline is exact)."""
     import torch
 
     device = next(model.parameters()).device
@@ -39,7 +40,7 @@ def inpainting_against_mean_image(model: Any, train_x: Any, test_x: Any, *, seed
             hidden += int(hide.sum().item())
     model_mse, mean_mse = sq_model / hidden, sq_mean / hidden
     return {"test_masked_mse": round(model_mse, 6), "mean_image_masked_mse": round(mean_mse, 6),
-            "masked_mse_ratio": round(model_mse / mean_mse, 4),
+            "masked_mse_ratio": round(model_mse / mean_mse, 4) if mean_mse else None,
             "block_size": int(model.cfg.block_size), "masked_pixels": hidden}
 
 
