@@ -7,69 +7,52 @@ files; `perceptzoo bench NAME` re-runs one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from perceptzoo.bench.recipe import Published, Recipe
+
+
+def _train(steps: int, batch_size: int, lr: float, warmup_steps: int, checkpoint_every: int,
+           **more: Any) -> dict[str, Any]:
+    """A diffusion recipe's train options: evaluated once, at the end of training."""
+    return {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup_steps": warmup_steps,
+            "eval_every": steps, "checkpoint_every": checkpoint_every, **more}
+
+
+def _ddpm(name: str, dataset: str, task: str, *, model_config: dict[str, Any],
+          train: dict[str, Any], **fields: Any) -> Recipe:
+    """A DDPM recipe scored by 1,000 samples (Fréchet distance, precision, recall)."""
+    return Recipe(name=name, model="ddpm", dataset=dataset, task=task,
+                  model_config=model_config, train=train, evaluate={"num_samples": 1000},
+                  **fields)
+
+
+#: the 16-channel two-level U-Net of the digits recipes
+_DIGITS_UNET = {"channels": 16, "channel_mults": [1, 2], "sample_steps": 20}
 
 RECIPES: list[Recipe] = [
     # -- quick suite: seconds on a laptop CPU, embedded data ----------------------------------
-    Recipe(
-        name="ddpm-digits-quick",
-        model="ddpm",
-        dataset="digits",
-        task="digits_sample_quality",
-        variant="quick",
-        model_config={
-            "channels": 16,
-            "channel_mults": [1, 2],
-            "sampler": "ddim",
-            "sample_steps": 20,
-        },
-        train={
-            "steps": 250,
-            "batch_size": 32,
-            "lr": 0.002,
-            "warmup_steps": 25,
-            "eval_every": 250,
-            "checkpoint_every": 125,
-        },
-        evaluate={"num_samples": 1000},
-        suites=("quick",),
-        minutes=2.0,
+    _ddpm(
+        "ddpm-digits-quick", "digits", "digits_sample_quality", variant="quick",
+        model_config={**_DIGITS_UNET, "sampler": "ddim"},
+        train=_train(250, 32, 0.002, warmup_steps=25, checkpoint_every=125),
+        suites=("quick",), minutes=2.0,
         notes="quick suite: a 16-channel U-Net DDPM, 250 steps of 32 on the 8x8 digits; samples "
         "with 20 deterministic DDIM steps",
     ),
     # -- full and gpu suites ------------------------------------------------------------------
-    Recipe(
-        name="ddpm-digits",
-        model="ddpm",
-        dataset="digits",
-        task="digits_sample_quality",
-        model_config={
-            "channels": 16,
-            "channel_mults": [1, 2],
-            "sampler": "dpm_solver",
-            "sample_steps": 20,
-        },
-        train={
-            "steps": 2000,
-            "batch_size": 64,
-            "lr": 0.002,
-            "warmup_steps": 100,
-            "ema_decay": 0.999,
-            "eval_every": 2000,
-            "checkpoint_every": 250,
-        },
-        evaluate={"num_samples": 1000},
-        suites=("full",),
-        minutes=15.0,
+    _ddpm(
+        "ddpm-digits", "digits", "digits_sample_quality",
+        model_config={**_DIGITS_UNET, "sampler": "dpm_solver"},
+        train=_train(2000, 64, 0.002, warmup_steps=100, checkpoint_every=250,
+                     ema_decay=0.999),
+        suites=("full",), minutes=15.0,
         notes="the quick recipe's 16-channel U-Net trained 8x longer (2000 steps of 64, EMA "
         "0.999): the DDPM the sampler study (benchmarks/diffusion_samplers.py) compares "
         "ancestral, DDIM, DPM-Solver++ and Heun on; samples with 20 DPM-Solver++(2M) steps",
     ),
-    Recipe(
-        name="ddpm-mnist",
-        model="ddpm",
-        dataset="mnist",
-        task="mnist_sample_quality",
+    _ddpm(
+        "ddpm-mnist", "mnist", "mnist_sample_quality",
         model_config={
             "num_steps": 1000,
             "schedule": "linear",
@@ -87,16 +70,9 @@ RECIPES: list[Recipe] = [
             "clip_x0": True,
             "bound_timesteps": 50,
         },
-        train={
-            "steps": 700,
-            "batch_size": 32,
-            "lr": 0.001,
-            "warmup_steps": 100,
-            "ema_decay": 0.995,
-            "eval_every": 700,
-            "eval_examples": 200,
-            "checkpoint_every": 100,
-        },
+        # 50 DDIM steps a sample: 10,000 samples would take an hour on a CPU, so 1,000
+        train=_train(700, 32, 0.001, warmup_steps=100, checkpoint_every=100,
+                     ema_decay=0.995, eval_examples=200),
         published=Published(
             {},
             (
@@ -105,8 +81,6 @@ RECIPES: list[Recipe] = [
                 "35.7M-parameter net: not comparable"
             ),
         ),
-        # 50 DDIM steps a sample: 10,000 samples would take an hour on a CPU
-        evaluate={"num_samples": 1000},
         suites=("full",),
         minutes=99,
         notes=(

@@ -1,0 +1,29 @@
+"""The diffusion recipes are built by a small helper (`_ddpm`, `_train`): the configs it gives
+are the ones the recipes had when each was written out in full, so no result goes stale."""
+
+from __future__ import annotations
+
+from perceptzoo.bench.recipes.diffusion import RECIPES
+from perceptzoo.bench.results import config_hash
+
+#: config_hash of each recipe as written out in full (commit 5b80e6d); a result file whose
+#: config_hash is this is still "already run" for its recipe
+HASHES = {"ddpm-digits-quick": "13c296334116", "ddpm-digits": "e595b2458be2",
+          "ddpm-mnist": "bbeff9716f0f"}
+
+
+def test_every_diffusion_recipe_keeps_its_config():
+    assert {r.name: config_hash(r) for r in RECIPES} == HASHES
+
+
+def test_the_builder_scores_each_recipe_once_at_the_end_of_training():
+    for r in RECIPES:
+        assert r.model == "ddpm" and r.evaluate == {"num_samples": 1000}
+        assert r.train["eval_every"] == r.train["steps"]
+    quick, digits, mnist = RECIPES
+    assert quick.model_config == {"channels": 16, "channel_mults": [1, 2], "sample_steps": 20,
+                                  "sampler": "ddim"}
+    assert digits.train == {"steps": 2000, "batch_size": 64, "lr": 0.002,
+                            "warmup_steps": 100, "ema_decay": 0.999, "eval_every": 2000,
+                            "checkpoint_every": 250}
+    assert mnist.train["eval_examples"] == 200 and mnist.published is not None
