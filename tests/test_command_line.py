@@ -139,3 +139,31 @@ def test_an_agent_run_shows_progress_and_learns_the_same(tmp_path, capsys):
     first, second = (load_file(run / "model.safetensors") for run in runs)
     assert first.keys() == second.keys()
     assert all((first[k] == second[k]).all() for k in first)
+
+
+def test_sample_set_switches_a_diffusion_sampler_and_refuses_what_does_not_apply(tmp_path,
+                                                                                 capsys):
+    ddpm = tmp_path / "ddpm"
+    assert main(["train", "ddpm", "--steps", "2", "--out", str(ddpm), "--eval-samples", "0",
+                 "--no-progress", "--set", "num_steps=20", "channels=8", "channel_mults=[1,2]",
+                 "attention_levels=[1]", "groups=4", "bound_timesteps=4",
+                 "train.num_samples=0"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(ddpm), "-n", "4", "--out", str(tmp_path / "d.png"),
+                 "--set", "sampler=dpm_solver", "sample_steps=5"]) == 0
+    assert "with sampler=dpm_solver sample_steps=5" in capsys.readouterr().out
+    assert (tmp_path / "d.png").stat().st_size > 0
+    made = tmp_path / "made"
+    assert main(["train", "made", "--steps", "2", "--out", str(made), "--eval-samples", "0",
+                 *TINY]) == 0
+    capsys.readouterr()
+    for args, message in [
+        ([str(ddpm), "--set", "sampler=rk4"], "use one of ancestral, ddim, dpm_solver, heun"),
+        ([str(ddpm), "--set", "channels=4"], "channels is fixed by training"),
+        ([str(ddpm), "--set", "sampler"], "expects key=value"),
+        ([str(made), "--set", "sampler=ddim"], "made has no sampling options"),
+    ]:
+        assert main(["sample", *args, "--out", str(tmp_path / "bad.png")]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "bad.png").exists()

@@ -5,6 +5,7 @@
     perceptzoo train made --dataset binarized_mnist --epochs 20 --set hidden_sizes=[500]
     perceptzoo train --resume runs/made-digits  # continue an interrupted run
     perceptzoo sample runs/made-digits -n 64 --out grid.png
+    perceptzoo sample runs/ddpm-digits --set sampler=dpm_solver sample_steps=20
     perceptzoo eval runs/made-digits --split test
     perceptzoo bench --suite quick              # one model of every family, minutes, a leaderboard
     perceptzoo bench made-digits-1mask --force  # one recipe (or every recipe of a model)
@@ -90,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--inpaint", action="store_true",
                    help="fill a hidden region of held-out test images (inpainting models)")
+    s.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="sampling options of a diffusion model for this call only (the run "
+                   "is unchanged): sampler=ancestral|ddim|dpm_solver|heun, sample_steps=N "
+                   "(null: the sampler's default), ddim_eta=X, heun_churn=X, "
+                   "sample_spacing=trailing|leading|linear, guidance_scale=W (ddpm_cfg)")
 
     e = sub.add_parser("eval", help="print a run's metrics on a split as one JSON object")
     e.add_argument("run", help="run folder")
@@ -205,9 +211,10 @@ def _train(args) -> int:
 
 def _sample(args) -> int:
     from perceptzoo.core import runner
+    from perceptzoo.core.config import parse_overrides
 
     print(runner.sample(args.run, num_samples=args.num_samples, out=args.out, seed=args.seed,
-                        inpaint=args.inpaint))
+                        inpaint=args.inpaint, overrides=parse_overrides(args.overrides)))
     return 0
 
 

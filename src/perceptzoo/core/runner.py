@@ -339,7 +339,8 @@ def affordable_samples(draw, seconds: float, wanted: int, *, probe: int = 8,
 def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 1000,
              num_episodes: int = 100, num_shapes: int = 16, data_dir: str | Path | None = None,
              device: str | None = None, full: bool = False,
-             budget_s: float | None = None, seed: int = 0) -> dict[str, Any]:
+             budget_s: float | None = None, seed: int = 0,
+             overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """A run's metrics on `split`; appended to its metrics.jsonl as a record of kind "eval".
 
     num_samples: samples for sample-based metrics (trainer models; 0: likelihoods only);
@@ -349,18 +350,22 @@ def evaluate(run_dir: str | Path, *, split: str = "test", num_samples: int = 100
     EVAL_FRACTION of the training time unless --full-eval): the draws are cut to what fits,
     none when fewer than EVAL_MIN_SAMPLES fit, and `eval_num_samples` says how many;
     seed: every random draw of the evaluation (a flow's dequantization noise, the samples), so
-    a run evaluates to the same numbers each time (the caller's random state is kept).
+    a run evaluates to the same numbers each time (the caller's random state is kept);
+    overrides: sampling-time options for this evaluation only (see `sample`), recorded in the
+    metrics as `sampling_options`.
     """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return _evaluate(run_dir, split=split, num_samples=num_samples,
                          num_episodes=num_episodes, num_shapes=num_shapes, data_dir=data_dir,
-                         device=device, full=full, budget_s=budget_s, seed=seed)
+                         device=device, full=full, budget_s=budget_s, seed=seed,
+                         overrides=overrides)
 
 
 def _evaluate(run_dir: str | Path, *, split: str, num_samples: int, num_episodes: int,
               num_shapes: int, data_dir: str | Path | None, device: str | None, full: bool,
-              budget_s: float | None, seed: int) -> dict[str, Any]:
+              budget_s: float | None, seed: int,
+              overrides: dict[str, Any] | None) -> dict[str, Any]:
     from perceptzoo.metrics.evaluate import evaluate as evaluate_model
 
     run = RunDir(run_dir)
@@ -368,6 +373,7 @@ def _evaluate(run_dir: str | Path, *, split: str, num_samples: int, num_episodes
     spec = registry.get_spec(config["model"])
     data_dir = data_dir or config.get("data_dir")
     model = load(run, device=device)
+    set_sampling_options(spec, model, overrides)
     if spec.runner == "agent":
         metrics = model.evaluate_episodes(num_episodes, SPLIT_SEEDS.get(split, 10_000))
         metrics = {"split": split, **metrics}
@@ -389,6 +395,8 @@ def _evaluate(run_dir: str | Path, *, split: str, num_samples: int, num_episodes
                                  num_samples=num_samples, seed=seed)
         if sized:
             metrics["eval_num_samples"] = num_samples
+    if overrides:
+        metrics["sampling_options"] = dict(overrides)
     steps = [r.get("step", 0) for r in run.read_metrics() if isinstance(r.get("step"), int)]
     run.append_metrics({"step": max(steps, default=0), "kind": "eval", "split": split,
                         **metrics})
@@ -396,19 +404,52 @@ def _evaluate(run_dir: str | Path, *, split: str, num_samples: int, num_episodes
 
 
 def sample(run_dir: str | Path, *, num_samples: int = 64, out: str | Path | None = None,
-           seed: int = 0, inpaint: bool = False) -> str:
+           seed: int = 0, inpaint: bool = False,
+           overrides: dict[str, Any] | list[str] | None = None) -> str:
     """Write samples of a run (an image grid, a WAV, meshes, rollouts) into the run folder
     (or `out`); returns a line saying what was written. `inpaint`: fill a hidden region of
     held-out test images instead (models with `inpaint(x, mask)`), as a grid of rows
-    masked input / filled in / original."""
+    masked input / filled in / original.
+
+    `overrides`: sampling-time options for this call only, the run's config.json unchanged
+    (`perceptzoo sample RUN --set sampler=ddim sample_steps=20`): a model whose config has
+    `with_sampling` (the diffusion models: sampler, sample_steps, ddim_eta, heun_churn,
+    sample_spacing, and ddpm_cfg's guidance_scale) takes them checked; any other model, or an
+    option it does not have, is a UserError naming what it accepts."""
     run = RunDir(run_dir)
     config = read_config(run)
     spec = registry.get_spec(config["model"])
     model = load(run)
+    if overrides is not None and not isinstance(overrides, dict):
+        overrides = parse_overrides(overrides)
+    set_sampling_options(spec, model, overrides)
     if inpaint:
         return _write_inpainting(spec, model, run, config, num_samples=num_samples, out=out,
                                  seed=seed)
-    return _write_samples(spec, model, run, config, num_samples=num_samples, out=out, seed=seed)
+    said = _write_samples(spec, model, run, config, num_samples=num_samples, out=out, seed=seed)
+    if overrides and said:
+        said += " with " + " ".join(f"{k}={v}" for k, v in overrides.items())
+    return said
+
+
+def sampling_option_models() -> list[str]:
+    """The registered models whose sampler can be changed at sampling time."""
+    return [s.name for s in registry.list_specs() if hasattr(s.config_class, "with_sampling")]
+
+
+def set_sampling_options(spec: registry.ModelSpec, model: Any,
+                         overrides: dict[str, Any] | None) -> None:
+    """Apply sampling-time options to a loaded model (its `cfg.with_sampling`, which checks
+    them), or say which models take them."""
+    if not overrides:
+        return
+    cfg = getattr(model, "cfg", None)
+    if not hasattr(cfg, "with_sampling"):
+        raise UserError(f"model {spec.name} has no sampling options to set (got "
+                        f"{', '.join(sorted(overrides))}); `sample --set` changes the sampler "
+                        f"of a diffusion model ({', '.join(sampling_option_models())}); "
+                        f"{spec.name}'s options are fixed by its training")
+    model.cfg = cfg.with_sampling(dict(overrides))
 
 
 def _write_inpainting(spec, model, run: RunDir, config: dict, *, num_samples: int,
@@ -460,4 +501,4 @@ def _write_samples(spec, model, run: RunDir, config: dict, *, num_samples: int,
 
 
 __all__ = ["FORMAT", "evaluate", "init_distributed", "load", "read_config", "resume",
-           "run_config", "sample", "train"]
+           "run_config", "sample", "sampling_option_models", "set_sampling_options", "train"]

@@ -40,16 +40,19 @@ stratum and example, weighted by the stratum size); `bound_timesteps = 0` sums a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from perceptzoo.core.config import apply_overrides
 from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.diffusion.edm_sampler import HeunSampler
 from perceptzoo.diffusion.samplers import (
+    SPACINGS,
     DDIMSampler,
     DPMSolverPP2M,
     EpsFn,
@@ -151,9 +154,13 @@ class DDPMConfig:
     """steps of the default sampler (None: T for ancestral, 50 for DDIM, 20 for DPM-Solver,
     18 noise levels for Heun, 2 x 18 - 1 = 35 denoiser calls)"""
     ddim_eta: float = 0.0
+    """DDIM's eta (0: deterministic; 1: ancestral-like)"""
     heun_churn: float = 0.0
     """Heun's S_churn (EDM Algorithm 2; 0: deterministic), applied for 0.05 <= sigma <= 50
     with S_noise 1.003 (Karras et al. 2022, Table 5, ImageNet-64)"""
+    sample_spacing: str | None = None
+    """timestep spacing of DDIM and DPM-Solver: trailing | leading | linear (None: DDIM's
+    even steps round(i T / S), DPM-Solver's trailing); Heun has the Karras sigma spacing"""
     clip_x0: bool = True
     """clip the predicted x_0 to [-1, 1] while sampling (as Ho et al.'s code does)"""
     bound_timesteps: int = 32
@@ -165,6 +172,18 @@ class DDPMConfig:
         return cls(num_steps=20, channels=8, channel_mults=(1, 2), attention_levels=(1,),
                    groups=4, bound_timesteps=4, sample_steps=10)
 
+    def sampling_options(self) -> tuple[str, ...]:
+        """The options `with_sampling` may change on a trained model."""
+        return SAMPLING_OPTIONS + (("guidance_scale",) if hasattr(self, "guidance_scale")
+                                   else ())
+
+    def with_sampling(self, overrides: dict[str, Any]) -> DDPMConfig:
+        """This config with sampling-time options changed (`perceptzoo sample RUN --set
+        sampler=ddim sample_steps=20`), checked: only the options of `sampling_options`,
+        each value valid for this model and meant for the sampler that will run. A new
+        `sampler` without `sample_steps` takes that sampler's default number of steps."""
+        return with_sampling(self, overrides)
+
 
 def unet_from_config(cfg, num_classes: int | None = None, in_channels: int | None = None) -> UNet:
     return UNet(in_channels=in_channels or cfg.data_shape[0], channels=cfg.channels,
@@ -174,19 +193,64 @@ def unet_from_config(cfg, num_classes: int | None = None, in_channels: int | Non
 
 
 SAMPLERS = ("ancestral", "ddim", "dpm_solver", "heun")
+#: Config options a trained model may change when it samples (the rest fix its network, its
+#: noise schedule and its bound); a config with `guidance_scale` (ddpm_cfg) may change it too.
+SAMPLING_OPTIONS = ("sampler", "sample_steps", "ddim_eta", "heun_churn", "sample_spacing")
+#: The sampler each option is read by (the others ignore it, so asking for it is a mistake).
+OPTION_SAMPLERS = {"ddim_eta": ("ddim",), "heun_churn": ("heun",),
+                   "sample_spacing": ("ddim", "dpm_solver")}
+
+
+def with_sampling(cfg, overrides: dict[str, Any]):
+    """`cfg` (a DDPMConfig or subclass) with the sampling-time `overrides` applied and
+    checked; a UserError names the allowed options and values otherwise."""
+    allowed = cfg.sampling_options()
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        fixed = [k for k in unknown if k in {f.name for f in fields(cfg)}]
+        why = (f"{', '.join(fixed)} {'is' if len(fixed) == 1 else 'are'} fixed by training; "
+               if fixed else "")
+        raise UserError(f"no sampling option {', '.join(unknown)} ({why}options at sampling "
+                        f"time: {', '.join(allowed)}; sampler is one of {', '.join(SAMPLERS)})")
+    values = dict(overrides)
+    if "sampler" in values and "sample_steps" not in values:
+        values["sample_steps"] = None  # the new sampler's own default, not the old one's steps
+    new = apply_overrides(cfg, values)
+    if new.sampler not in SAMPLERS:
+        raise UserError(f"unknown sampler {new.sampler!r}; use one of {', '.join(SAMPLERS)}")
+    for key, takers in OPTION_SAMPLERS.items():
+        if key in overrides and new.sampler not in takers:
+            raise UserError(f"{key} applies to sampler={' or '.join(takers)}, and this model "
+                            f"samples with {new.sampler}; add sampler={takers[0]} or drop {key}")
+    steps, T = new.sample_steps, new.num_steps
+    if steps is not None and not 1 <= steps <= T:
+        raise UserError(f"sample_steps must be in 1..{T} (this model has T = {T} diffusion "
+                        f"steps) or null for the sampler's default, got {steps}")
+    if new.ddim_eta < 0 or new.heun_churn < 0:
+        raise UserError(f"ddim_eta and heun_churn must be >= 0, got {new.ddim_eta} and "
+                        f"{new.heun_churn}")
+    if new.sample_spacing is not None and new.sample_spacing not in SPACINGS:
+        raise UserError(f"unknown sample_spacing {new.sample_spacing!r}; use one of "
+                        f"{', '.join(SPACINGS)}")
+    if getattr(new, "guidance_scale", 0.0) < 0:
+        raise UserError(f"guidance_scale must be >= 0, got {new.guidance_scale}")
+    sampler_from_config(new)  # anything the sampler itself refuses, now rather than later
+    return new
 
 
 def sampler_from_config(cfg, clip_x0: bool | None = None) -> ReverseSampler:
     """The sampler a config names: `sampler` (ancestral | ddim | dpm_solver | heun),
     `sample_steps` (None: all T for ancestral, 50 for DDIM, 20 for DPM-Solver, 18 for Heun),
-    `variance`, `ddim_eta`, and `clip_x0` unless overridden."""
+    `variance`, `ddim_eta`, `heun_churn`, `sample_spacing`, and `clip_x0` unless
+    overridden."""
     clip = cfg.clip_x0 if clip_x0 is None else clip_x0
     if cfg.sampler == "ancestral":
         return AncestralSampler(cfg.variance, cfg.sample_steps, clip)
+    spacing = getattr(cfg, "sample_spacing", None)
     if cfg.sampler == "ddim":
-        return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, clip)
+        return DDIMSampler(cfg.sample_steps or 50, cfg.ddim_eta, clip, spacing)
     if cfg.sampler == "dpm_solver":
-        return DPMSolverPP2M(cfg.sample_steps or 20, "trailing", clip)
+        return DPMSolverPP2M(cfg.sample_steps or 20, spacing or "trailing", clip)
     if cfg.sampler == "heun":
         return HeunSampler(cfg.sample_steps or 18, churn=getattr(cfg, "heun_churn", 0.0),
                            churn_min=0.05, churn_max=50.0, noise_inflation=1.003, clip_x0=clip)

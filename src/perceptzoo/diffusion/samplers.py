@@ -104,22 +104,35 @@ def _steps(t: int, x: torch.Tensor) -> torch.Tensor:
 
 
 class DDIMSampler:
-    """DDIM on `num_steps` evenly spaced steps; `eta` = 0 deterministic, 1 DDPM-like."""
+    """DDIM on `num_steps` steps; `eta` = 0 deterministic, 1 DDPM-like. `spacing` None: evenly
+    spaced steps tau_i = round(i T / S), i = 0..S (`timesteps`); trailing | leading | linear:
+    `spacing_steps`' grid (`invert` takes the even steps only)."""
 
-    def __init__(self, num_steps: int = 50, eta: float = 0.0, clip_x0: bool = False):
+    def __init__(self, num_steps: int = 50, eta: float = 0.0, clip_x0: bool = False,
+                 spacing: str | None = None):
         if eta < 0:
             raise UserError(f"DDIM eta must be >= 0, got {eta}")
-        self.num_steps, self.eta, self.clip_x0 = num_steps, eta, clip_x0
+        if spacing is not None and spacing not in SPACINGS:
+            raise UserError(f"unknown timestep spacing {spacing!r}; use one of "
+                            f"{', '.join(SPACINGS)}")
+        self.num_steps, self.eta, self.clip_x0, self.spacing = num_steps, eta, clip_x0, spacing
 
     def _abar(self, schedule: NoiseSchedule, t: int) -> torch.Tensor:
         return schedule.alpha_bar[t]  # float64 scalar
+
+    def grid(self, schedule: NoiseSchedule) -> list[int]:
+        """The steps visited, descending from the first to 0."""
+        n, total = min(self.num_steps, schedule.num_steps), schedule.num_steps
+        if self.spacing is None:
+            return list(reversed(timesteps(n, total)))
+        return spacing_steps(n, total, self.spacing)
 
     @torch.no_grad()
     def sample(self, eps_fn: EpsFn, schedule: NoiseSchedule, shape, *, generator=None,
                device=None, dtype=None, x_T=None) -> torch.Tensor:
         x = initial_noise(shape, generator, device, dtype) if x_T is None else x_T
-        taus = timesteps(min(self.num_steps, schedule.num_steps), schedule.num_steps)
-        for t, t_prev in zip(reversed(taus[1:]), reversed(taus[:-1])):
+        grid = self.grid(schedule)
+        for t, t_prev in zip(grid[:-1], grid[1:]):
             x = self.step(eps_fn, schedule, x, t, t_prev, generator)
         return x
 
