@@ -24,7 +24,9 @@ Datasets of the implicit family (`dataset_names()`, listed by `perceptzoo list`)
 for the real meshes in $PERCEPTZOO_DATA/meshes (normalised so that the bounding box is
 centred and its largest half-extent is 0.8), and the collections "shapes" (64 randomly sized
 and rotated primitives; its test split is 16 more with a disjoint seed), "shapes:N" (N train
-shapes) and "shapes+meshes" (the watertight real meshes added to the train split).
+shapes), "shapes+meshes" (the watertight real meshes added to the train split) and
+"shapes+real" / "shapes:N+real" (the catalogue plus three real meshes for training, two other
+real meshes held out as the test split; see `shape_collection` and `REAL_TRAIN`).
 Cameras and renders of these shapes are in `perceptzoo.implicit.cameras`.
 
     >>> shape = get_shape("torus")
@@ -49,6 +51,14 @@ BOX = (-1.0, 1.0)  # every shape lives in [-1, 1]^3
 MESH_SCALE = 0.8  # largest half-extent of a normalised real mesh
 CHUNK = 16_384  # points per mesh query
 COLLECTION_MESHES = ("bunny-watertight", "spot", "cow", "dragon", "armadillo")
+#: "shapes+real": real meshes that join the catalogue's train split ...
+REAL_TRAIN = ("armadillo", "dragon", "cow")
+#: ... and the real meshes that are its test split, never trained on. Of the seven shared
+#: meshes the other two are in neither: stanford-bunny is a scan of the held-out bunny (the
+#: same object: training on it would leak the test shape), and it and teapot are open (no
+#: inside, so no occupancy or SDF to train on).
+REAL_HELDOUT = ("bunny-watertight", "spot")
+REAL_EXCLUDED = ("stanford-bunny", "teapot")
 
 
 # -- analytic signed distances (torch, points (..., 3) -> (...)) ----------------------------
@@ -227,7 +237,8 @@ def get_shape(name: str, data_dir: str | Path | None = None) -> Shape:
         return Shape(name, load_mesh(name[5:], data_dir))
     raise UserError(f"unknown shape {name!r}; use one of {', '.join(PRIMITIVES)}, "
                     f"mesh:<name> ({', '.join(list_meshes(data_dir)) or 'no meshes found'}), "
-                    "or a collection: shapes, shapes:N, shapes+meshes")
+                    "or a collection: shapes, shapes:N, shapes+meshes, shapes+real, "
+                    "shapes:N+real")
 
 
 def random_primitive(rng: np.random.Generator) -> Primitive:
@@ -259,21 +270,41 @@ def shape_collection(name: str, split: str = "train", data_dir: str | Path | Non
 
     "shapes" (64 train shapes), "shapes:N" (N train shapes); test is `num_test` more with a
     different seed. "shapes+meshes" adds the watertight real meshes to train.
+
+    "shapes+real" and "shapes:N+real": real meshes beside the catalogue, with a held-out real
+    test split. train = the catalogue's 64 (or N) primitives followed by the real meshes
+    `REAL_TRAIN` (armadillo, dragon, cow); test = the real meshes `REAL_HELDOUT`
+    (bunny-watertight, spot) and nothing else; valid = the catalogue's valid primitives.
+    The held-out meshes are never loaded for the train split, and `REAL_EXCLUDED`
+    (stanford-bunny: the same bunny, scanned; teapot: open) is never used. Every mesh is
+    normalised as `load_mesh` does for "mesh:<name>" (bounding box centred, largest
+    half-extent 0.8: inside the [-1, 1]^3 box of the catalogue, whose primitives fit in
+    [-0.9, 0.9]^3), and each model draws its occupancy / SDF samples from these shapes
+    exactly as from the primitives (`sample_sdf`: the mesh's exact distance and inside test
+    in place of the analytic SDF). The five meshes are required: without the shared data
+    this is a UserError, not a silently smaller set.
     """
-    if not (name == "shapes" or name.startswith("shapes:") or name == "shapes+meshes"):
+    if not is_collection(name):
         return [get_shape(name, data_dir)]
+    base = name[:-len("+real")] if name.endswith("+real") else name
     num_train = 64
-    if name.startswith("shapes:"):
+    if base.startswith("shapes:"):
         try:
-            num_train = int(name.split(":", 1)[1])
+            num_train = int(base.split(":", 1)[1])
         except ValueError:
-            raise UserError(f"{name!r}: write shapes:N with N a whole number") from None
+            raise UserError(f"{name!r}: write shapes:N (or shapes:N+real) with N a whole "
+                            "number") from None
+        if num_train < 0:
+            raise UserError(f"{name!r}: N is a count of shapes, at least 0")
+    if name.endswith("+real"):
+        if split == "test":
+            return [get_shape(f"mesh:{m}", data_dir) for m in _real_meshes(REAL_HELDOUT,
+                                                                            data_dir)]
+        real = ([get_shape(f"mesh:{m}", data_dir) for m in _real_meshes(REAL_TRAIN, data_dir)]
+                if split == "train" else [])
+        return _primitives(num_train if split == "train" else num_test, split) + real
     count = num_train if split == "train" else num_test
-    rng = np.random.default_rng({"train": 1, "valid": 2, "test": 3}.get(split, 3) * 7919)
-    shapes = []
-    for i in range(count):
-        prim = random_primitive(rng)
-        shapes.append(Shape(f"{prim.kind}-{split}-{i}", prim.mesh(detail=48), prim))
+    shapes = _primitives(count, split)
     if name == "shapes+meshes" and split == "train":
         for mesh_name in COLLECTION_MESHES:
             if mesh_name in list_meshes(data_dir):
@@ -281,14 +312,39 @@ def shape_collection(name: str, split: str = "train", data_dir: str | Path | Non
     return shapes
 
 
+def _primitives(count: int, split: str) -> list[Shape]:
+    """The catalogue's `count` random primitives of a split (seeded by the split)."""
+    rng = np.random.default_rng({"train": 1, "valid": 2, "test": 3}.get(split, 3) * 7919)
+    shapes = []
+    for i in range(count):
+        prim = random_primitive(rng)
+        shapes.append(Shape(f"{prim.kind}-{split}-{i}", prim.mesh(detail=48), prim))
+    return shapes
+
+
+def _real_meshes(names: tuple[str, ...], data_dir: str | Path | None) -> tuple[str, ...]:
+    """`names`, after checking that every one is on disk (a UserError naming the missing)."""
+    found = set(list_meshes(data_dir))
+    missing = [m for m in names if m not in found]
+    if missing:
+        raise UserError(
+            f"shapes+real needs the real meshes {', '.join(names)} but "
+            f"{', '.join(m + '.obj' for m in missing)} are not in {data_root(data_dir) / 'meshes'}"
+            "; set PERCEPTZOO_DATA (or --data-dir) to the shared data folder holding meshes/, "
+            "or train on the catalogue alone (dataset shapes)")
+    return names
+
+
 def is_collection(name: str) -> bool:
-    """True for the dataset names of shape collections (shapes, shapes:N, shapes+meshes)."""
-    return name == "shapes" or name.startswith("shapes:") or name == "shapes+meshes"
+    """True for the dataset names of shape collections (shapes, shapes:N, shapes+meshes,
+    shapes+real, shapes:N+real)."""
+    base = name[:-len("+real")] if name.endswith("+real") else name
+    return base == "shapes" or base.startswith("shapes:") or name == "shapes+meshes"
 
 
 def dataset_names(data_dir: str | Path | None = None) -> list[str]:
     """Every shape dataset name: primitives, collections and the meshes found on disk."""
-    return [*PRIMITIVES, "shapes", "shapes:N", "shapes+meshes",
+    return [*PRIMITIVES, "shapes", "shapes:N", "shapes+meshes", "shapes+real", "shapes:N+real",
             *(f"mesh:{m}" for m in list_meshes(data_dir))]
 
 
