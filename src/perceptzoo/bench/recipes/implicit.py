@@ -6,7 +6,40 @@ files; `perceptzoo bench NAME` re-runs one."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from perceptzoo.bench.recipe import Published, Recipe
+
+
+def held_out_hull_study(run: Path) -> dict[str, Any]:
+    """The convex hull of each held-out shape's 300 noisy surface points (the observation
+    the point-cloud ONet gets, on the evaluation's seeds), scored with the same full protocol:
+    hull_iou, hull_chamfer_l1, hull_normal_consistency, ... (`implicit.baselines`)."""
+    from perceptzoo.core import runner
+    from perceptzoo.core.runs import RunDir
+    from perceptzoo.data.shapes import shape_collection
+    from perceptzoo.implicit.baselines import convex_hull_baseline
+
+    config = runner.read_config(RunDir(run))
+    return convex_hull_baseline(shape_collection(config["dataset"], "test",
+                                                 config.get("data_dir")))
+
+
+#: What no ShapeNet figure shares with the held-out real meshes of "shapes+real".
+_REAL_NOT_COMPARABLE = (
+    "Trained on 64 procedural primitives plus 3 real meshes (armadillo, dragon, cow) and "
+    "scored on 2 held-out real meshes (bunny-watertight, spot), not on ShapeNet's 13 "
+    "classes with thousands of training shapes per class: the test shapes are out of the "
+    "training distribution (the nearest training shape is a primitive or another real "
+    "mesh), so this measures transfer from a tiny, unlike training set. Shapes are "
+    "normalised to a largest half-extent of 0.8 in [-1, 1]^3 (bounding-box max edge 1.6), "
+    "not to ShapeNet's unit box; our chamfer_l1 is (accuracy + completeness) / 2 unscaled, "
+    "so ONet's unit (1/10 of the max edge) would be ours x 10 / 1.6; chamfer_l2 is the sum "
+    "of the two mean squared distances, unscaled (DeepSDF multiplies by 10^3 and uses "
+    "its own normalisation). Evaluation: marching cubes at 128^3, 30,000 surface points per "
+    "side, IoU on 100,000 uniform points in [-1, 1]^3, a CPU budget of minutes."
+)
 
 #: IGR on the shared meshes: no published figure is comparable (see the text).
 _IGR_MESHES_PUBLISHED = Published(
@@ -579,6 +612,104 @@ RECIPES: list[Recipe] = [
             "shapes x 1024 points, 800 steps): test IoU 0.374, Chamfer-L1 0.117; train IoU "
             "0.403, Chamfer-L1 0.0995; 2000 steps gave the same. iou_mean_shape / "
             "iou_mean_code: predictors that ignore the input, for comparison."
+        ),
+    ),
+    # -- held-out real meshes (issue 21): trained on "shapes+real", scored on its test split
+    Recipe(
+        name="occupancy_network-shapes+real-onet-pointcloud",
+        model="occupancy_network",
+        dataset="shapes+real",
+        task="shapes",
+        variant="onet-pointcloud",
+        model_config={
+            "decoder": "cbn",
+            "hidden": 128,
+            "blocks": 5,
+            "code_dim": 64,
+            "points_per_shape": 256,
+            "encoder": "pointcloud",
+        },
+        train={"batch_size": 16, "steps": 1000},
+        evaluate={"num_shapes": 2},
+        published=Published(
+            {},
+            (
+                "Mescheder, Oechsle, Niemeyer, Nowozin, Geiger. Occupancy Networks: Learning "
+                "3D Reconstruction in Function Space. CVPR 2019, Table 2 (point cloud "
+                "completion, 300 noisy points). (no figure could be verified: the table's "
+                "text was not reachable with the search tool, so no ShapeNet figure is "
+                "quoted beside this row). " + _REAL_NOT_COMPARABLE
+            ),
+            comparable=(
+                "Same task (300 surface points, Gaussian noise 0.005, encoded by a PointNet, "
+                "decoded by the conditional-batch-norm ResNet) and the same three metrics, "
+                "but a different training set, test set, scale and budget: not comparable."
+            ),
+        ),
+        suites=("full",),
+        minutes=8,
+        study=held_out_hull_study,
+        notes=(
+            "Dataset shapes+real: the catalogue's 64 primitives plus armadillo, dragon and "
+            "cow for training; test split = bunny-watertight and spot only (stanford-bunny, "
+            "the same bunny scanned, and the open teapot are never used). Each held-out "
+            "mesh is encoded from one observation of 300 surface points with noise 0.005 "
+            "(seed 20,000 + i). hull_*: the convex hull of that same observation, scored "
+            "with the same protocol (a reference with no learned prior). Same network as "
+            "occupancy_network-shapes-onet-pointcloud, 1000 steps, one CPU thread."
+        ),
+    ),
+    Recipe(
+        name="deepsdf-shapes+real-deepsdf",
+        model="deepsdf",
+        dataset="shapes+real",
+        task="shapes",
+        variant="deepsdf",
+        model_config={
+            "hidden": 128,
+            "layers": 5,
+            "skip_layers": [3],
+            "latent_dim": 64,
+            "points_per_shape": 1024,
+            "samples_per_shape": 20_000,
+        },
+        train={"batch_size": 8, "steps": 2000},
+        evaluate={"num_shapes": 2},
+        published=Published(
+            {
+                "chair_chamfer_mean": 0.204,
+                "chair_chamfer_median": 0.072,
+                "plane_chamfer_mean": 0.143,
+                "plane_chamfer_median": 0.036,
+            },
+            (
+                "Park, Florence, Straub, Newcombe, Lovegrove. DeepSDF. CVPR 2019, Table 3 "
+                "(reconstructing unknown shapes by auto-decoding), rows 'DeepSDF', chair and "
+                "plane, Chamfer distance x 10^3 mean and median; verified as restated in the "
+                "authors' README (github.com/facebookresearch/DeepSDF, 'Note on Table 3 "
+                "from the CVPR '19 Paper'), which adds that these keep the better of two "
+                "reconstructions per shape and that the released code gave 0.157 / 0.062 "
+                "(chair) and 0.101 / 0.044 (plane); the paper's own table was not read. "
+                + _REAL_NOT_COMPARABLE
+            ),
+            comparable=(
+                "Same protocol idea (a held-out shape's code fitted to its SDF samples with "
+                "the decoder frozen, eq. 10), but DeepSDF trains one model per ShapeNet class "
+                "on thousands of shapes and scores shapes of that class, at its own scale "
+                "and x 10^3: compare chamfer_l2 with these only in kind, not in value."
+            ),
+        ),
+        suites=("full",),
+        minutes=8,
+        study=held_out_hull_study,
+        notes=(
+            "Dataset shapes+real (see occupancy_network-shapes+real-onet-pointcloud). "
+            "Auto-decoding: each held-out mesh gets a code fitted for 400 Adam steps of "
+            "4,000 of its 20,000 SDF samples (2,000 uniform, 18,000 near the surface) with "
+            "the decoder frozen; one fit per shape (the paper keeps the better of two). "
+            "hull_*: the convex hull of 300 noisy surface points of the same mesh, a "
+            "reference with no learned prior (DeepSDF sees far more: dense SDF samples). "
+            "2000 steps of 8 shapes x 1024 samples, one CPU thread."
         ),
     ),
     # IGR over the rest of the seven shared meshes (same network and budget as the armadillo)
