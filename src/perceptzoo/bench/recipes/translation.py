@@ -7,7 +7,13 @@ MNIST test digits' edge maps: L1 to the true digit, FD against 1000 *other* test
 the real-vs-real floor at that size, the classifier's accuracy on the outputs, the diversity
 (mean pairwise L1 of 10 translations of each of 100 edge maps) and a grid; BicycleGAN's adds
 the latent regression error beside chance. CycleGAN's study gives cycle errors and the digit
-kept both ways; vid2vid's the per-frame FD, temporal consistency and a GIF.
+kept both ways; vid2vid's the per-frame FD, temporal consistency (frame differences and the
+warping error under the ground-truth motion of the moving digits) and a GIF.
+
+The paired and unpaired studies store the translation protocol's Fréchet distance under the
+harness's keys: translations of the first 1000 test sources against test[1000:2000], the floor
+the real test[:1000] against the same, at the same sizes (`_protocol_fd`); the harness's generic
+figure and floor (random test sources; train images) are not this protocol.
 
 Published figures: none is comparable, and none is quoted. Isola et al. 2017 (Pix2Pix) score
 256x256 photo tasks (FCN scores on Cityscapes, AMT studies), Zhu et al. 2017 (BicycleGAN) LPIPS
@@ -60,6 +66,26 @@ def _fd(images, reference) -> float:
                             classifier.features("mnist", images.float()))
 
 
+def _protocol_fd(outputs, real, reference) -> dict[str, Any]:
+    """The translation protocol's Fréchet distance, precision and recall: the n translations
+    against n *other* real test images (`reference`, e.g. test[n:2n]), and the floor at the same
+    sizes, the n real images the sources came from (`real`, test[:n]) against that reference.
+    Stored under the harness's keys (frechet_distance, real_vs_real_frechet_distance, ...): they
+    replace its generic figure (translations of randomly drawn test sources against a random
+    test subset) and its floor (train images against that subset), which is not this protocol."""
+    from perceptzoo.metrics import classifier
+    from perceptzoo.metrics.frechet import frechet_distance, precision_recall
+
+    f_ref = classifier.features("mnist", reference)
+    out = {}
+    for prefix, images in (("", outputs), ("real_vs_real_", real)):
+        feats = classifier.features("mnist", images.float())
+        precision, recall = precision_recall(f_ref, feats)
+        out.update({f"{prefix}frechet_distance": round(frechet_distance(f_ref, feats), 3),
+                    f"{prefix}precision": round(precision, 4), f"{prefix}recall": round(recall, 4)})
+    return {**out, "frechet_num_samples": len(outputs), "frechet_num_reference": len(reference)}
+
+
 def _diversity(outputs) -> float:
     """outputs (S, K, C, H, W) in grey levels: mean over sources of the mean pairwise L1 among
     the K outputs of one source, levels scaled to [0, 1]."""
@@ -88,8 +114,7 @@ def edges_to_digits(run: Path, name: str, rows: int = 1) -> dict[str, Any]:
         reps = torch.stack([model.sample(100, cond=edges[:100], generator=g) for _ in range(10)], 1)
     metrics = {
         "test_l1": round(float((outputs.float() - digits.float()).abs().mean() / 255), 5),
-        "edges_frechet_distance": round(_fd(outputs, other), 3),
-        "edges_frechet_distance_real_floor": round(_fd(digits, other), 3),
+        **_protocol_fd(outputs, digits, other),
         "class_accuracy": round(_accuracy(outputs, labels), 4),
         "class_accuracy_real": round(_accuracy(digits, labels), 4),
         "diversity_l1": round(_diversity(reps), 5),
@@ -112,7 +137,9 @@ def pix2pix_small_study(run: Path) -> dict[str, Any]:
 def bicyclegan_study(run: Path) -> dict[str, Any]:
     """The edges -> digits figures with six z per source in the grid, and the latent regression
     error mean |mu(E(G(A, z))) - z| over the 1000 sources beside chance (the same codes shuffled
-    across sources) and the prior's mean |z|."""
+    across sources) and the prior's mean |z|; the same error for the codes E gives real digits
+    (each source given another test digit's code, test[1000:2000]) beside its chance, and those
+    codes' mean and std per dimension (how far they are from filling N(0, I))."""
     import torch
 
     from perceptzoo import data
@@ -123,8 +150,14 @@ def bicyclegan_study(run: Path) -> dict[str, Any]:
     model = runner.load(run)
     edges = edge_source(data.load("mnist", "test").x[:N])
     err, chance = model.latent_errors(edges, torch.Generator().manual_seed(1))
+    codes = model.posterior_means(data.load("mnist", "test").x[N:2 * N]).cpu()
+    err_c, chance_c = model.latent_errors(edges, torch.Generator().manual_seed(1), z=codes)
     metrics.update(latent_regression_l1=round(err, 4), latent_regression_l1_chance=round(chance, 4),
-                   latent_prior_l1=round(math.sqrt(2 / math.pi), 4))  # E|z|, z ~ N(0, 1)
+                   latent_prior_l1=round(math.sqrt(2 / math.pi), 4),  # E|z|, z ~ N(0, 1)
+                   latent_regression_l1_real_codes=round(err_c, 4),
+                   latent_regression_l1_real_codes_chance=round(chance_c, 4),
+                   real_code_mean=[round(v, 3) for v in codes.mean(0).tolist()],
+                   real_code_std=[round(v, 3) for v in codes.std(0).tolist()])
     return metrics
 
 
@@ -133,7 +166,9 @@ def cyclegan_study(run: Path) -> dict[str, Any]:
     and |G(F(y)) - y| per pixel in [0, 1] beside a freshly initialised pair (seed 0); the MNIST
     classifier's accuracy that a translation keeps the source's digit, both ways (beside its
     accuracy on the real images of each domain); FD of F(y) against MNIST test[1000:2000] beside
-    the printed-vs-handwritten FD; a grid, rows x, G(x), F(G(x)), y, F(y), G(F(y))."""
+    the printed-vs-handwritten FD (and as the recipe's frechet_distance, with its floor MNIST
+    test[:1000] against test[1000:2000], see `_protocol_fd`); a grid, rows x, G(x), F(G(x)),
+    y, F(y), G(F(y))."""
     import torch
 
     import perceptzoo
@@ -167,6 +202,7 @@ def cyclegan_study(run: Path) -> dict[str, Any]:
         "class_accuracy_real_x": round(_accuracy(x, x_labels), 4),
         "class_accuracy_real_y": round(_accuracy(y, y_labels), 4),
         "frechet_distance_printed_vs_handwritten": round(_fd(y, x_other), 3),
+        **_protocol_fd(f_y, x, x_other),
         "study_num_samples": N,
     }
 
@@ -210,15 +246,21 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
     """On 1000 held-out videos of 8 frames: the per-frame FD of generated frame t against the
     real frame t (MNIST classifier features) and its mean, beside the floor real frame t+4
     against real frame t; per-frame L1; temporal consistency: mean |x_t - x_{t-1}| generated and
-    real, temporal_error_l1 = mean |(x~_t - x~_{t-1}) - (x_t - x_{t-1})|, the fraction of videos
-    whose 8 frames the classifier gives one digit (generated and real); a GIF, rows source edges
-    | output | target."""
+    real, temporal_error_l1 = mean |(x~_t - x~_{t-1}) - (x_t - x_{t-1})| (frame differences,
+    kept for comparison with earlier results); the warping error (`vid2vid.warping_error`:
+    frame t-1 warped to t by the ground-truth motion, `vid2vid.rigid_flow`, then mean |.| where
+    the warp is valid, grey levels / 255) of the generated videos and of the real ones (the
+    floor: 0, the real digits move exactly by that flow; under zero flow it would be
+    temporal_change_l1_real, the scale); the fraction of videos whose 8 frames the
+    classifier gives one digit (generated and real); a GIF, rows source edges | output |
+    target."""
     import torch
 
     from perceptzoo import data
     from perceptzoo.core import runner
     from perceptzoo.data.moving_digits import frames
     from perceptzoo.data.paired import edge_source
+    from perceptzoo.translation.vid2vid import rigid_flow, warping_error
 
     model = runner.load(run)
     test = data.load("moving_digits", "test")
@@ -231,6 +273,9 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
     floor = [round(_fd(real[:, (t + steps // 2) % steps], real[:, t]), 3) for t in range(steps)]
     d_out = (out[:, 1:] - out[:, :-1]).float() / 255
     d_real = (real[:, 1:].float() - real[:, :-1].float()) / 255
+    flows = rigid_flow(real)                                        # ground-truth motion
+    warp_out = float(warping_error(out.float() / 255, flows).mean())
+    warp_real = float(warping_error(real.float() / 255, flows).mean())
     lab_out, lab_real = _labels_of(out), _labels_of(real)
     FIGURES.mkdir(parents=True, exist_ok=True)
     _write_gif(FIGURES / "vid2vid_moving_digits.gif", edges[:6] * 255, out[:6],
@@ -244,6 +289,8 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
         "temporal_change_l1": round(float(d_out.abs().mean()), 5),
         "temporal_change_l1_real": round(float(d_real.abs().mean()), 5),
         "temporal_error_l1": round(float((d_out - d_real).abs().mean()), 5),
+        "warping_error_l1": round(warp_out, 5),
+        "warping_error_l1_real": round(warp_real, 5),
         "label_consistency": round(float((lab_out == lab_out[:, :1]).all(1).float().mean()), 4),
         "label_consistency_real": round(float((lab_real == lab_real[:, :1]).all(1)
                                               .float().mean()), 4),
@@ -254,55 +301,62 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
 
 _TRAIN = {"lr": 2e-4, "seed": 0, "eval_every": 100000, "checkpoint_every": 200}
 
+
+def _recipe(model: str, dataset: str, variant: str, task: str, *, model_config: dict[str, Any],
+            train: dict[str, Any], study, minutes: float, notes: str,
+            figure: str = "frechet_distance", num_samples: int = N) -> Recipe:
+    """A translation recipe named <model>-<dataset>-<variant>: `train` over the shared _TRAIN
+    options, the harness's evaluation of `num_samples` samples (0: none), then `study`."""
+    return Recipe(name=f"{model}-{dataset}-{variant}", model=model, dataset=dataset, task=task,
+                  figure=figure, variant=variant, model_config=model_config,
+                  train={**_TRAIN, **train}, evaluate={"num_samples": num_samples},
+                  study=study, minutes=minutes, notes=notes)
+
+
 RECIPES: list[Recipe] = [
-    Recipe(
-        name="pix2pix-mnist-edges2digits", model="pix2pix", dataset="mnist",
-        task="translation_edges2digits", figure="frechet_distance", variant="edges2digits",
+    _recipe(
+        "pix2pix", "mnist", "edges2digits", "translation_edges2digits",
         model_config={"channels": 32, "d_channels": 32},
-        train={**_TRAIN, "steps": 1500, "batch_size": 32},
-        evaluate={"num_samples": 1000}, study=pix2pix_study, minutes=20.0,
-        notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of held-out edge maps; "
-        "the study adds L1, class accuracy, dropout diversity and "
-        "benchmarks/figures/translation/pix2pix_edges2digits.png"),
-    Recipe(
-        name="pix2pix-mnist-edges2digits-small", model="pix2pix", dataset="mnist",
-        task="translation_edges2digits", figure="frechet_distance", variant="edges2digits-small",
+        train={"steps": 1500, "batch_size": 32}, study=pix2pix_study, minutes=20.0,
+        notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of the first 1000 test "
+        "edge maps against test[1000:2000]; the study adds L1, class accuracy, dropout "
+        "diversity and benchmarks/figures/translation/pix2pix_edges2digits.png"),
+    _recipe(
+        "pix2pix", "mnist", "edges2digits-small", "translation_edges2digits",
         model_config={"channels": 8, "d_channels": 16},
-        train={**_TRAIN, "lr": 1e-3, "steps": 2000, "batch_size": 16},
-        evaluate={"num_samples": 1000}, study=pix2pix_small_study, minutes=15.0,
+        train={"lr": 1e-3, "steps": 2000, "batch_size": 16}, study=pix2pix_small_study,
+        minutes=15.0,
         notes="Pix2Pix at BicycleGAN's CPU size and schedule (G channels 8, D channels 16, "
         "2000 steps of 16 at lr 1e-3): the dropout-only diversity beside BicycleGAN's z "
         "diversity at the same budget; grid "
         "benchmarks/figures/translation/pix2pix_edges2digits_small.png"),
-    Recipe(
-        name="bicyclegan-mnist-edges2digits", model="bicyclegan", dataset="mnist",
-        task="translation_edges2digits", figure="frechet_distance", variant="edges2digits",
+    _recipe(
+        "bicyclegan", "mnist", "edges2digits", "translation_edges2digits",
         model_config={"channels": 8, "e_channels": 8, "d_channels": 16, "latent_dim": 2},
-        train={**_TRAIN, "lr": 1e-3, "steps": 2000, "batch_size": 16},
-        evaluate={"num_samples": 1000}, study=bicyclegan_study, minutes=15.0,
+        train={"lr": 1e-3, "steps": 2000, "batch_size": 16}, study=bicyclegan_study,
+        minutes=15.0,
         notes="cVAE-GAN + cLR-GAN (z at every G layer, conditional Ds, E without norm), "
-        "z in R^2; FD of translations with z ~ N(0, I); the study adds L1, class accuracy, "
-        "diversity over 10 z, latent regression error beside chance and "
+        "z in R^2; FD of translations of the first 1000 test edge maps with z ~ N(0, I) "
+        "against test[1000:2000]; the study adds L1, class accuracy, diversity over 10 z, "
+        "latent regression error beside chance and "
         "benchmarks/figures/translation/bicyclegan_edges2digits.png (rows: sources, six z, "
         "targets). Shrunk for 2 shared CPU cores: the paper's z has 8 dims and its lr is 2e-4; "
         "at 28x28 with 8 dims and 16 G channels E's code collapsed in short runs"),
-    Recipe(
-        name="cyclegan-mnist-printed_digits", model="cyclegan", dataset="mnist",
-        task="translation_unpaired", figure="frechet_distance", variant="printed_digits",
+    _recipe(
+        "cyclegan", "mnist", "printed_digits", "translation_unpaired",
         model_config={"channels": 8, "num_blocks": 2, "d_channels": 16},
-        train={**_TRAIN, "steps": 500, "batch_size": 8},
-        evaluate={"num_samples": 1000}, study=cyclegan_study, minutes=30.0,
+        train={"steps": 500, "batch_size": 8}, study=cyclegan_study, minutes=30.0,
         notes="handwritten MNIST <-> printed digits (installed fonts), unpaired; FD of F(y) for "
-        "held-out printed digits y against MNIST; the study adds cycle errors beside an "
-        "untrained pair's, class kept both ways and "
+        "the first 1000 printed test digits y against MNIST test[1000:2000]; the study adds "
+        "cycle errors beside an untrained pair's, class kept both ways and "
         "benchmarks/figures/translation/cyclegan_mnist_printed.png"),
-    Recipe(
-        name="vid2vid-moving_digits-edges2video", model="vid2vid", dataset="moving_digits",
-        task="translation_video", figure="mean_frame_frechet_distance", variant="edges2video",
+    _recipe(
+        "vid2vid", "moving_digits", "edges2video", "translation_video",
         model_config={"channels": 16, "d_channels": 16},
-        train={**_TRAIN, "steps": 600, "batch_size": 8},
-        evaluate={"num_samples": 0}, study=vid2vid_frames, minutes=20.0,
+        train={"steps": 600, "batch_size": 8}, study=vid2vid_frames, minutes=20.0,
+        figure="mean_frame_frechet_distance", num_samples=0,
         notes="edge video -> digit video, reduced vid2vid with flow warping; the study gives "
-        "per-frame FD, temporal consistency and "
+        "per-frame FD, temporal consistency (frame differences, and the warping error under "
+        "the digits' ground-truth motion beside the real videos') and "
         "benchmarks/figures/translation/vid2vid_moving_digits.gif"),
 ]
