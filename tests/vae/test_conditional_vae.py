@@ -209,3 +209,60 @@ def test_cvae_samples_follow_the_label_and_m2_beats_its_labels_alone():
         m2_error = (m2.classify(test.x).argmax(-1) != test.y).float().mean()
         alone_error = (alone(m2.inputs(test.x)).argmax(-1) != test.y).float().mean()
     assert m2_error < alone_error, (m2_error, alone_error)
+
+
+def test_m2_scores_all_classes_from_one_pass_of_x_through_the_encoder():
+    """encode() splits the first layer W [x, y] + b into (W_x x + b) + W_y y: the same
+    q(z | x, y) as the concatenated input, and the (B, 1, D) x (1, C, C) broadcast bound of
+    U(x) equals scoring each (x, y) pair separately under the same noise."""
+    model = perceptzoo.build("m2", dataset="digits", num_labels=20, latent_dim=4,
+                             hidden_size=16)
+    v = model.inputs(data.load("digits", "train").x[:3])
+    eye = torch.eye(10)
+    y = eye.repeat(3, 1)
+    mu, logvar = model.encode(v.repeat_interleave(10, 0), y)
+    ref_mu, ref_logvar = model.encoder(torch.cat([v.repeat_interleave(10, 0), y],
+                                                 -1)).chunk(2, -1)
+    assert torch.allclose(mu, ref_mu, atol=1e-6) and torch.allclose(logvar, ref_logvar, atol=1e-6)
+    for k in (1, 3):
+        torch.manual_seed(0)
+        pairs = model.labeled_bound(v.repeat_interleave(10, 0), y, k).view(3, 10)
+        torch.manual_seed(0)
+        broadcast = model.labeled_bound(v[:, None, :], eye[None], k)
+        assert broadcast.shape == (3, 10)
+        assert torch.allclose(pairs, broadcast, atol=1e-4)
+
+
+def test_m2_unlabelled_gradient_moves_q_toward_the_posterior_over_labels():
+    """dU/d logit_y = q_y (l_y - sum_c q_c l_c), l_y = log q_y - bound_y (eq. 7): q(y|x) is
+    pulled toward p(y | x) ~ exp(bound_y), through the weights q and the entropy alike."""
+    model = perceptzoo.build("m2", dataset="digits", num_labels=20, latent_dim=4,
+                             hidden_size=16)
+    v = model.inputs(data.load("digits", "train").x[:4])
+    seen = []
+
+
+    def keep(module, inputs, out):
+        out.retain_grad()
+        seen.append(out)
+
+    model.classifier.register_forward_hook(keep)
+    torch.manual_seed(0)
+    model.unlabeled_loss(v).sum().backward()
+    logits = seen[0]
+    torch.manual_seed(0)  # the bounds under the same noise
+    bounds = model.labeled_bound(v[:, None, :], torch.eye(10)[None]).detach()
+    log_q = logits.detach().log_softmax(-1)
+    q, ell = log_q.exp(), log_q - bounds
+    assert torch.allclose(logits.grad, q * (ell - (q * ell).sum(-1, keepdim=True)), atol=1e-4)
+
+
+def test_m2_hidden_units_are_softplus_as_in_the_paper():
+    model = perceptzoo.build("m2", data_shape=(1, 8, 8), num_labels=10, latent_dim=4,
+                             hidden_size=16)
+    kinds = {type(m) for m in model.modules()}
+    assert torch.nn.Softplus in kinds and torch.nn.ReLU not in kinds
+    assert torch.nn.ReLU in {type(m) for m in perceptzoo.build(
+        "m2", data_shape=(1, 8, 8), num_labels=10, activation="relu").modules()}
+    with pytest.raises(UserError, match="activation"):
+        perceptzoo.build("m2", activation="gelu")

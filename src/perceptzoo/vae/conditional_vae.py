@@ -208,6 +208,9 @@ class CVAE(VAE):
         return super().sample(num_samples, cond=cond, generator=generator, mean=mean)
 
 
+M2_ACTIVATIONS: dict[str, type[nn.Module]] = {"softplus": nn.Softplus, "relu": nn.ReLU}
+
+
 @dataclass
 class M2Config:
     data_shape: tuple[int, ...] = (1, 28, 28)
@@ -232,6 +235,9 @@ class M2Config:
     example weighs as much as each unlabelled example of a batch (their code's balance)"""
     label_every_layer: bool = True
     """feed y to every decoder layer (False: only beside z at the decoder's input)"""
+    activation: str = "softplus"
+    """hidden units of all three networks: "softplus" (Kingma et al. 2014, section 4) or
+    "relu" (what this model used before: see the module docstring)"""
     num_eval_samples: int = 10
     """importance samples per class in log_prob"""
 
@@ -254,8 +260,11 @@ class M2(nn.Module):
         if cfg.label_oversampling <= 0:
             raise UserError(f"label_oversampling must be > 0, got {cfg.label_oversampling}")
         check_num_samples(cfg.num_eval_samples, "num_eval_samples")
+        if cfg.activation not in M2_ACTIVATIONS:
+            raise UserError(f"M2 activation must be one of {sorted(M2_ACTIVATIONS)}, "
+                            f"got {cfg.activation!r}")
         D, C, J, H = math.prod(cfg.data_shape), cfg.num_classes, cfg.latent_dim, cfg.hidden_size
-        act = ACTIVATIONS["relu"]
+        act = M2_ACTIVATIONS[cfg.activation]
         self.classifier = mlp([D, H, C], act)  # q(y | x)
         self.encoder = mlp([D + C, H, 2 * J], act)  # q(z | x, y)
         if cfg.label_every_layer:  # p(x | y, z), Bernoulli logits
@@ -307,33 +316,47 @@ class M2(nn.Module):
         """log q(y | x), (B, C)."""
         return F.log_softmax(self.classifier(self.inputs(x)), -1)
 
+    def encode(self, v: torch.Tensor, y_onehot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(z | x, y): (mu, logvar), each (..., J), for v (..., D) and y (..., C) of
+        broadcastable leading shapes. The first layer W [x, y] + b is computed as
+        (W_x x + b) + W_y y, so x's part, the costly one, is computed once per image and not
+        once per class (the sum over classes of U(x) needs all ten)."""
+        first, D = self.encoder[0], v.shape[-1]
+        h = F.linear(v, first.weight[:, :D], first.bias) + F.linear(y_onehot,
+                                                                    first.weight[:, D:])
+        return self.encoder[2:](self.encoder[1](h)).chunk(2, -1)
+
     def labeled_bound(self, v: torch.Tensor, y_onehot: torch.Tensor,
                       k: int = 1) -> torch.Tensor:
-        """L(x, y) (eq. 6) by k importance samples (k=1: the ELBO with analytic KL): (B,).
-        v: pixels in [0, 1] (B, D); y_onehot (B, C)."""
-        mu, logvar = self.encoder(torch.cat([v, y_onehot], -1)).chunk(2, -1)
+        """-L(x, y) (eq. 6), the bound on log p(x, y), by k importance samples (k=1: the ELBO
+        with analytic KL). v: pixels in [0, 1] (..., D); y_onehot (..., C), leading shapes
+        broadcastable (v (B, 1, D) with y (1, C, C) scores every class: (B, C))."""
+        mu, logvar = self.encode(v, y_onehot)
+        y_onehot = y_onehot.expand(*mu.shape[:-1], -1)
         log_py = -math.log(self.cfg.num_classes)
         if k == 1:
             z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
             logits = self.decoder(torch.cat([z, y_onehot], -1))
-            rec = -F.binary_cross_entropy_with_logits(logits, v, reduction="none").sum(-1)
+            rec = -F.binary_cross_entropy_with_logits(logits, v.expand_as(logits),
+                                                      reduction="none").sum(-1)
             return rec + log_py - gaussian_kl(mu, logvar)
         std = (0.5 * logvar).exp()
         eps = torch.randn(k, *mu.shape, device=mu.device, dtype=mu.dtype)
         z = mu + eps * std
-        logits = self.decoder(torch.cat([z, y_onehot.expand(k, -1, -1)], -1))
-        rec = -F.binary_cross_entropy_with_logits(logits, v.expand(k, -1, -1),
+        logits = self.decoder(torch.cat([z, y_onehot.expand(k, *y_onehot.shape)], -1))
+        rec = -F.binary_cross_entropy_with_logits(logits, v.expand_as(logits),
                                                   reduction="none").sum(-1)
         log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
         log_qz = -0.5 * (eps.pow(2) + math.log(2 * math.pi) + logvar).sum(-1)
         return torch.logsumexp(rec + log_pz - log_qz, 0) - math.log(k) + log_py
 
     def unlabeled_loss(self, v: torch.Tensor) -> torch.Tensor:
-        """-U(x) (eq. 7) per example: (B,)."""
-        B, C = v.shape[0], self.cfg.num_classes
+        """U(x) per example, the loss of an unlabelled x (eq. 7 gives its negation, the bound
+        -U = sum_y q(y|x)(-L(x, y)) + H(q(y|x))): (B,). Gradients reach q(y|x) through the
+        weights q and the entropy, and the encoder and decoder through each class's bound."""
         log_q = F.log_softmax(self.classifier(v), -1)  # (B, C)
-        eye = torch.eye(C, dtype=v.dtype, device=v.device)
-        bounds = self.labeled_bound(v.repeat_interleave(C, 0), eye.repeat(B, 1)).view(B, C)
+        eye = torch.eye(self.cfg.num_classes, dtype=v.dtype, device=v.device)
+        bounds = self.labeled_bound(v[:, None, :], eye[None])  # (B, C)
         q = log_q.exp()
         return -(q * bounds).sum(-1) + (q * log_q).sum(-1)
 
