@@ -128,3 +128,18 @@ def test_ema_ramp_up_keeps_a_short_runs_average_recent():
     assert early == pytest.approx(0.5 ** (1 / 10))            # half-life 0.05 x 200 steps
     assert late == pytest.approx(0.999)                       # the configured decay
     assert ema_decay_with_rampup(0.999, 5, rampup=0.0) == 0.999
+
+
+def test_a_style_layer_keeps_the_second_moment_of_its_input():
+    """Demodulation gives each output channel unit weight norm, so a unit-variance input keeps
+    its second moment through the convolution; LeakyReLU(0.2) then keeps (1 + 0.2^2) / 2 of it
+    and StyleGAN2's gain sqrt(2) restores it: E out^2 = 1.04 (without the gain 0.52, and the
+    activations' RMS halved layer after layer through the generator)."""
+    from perceptzoo.gans.stylegan import StyleLayer
+
+    torch.manual_seed(0)
+    layer = StyleLayer(64, 64, 16)
+    x, w = torch.randn(8, 64, 32, 32), torch.randn(8, 16)
+    with torch.no_grad():
+        second_moment = layer(x, w, None).pow(2).mean().item()
+    assert second_moment == pytest.approx(1.04, rel=0.1)

@@ -108,7 +108,15 @@ class ModulatedConv2d(nn.Module):
 
 
 class StyleLayer(nn.Module):
-    """Modulated 3x3 convolution, scaled per-pixel noise, bias, LeakyReLU(0.2)."""
+    """Modulated 3x3 convolution, scaled per-pixel noise, bias, LeakyReLU(0.2) times sqrt(2).
+
+    The gain sqrt(2) is StyleGAN2's (its bias_act LeakyReLU gain): demodulation keeps a layer's
+    output at its input's second moment, and LeakyReLU(0.2) halves it, so without the gain the
+    activations' RMS halved at every layer (measured at init in the recipe's generator: 0.54
+    after the first layer, 0.06 after the fifth; with the gain 0.76 and 0.34, the rest lost to
+    zero padding on 2x2 and 4x4 maps), leaving the fine layers' signal at the size of their
+    noise and bias. 400-step digits probe, same seed: FD 151 -> 123, recall 0.28 -> 0.38.
+    """
 
     def __init__(self, in_ch: int, out_ch: int, w_dim: int):
         super().__init__()
@@ -120,7 +128,7 @@ class StyleLayer(nn.Module):
         x = self.conv(x, w)
         if noise is not None:
             x = x + self.noise_strength * noise
-        return F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
+        return F.leaky_relu(x + self.bias[None, :, None, None], 0.2) * math.sqrt(2)
 
 
 class StyleGenerator(nn.Module):
