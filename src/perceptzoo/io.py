@@ -23,6 +23,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600: give it what open() would
         os.replace(tmp, path)
     except BaseException as err:
         if os.path.exists(tmp):
@@ -34,6 +35,16 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
                             "file is intact. Free some space and run the command again (a "
                             "training run: `perceptzoo train --resume RUN`)") from None
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits the file keeps (it exists) or a plain `open()` would give it."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _disk_full(err: BaseException) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -26,6 +27,19 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         atomic_write(target, broken)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temp file left
+
+
+def test_atomic_write_gives_the_permissions_open_would(tmp_path):
+    """A result or figure written atomically is readable by others like any file (mkstemp's
+    temporary file is 0600), and a file written again keeps the mode it had."""
+    fresh = tmp_path / "result.json"
+    atomic_write(fresh, lambda tmp: Path(tmp).write_text("{}"))
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    assert fresh.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    plain.chmod(0o640)
+    atomic_write(plain, lambda tmp: Path(tmp).write_text("[]"))
+    assert plain.stat().st_mode & 0o777 == 0o640
 
 
 def test_weights_round_trip_through_load(tmp_path):
