@@ -173,26 +173,46 @@ def check_image_shape(name: str, built_shape, info) -> None:
                         f"{info.name} {tuple(info.data_shape)}")
 
 
-def r1_gan_step(generate, discriminator: nn.Module, real: torch.Tensor,
+def r1_gan_step(generate, discriminator, real: torch.Tensor,
                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, gamma: float,
-                where: str) -> dict[str, float]:
+                where: str, regulariser=None) -> dict[str, float]:
     """One update of D (non-saturating loss + gamma/2 R1 on the real images, gamma 0: none),
-    then of G (`generate(n)` renders n fresh images) with D frozen: GRAF's and GIRAFFE's
-    training step (Mescheder et al. 2018's R1)."""
+    then of G (`generate(n)` renders n fresh images) with D frozen: the training step of the
+    3D-aware image generators (Mescheder et al. 2018's R1).
+
+    `discriminator(x)` gives logits (B,). With `regulariser(d_extra, g_extra) -> (name,
+    loss)`, `generate(n)` gives (images, g_extra) and `discriminator(x)` gives (logits,
+    d_extra), and the loss is added to both D's and G's objectives on the generated images
+    (HoloGAN's identity regulariser: g_extra = z, d_extra = D's estimate of z); its value
+    on G's step is logged under `name`.
+    """
+    def gen(n):
+        return generate(n) if regulariser else (generate(n), None)
+
+    def disc(x):
+        return discriminator(x) if regulariser else (discriminator(x), None)
+
     with torch.no_grad():
-        fake = generate(len(real))
+        fake, g_extra = gen(len(real))
     real_in = real.requires_grad_(gamma > 0)
-    real_logits, fake_logits = discriminator(real_in), discriminator(fake)
+    (real_logits, _), (fake_logits, d_extra) = disc(real_in), disc(fake)
     loss_d = discriminator_loss(real_logits, fake_logits)
     r1 = r1_penalty(real_logits, real_in) if gamma > 0 else torch.zeros(())
-    step(opt_d, loss_d + 0.5 * gamma * r1)
+    extra_d = regulariser(d_extra, g_extra)[1] if regulariser else torch.zeros(())
+    step(opt_d, loss_d + 0.5 * gamma * r1 + extra_d)
     with frozen(discriminator):
-        loss_g = generator_loss(discriminator(generate(len(real))))
-        step(opt_g, loss_g)
-    return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
-                   "loss_g": loss_g.detach(), "r1": r1.detach(),
-                   "d_real": torch.sigmoid(real_logits).mean().detach(),
-                   "d_fake": torch.sigmoid(fake_logits).mean().detach()}, where)
+        images, g_extra = gen(len(real))
+        logits, d_extra = disc(images)
+        loss_g = generator_loss(logits)
+        name, extra_g = regulariser(d_extra, g_extra) if regulariser else ("", None)
+        step(opt_g, loss_g + extra_g if regulariser else loss_g)
+    out = {"loss": (loss_d + extra_d).detach(), "loss_d": (loss_d + extra_d).detach(),
+           "loss_g": (loss_g + extra_g if regulariser else loss_g).detach(),
+           "r1": r1.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
+           "d_fake": torch.sigmoid(fake_logits).mean().detach()}
+    if regulariser:
+        out[name] = extra_g.detach()
+    return finite(out, where)
 
 
 def positional_encoding(x: torch.Tensor, num_freqs: int) -> torch.Tensor:

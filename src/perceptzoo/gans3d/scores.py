@@ -14,7 +14,9 @@ of 512 silhouettes of train shapes (2 poses each) against the same reference; th
 view-consistency error (`common.view_consistency_error`) of 32 latents between poses 6 degrees
 apart where the model renders depth; the identity agreement (how often the view classifier
 gives one latent's renders at two poses 90 degrees apart the same kind, beside the same for
-two different latents); and a turntable GIF of renders.
+two different latents); the diversity across latents at one pose (`latent_diversity`: pixel
+std and mean pairwise feature distance, beside the same for real silhouettes); and a
+turntable GIF of renders.
 """
 
 from __future__ import annotations
@@ -145,6 +147,48 @@ def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 
     return path
 
 
+def fixed_pose_renders(model, num_latents: int, cams: torch.Tensor, seed: int = 3
+                       ) -> torch.Tensor:
+    """(P, L, 1, n, n) grey renders of L latents, each at the P cameras cams (P, 3, 4)."""
+    z = latents(model, num_latents, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return torch.stack([model.render_views(z[i:i + 1], cams)["image"].cpu()
+                            for i in range(num_latents)], 1)
+
+
+def latent_diversity(model, num_latents: int = 64,
+                     clf: classifier.ViewClassifier | None = None) -> dict[str, float]:
+    """How much a 3D-aware generator's renders change with the latent at one pose (a
+    generator that ignores z draws one object; issue 19): at each of 4 cameras (azimuths
+    0, 90, 180, 270 degrees), L latents are rendered and scored by
+
+    - the pixel std across latents of the grey renders, averaged over pixels and cameras;
+    - the mean pairwise distance (over pairs of different latents) of the binarised renders
+      in the view classifier's 64-d features,
+
+    each beside the same for the exact silhouettes of the first L held-out shapes (valid +
+    test) at the same rotations (c2w's rotation transposed, as `hologan.render_views`)."""
+    clf = clf or classifier.load_views()
+    cams = orbit(4)
+    fake = fixed_pose_renders(model, num_latents, cams)                  # (P, L, 1, n, n)
+    if fake.shape[-2:] != (16, 16):
+        raise UserError("the diversity scores are for 16 x 16 renders (voxel_views16)")
+    prims = (voxels._primitives("valid") + voxels._primitives("test"))[:num_latents]
+    real = torch.stack([torch.stack([voxels.silhouette(p, c[:, :3].T, 16) for p in prims])
+                        for c in cams])[:, :, None].float()
+    out = {}
+    with torch.no_grad():
+        for key, x, binary in (("", fake, (fake > 0.5).float()), ("_real", real, real)):
+            feats = torch.stack([clf.features(b) for b in binary])          # (P, L, 64)
+            dist = torch.cdist(feats, feats)
+            pairs = x.shape[1] * (x.shape[1] - 1)
+            out[f"latent_diversity_pixel_std{key}"] = round(x.std(1).mean().item(), 4)
+            out[f"latent_diversity_feature_distance{key}"] = round(
+                (dist.sum() / (pairs * len(cams))).item(), 3)
+    out["latent_diversity_num_latents"] = num_latents
+    return out
+
+
 def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32,
                 clf: classifier.ViewClassifier | None = None) -> dict[str, float]:
     """FD of renders (with its floor), view consistency and identity agreement (module
@@ -186,6 +230,7 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32,
     out.update({"identity_agreement_same_latent_90deg": round(same, 3),
                 "identity_agreement_different_latents": round(other, 3),
                 "num_latents": num_latents})
+    out.update(latent_diversity(model, clf=clf))
     if errors:
         out.update({"view_consistency_error_mean": round(sum(errors) / len(errors), 4),
                     "view_consistency_latents_with_opaque_pixels": len(errors),

@@ -26,11 +26,17 @@ another random camera with probability `swap_prob` (50 % here; the paper swaps w
 probability), so the generated 3D field does not depend on the rendering camera. For
 multi-view renders of one object (turntables, the view-consistency error) the conditioning
 camera is held fixed and only the rendering camera moves.
+The mapping network and the style affines keep StyleGAN2's scaling (z and the camera
+embedding normalised to unit second moment, weights of variance 1 / fan_in, LeakyReLU gain
+sqrt 2; styles 1 + A w with A of variance 1 / w_dim), so w and the styles vary across
+latents at unit scale. With PyTorch's default initialisation instead, w's spread across
+latents was 0.07, the styles moved by 4 % and the generator ignored z (renders of different
+latents at one pose near-identical: issue 19, tests/gans3d/test_latent_diversity.py).
 The discriminator is regularised by the R1 penalty on real images, (gamma / 2)
 E ||grad D(x)||^2, as in EG3D's StyleGAN2 training. Departures at this scale: the training
 views carry no pose label through the trainer, so the discriminator is not pose-conditioned;
-styles are AdaIN (StyleGAN 1) rather than weight-demodulated convolutions; one grey channel
-instead of RGB.
+styles are AdaIN (StyleGAN 1) rather than weight-demodulated convolutions; the mapping
+network has 3 layers and no 0.01 learning-rate multiplier; one grey channel instead of RGB.
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("eg3d", dataset="voxel_views16", plane_resolution=8)
@@ -53,14 +59,9 @@ from perceptzoo.gans3d.common import (
     camera,
     check_image_shape,
     conv_discriminator,
-    discriminator_loss,
-    finite,
-    frozen,
-    generator_loss,
-    r1_penalty,
+    r1_gan_step,
     random_cameras,
     render_field,
-    step,
 )
 
 #: (first, second) world axes of each plane: xy, xz, yz
@@ -88,16 +89,58 @@ def sample_triplane(planes: torch.Tensor, points: torch.Tensor, bound: float = 1
     return out
 
 
+def _unit_gain_(layer: nn.Linear, gain: float = 1.0) -> nn.Linear:
+    """Weights of variance gain^2 / fan_in (StyleGAN's FullyConnectedLayer: randn scaled by
+    1 / sqrt(in_features)), so a unit-second-moment input gives outputs of second moment
+    about gain^2; biases zero. Uniform (cheap on the meta device) of that variance."""
+    bound = gain * (3.0 / layer.in_features) ** 0.5
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound)
+        layer.bias.zero_()
+    return layer
+
+
+def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """x / sqrt(mean(x^2)) over the last axis (StyleGAN2's mapping-network input norm)."""
+    return x * (x.square().mean(-1, keepdim=True) + eps).rsqrt()
+
+
+class MappingNetwork(nn.Module):
+    """(z (B, Dz), camera c (B, 12)) -> w (B, Dw): StyleGAN2's mapping network as EG3D
+    conditions it ("Modeling pose-correlated attributes"): z and a linear embedding of c
+    (`embed_dim` wide, default w_dim as StyleGAN2's), each normalised to unit second moment,
+    concatenated, then `num_layers` fully connected
+    layers with LeakyReLU(0.2) times sqrt(2) (StyleGAN's activation gain), weights of
+    variance 1 / fan_in, so w keeps a unit second moment and varies with z at that scale.
+    (StyleGAN2's 0.01 learning-rate multiplier on these layers is left out.)"""
+
+    def __init__(self, z_dim: int, c_dim: int, w_dim: int, num_layers: int = 3,
+                 embed_dim: int | None = None):
+        super().__init__()
+        embed_dim = embed_dim or w_dim
+        self.embed = _unit_gain_(nn.Linear(c_dim, embed_dim))
+        sizes = [z_dim + embed_dim] + [w_dim] * num_layers
+        self.layers = nn.ModuleList(_unit_gain_(nn.Linear(a, b))
+                                    for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([normalize_2nd_moment(z), normalize_2nd_moment(self.embed(c))], 1)
+        for layer in self.layers:
+            x = F.leaky_relu(layer(x), 0.2) * 2**0.5
+        return x
+
+
 class AdaIN(nn.Module):
-    """Instance norm, then a per-channel scale and bias from w (Huang & Belongie 2017)."""
+    """Instance norm, then a per-channel scale and bias from w (Huang & Belongie 2017):
+    StyleGAN's affine map A, weights of variance 1 / w_dim, scale biases 1, so for a unit
+    w the scales are 1 +- O(1) across latents."""
 
     def __init__(self, channels: int, w_dim: int):
         super().__init__()
         self.norm = nn.InstanceNorm2d(channels)
-        self.style = nn.Linear(w_dim, 2 * channels)
+        self.style = _unit_gain_(nn.Linear(w_dim, 2 * channels))
         with torch.no_grad():  # StyleGAN: scales start around 1, biases around 0
             self.style.bias[:channels].fill_(1.0)
-            self.style.bias[channels:].zero_()
 
     def forward(self, x, w):
         scale, bias = self.style(w)[:, :, None, None].chunk(2, 1)
@@ -124,8 +167,9 @@ class TriplaneGenerator(nn.Module):
         super().__init__()
         self.cfg = cfg
         w = cfg.w_dim
-        self.mapping = nn.Sequential(nn.Linear(cfg.latent_dim + 12, w), nn.LeakyReLU(0.2),
-                                     nn.Linear(w, w), nn.LeakyReLU(0.2), nn.Linear(w, w))
+        # the camera embedded at z's width: z and c weigh equally in w, as in EG3D (z, the
+        # embedding and w all 512 wide); a 64-wide embedding beside a 32-d z outweighs it
+        self.mapping = MappingNetwork(cfg.latent_dim, 12, w, embed_dim=cfg.latent_dim)
         levels = int(math.log2(cfg.plane_resolution)) - 2      # 4 -> P doublings
         widths = [cfg.channels] * (levels + 1)
         # a learned constant input, unit variance (uniform: cheap to lay out on the meta
@@ -136,8 +180,7 @@ class TriplaneGenerator(nn.Module):
         self.to_planes = nn.Conv2d(widths[-1], 3 * cfg.plane_channels, 1)
 
     def styles(self, z: torch.Tensor, c2w_cond: torch.Tensor) -> torch.Tensor:
-        c = c2w_cond.reshape(len(z), 12).to(z) / 4.0  # position entries are ~radius 4
-        return self.mapping(torch.cat([z, c], 1))
+        return self.mapping(z, c2w_cond.reshape(len(z), 12).to(z))
 
     def forward(self, z: torch.Tensor, c2w_cond: torch.Tensor) -> torch.Tensor:
         w = self.styles(z, c2w_cond)
@@ -266,26 +309,17 @@ class EG3D(nn.Module):
                                  lr=train_cfg.lr * self.cfg.d_lr_scale, betas=betas)]
 
     def train_step(self, batch, optimizers) -> dict[str, float]:
+        """`common.r1_gan_step` on the discriminator's inputs (dual discrimination's pairs with
+        super-resolution), the generator's conditioning camera swapped with `swap_prob`."""
         opt_g, opt_d = optimizers
-        real = batch[0].float()
-        swap, gamma = self.cfg.swap_prob, self.cfg.r1_gamma
-        with torch.no_grad():
-            fake = self.generate(len(real), swap_prob=swap)
-        real_in = self.discriminator_input(real).requires_grad_(gamma > 0)
-        real_logits = self.discriminator(real_in)
-        fake_logits = self.discriminator(self.discriminator_input(fake["image"], fake["raw"]))
-        loss_d = discriminator_loss(real_logits, fake_logits)
-        r1 = r1_penalty(real_logits, real_in) if gamma > 0 else torch.zeros(())
-        step(opt_d, loss_d + 0.5 * gamma * r1)
-        with frozen(self.discriminator):
-            out = self.generate(len(real), swap_prob=swap)
-            loss_g = generator_loss(self.discriminator(self.discriminator_input(out["image"],
-                                                                                out["raw"])))
-            step(opt_g, loss_g)
-        return finite({"loss": loss_d.detach(), "loss_d": loss_d.detach(),
-                       "loss_g": loss_g.detach(), "r1": r1.detach(),
-                       "d_real": torch.sigmoid(real_logits).mean().detach(),
-                       "d_fake": torch.sigmoid(fake_logits).mean().detach()}, "EG3D")
+
+        def generate(n: int) -> torch.Tensor:
+            out = self.generate(n, swap_prob=self.cfg.swap_prob)
+            return self.discriminator_input(out["image"], out["raw"])
+
+        return r1_gan_step(generate, self.discriminator,
+                           self.discriminator_input(batch[0].float()), opt_g, opt_d,
+                           self.cfg.r1_gamma, "EG3D")
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None,
