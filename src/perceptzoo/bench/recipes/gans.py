@@ -105,7 +105,8 @@ RECIPES: list[Recipe] = [
         evaluate={"num_samples": 1000}, suites=("full",), minutes=12,
         notes="Karras et al. 2019/2020 training: equalised lr, Adam 1e-3 betas (0, 0.99), "
               "mapping at 0.01x, R1 gamma 10 lazily every 16 steps, EMA of G with ramp-up; "
-              "probe at 400 steps: FD 151 (gamma 10), 145 (gamma 1)",
+              "sqrt(2) gain after each LeakyReLU as in StyleGAN2's code (a 400-step probe "
+              "before that gain was added: FD 151 with gamma 10, 145 with gamma 1)",
     ),
     Recipe(
         name="progressive_gan-digits", model="progressive_gan", dataset="digits",
