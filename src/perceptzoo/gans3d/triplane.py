@@ -21,7 +21,8 @@ the two consistent. At 16 x 16 the default renders at full size (no super-resolu
 
 Pose conditioning ("Modeling pose-correlated attributes"): the mapping network also takes a
 camera c (the flattened camera-to-world matrix), so pose-correlated attributes can be
-modelled; while training, the conditioning camera is the rendering camera, swapped for
+modelled; while training (with `pose_conditioning`, off by default: see below), the
+conditioning camera is the rendering camera, swapped for
 another random camera with probability `swap_prob` (50 % here; the paper swaps with a set
 probability), so the generated 3D field does not depend on the rendering camera. For
 multi-view renders of one object (turntables, the view-consistency error) the conditioning
@@ -32,13 +33,17 @@ sqrt 2; styles 1 + A w with A of variance 1 / w_dim), so w and the styles vary a
 latents at unit scale. With PyTorch's default initialisation instead, w's spread across
 latents was 0.07, the styles moved by 4 % and the generator ignored z (renders of different
 latents at one pose near-identical: issue 19, tests/gans3d/test_latent_diversity.py).
-What remains: with no pose-conditioned discriminator the conditioning camera acts as a second
-latent; after the 300-step recipe the pixel std across latents at one pose is 0.018 with the
-frontal conditioning camera of `render_views` and 0.060 conditioned on the rendering camera
-(as `sample` renders), against an std across conditioning cameras of 0.067 at one latent.
+Generator pose conditioning needs the pose-conditioned discriminator of the paper, which these
+unlabelled views cannot have: without it the conditioning camera is a second latent the
+generator uses in place of z (after the 300-step recipe with it on, the pixel std across
+latents at one pose was 0.018 with the frontal conditioning camera and 0.060 conditioned on
+the rendering camera, the std across conditioning cameras at one latent 0.067; 100 steps
+without it: 0.083). So it is off by default (`pose_conditioning`): the generator is
+conditioned on one fixed frontal camera, as the paper's generator is at inference.
 The discriminator is regularised by the R1 penalty on real images, (gamma / 2)
 E ||grad D(x)||^2, as in EG3D's StyleGAN2 training. Departures at this scale: the training
-views carry no pose label through the trainer, so the discriminator is not pose-conditioned;
+views carry no pose label through the trainer, so the discriminator is not pose-conditioned
+(and generator pose conditioning is off by default);
 styles are AdaIN (StyleGAN 1) rather than weight-demodulated convolutions; the mapping
 network has 3 layers and no 0.01 learning-rate multiplier; one grey channel instead of RGB.
 
@@ -70,6 +75,9 @@ from perceptzoo.gans3d.common import (
 
 #: (first, second) world axes of each plane: xy, xz, yz
 PLANE_AXES = ((0, 1), (0, 2), (1, 2))
+#: the fixed conditioning camera of multi-view renders (and of training without pose
+#: conditioning)
+FRONTAL = camera((1.0, 0.0, 0.0))
 
 
 def sample_triplane(planes: torch.Tensor, points: torch.Tensor, bound: float = 1.0
@@ -285,10 +293,13 @@ class EG3D(nn.Module):
 
     def generate(self, num: int, generator: torch.Generator | None = None,
                  swap_prob: float = 0.0) -> dict[str, torch.Tensor]:
-        """Renders of `num` latents at cameras from the pose prior; each conditioning camera
-        is swapped for an independent one with probability `swap_prob`."""
+        """Renders of `num` latents at cameras from the pose prior. With `pose_conditioning`
+        each is conditioned on its rendering camera, swapped for an independent one with
+        probability `swap_prob`; without, on the fixed frontal camera."""
         z = self.latent(num, generator)
         c2w = random_cameras(num, generator)
+        if not self.cfg.pose_conditioning:
+            return self.render(z, c2w, FRONTAL[None].expand(num, 3, 4), generator)
         cond = c2w
         if swap_prob > 0:
             other = random_cameras(num, generator)
@@ -339,8 +350,7 @@ class EG3D(nn.Module):
     def render_views(self, z: torch.Tensor, c2w: torch.Tensor) -> dict[str, torch.Tensor]:
         """One latent z (1, Dz) at several cameras (K, 3, 4), conditioned on a fixed frontal
         camera (how EG3D renders multi-view sequences)."""
-        cond = camera((1.0, 0.0, 0.0))[None].expand(len(c2w), 3, 4)
-        return self.render(z.expand(len(c2w), -1), c2w, cond)
+        return self.render(z.expand(len(c2w), -1), c2w, FRONTAL[None].expand(len(c2w), 3, 4))
 
     def check_data(self, info) -> None:
         check_image_shape("eg3d", self.cfg.data_shape, info)
@@ -363,6 +373,10 @@ class TriplaneConfig:
     """neural-rendering resolution; 0 = the image size (no super-resolution)"""
     feature_dim: int = 8
     """channels of the rendered feature image when super-resolution is on"""
+    pose_conditioning: bool = False
+    """condition the generator on the rendering camera (EG3D's generator pose conditioning);
+    off by default: with no pose-conditioned discriminator the camera acts as a second latent
+    and the generator leaves z unused (issue 19)"""
     swap_prob: float = 0.5
     """probability of conditioning the generator on a camera other than the rendering one"""
     sigma_scale: float = 4.0

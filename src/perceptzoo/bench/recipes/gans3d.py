@@ -56,7 +56,8 @@ RECIPES: list[Recipe] = [
         model_config={"channels": 32}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
         minutes=8.0, study=study_views, figure=VIEW_FIGURE,
         notes="Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at "
-              "this size), generator pose conditioning with swap 0.5, D not pose-conditioned",
+              "this size); D not pose-conditioned (unlabelled views), so no generator pose "
+              "conditioning (with it the camera replaced z as the latent: issue 19)",
     ),
     Recipe(
         name="hologan-voxel_views16", model="hologan", dataset="voxel_views16",
@@ -64,7 +65,8 @@ RECIPES: list[Recipe] = [
         train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0},
         minutes=8.0, study=study_views, figure=VIEW_FIGURE,
         notes="Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, "
-              "identity regulariser; no style discriminator",
+              "identity regulariser, R1 gamma 10 on D (without it G ignored z: issue 19); no "
+              "style discriminator",
     ),
     Recipe(
         name="giraffe-voxel_views16", model="giraffe", dataset="voxel_views16",
