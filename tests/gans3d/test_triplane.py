@@ -96,12 +96,13 @@ def test_a_generated_field_is_view_consistent_and_a_different_object_is_not():
     assert view_consistency_error(ra, other, ca, cb) > 2 * BOUND   # 0.068
 
 
-@pytest.mark.parametrize("render_resolution", [0, 8])
-def test_the_generator_is_differentiable_end_to_end(render_resolution):
+@pytest.mark.parametrize("render_resolution,pose_conditioning", [(0, False), (8, True)])
+def test_the_generator_is_differentiable_end_to_end(render_resolution, pose_conditioning):
     torch.manual_seed(0)
     model = perceptzoo.build("eg3d", data_shape=(1, 16, 16), latent_dim=4, w_dim=8,
                              channels=4, plane_resolution=8, plane_channels=4, hidden=8,
-                             num_steps=6, render_resolution=render_resolution)
+                             num_steps=6, render_resolution=render_resolution,
+                             pose_conditioning=pose_conditioning)
     out = model.generate(3, swap_prob=0.5)
     logits = model.discriminator(model.discriminator_input(out["image"], out["raw"]))
     logits.sum().backward()
