@@ -27,6 +27,12 @@ def held_out_hull_study(run: Path) -> dict[str, Any]:
 
 
 #: What no ShapeNet figure shares with the held-out real meshes of "shapes+real".
+#: the DeepSDF auto-decoder of the shape recipes (5 layers of 128, a skip into layer 3)
+_DEEPSDF_NET = {"hidden": 128, "layers": 5, "skip_layers": [3], "latent_dim": 64,
+                "points_per_shape": 1024}
+#: DeepSDF, Table 3 (unknown shapes by auto-decoding), rows 'DeepSDF': Chamfer x 10^3
+_DEEPSDF_TABLE3 = {"chair_chamfer_mean": 0.204, "chair_chamfer_median": 0.072,
+                   "plane_chamfer_mean": 0.143, "plane_chamfer_median": 0.036}
 _REAL_NOT_COMPARABLE = (
     "Trained on 64 procedural primitives plus 3 real meshes (armadillo, dragon, cow) and "
     "scored on 2 held-out real meshes (bunny-watertight, spot), not on ShapeNet's 13 "
@@ -85,22 +91,11 @@ RECIPES: list[Recipe] = [
         dataset="shapes",
         task="shapes",
         variant="deepsdf",
-        model_config={
-            "hidden": 128,
-            "layers": 5,
-            "skip_layers": [3],
-            "latent_dim": 64,
-            "points_per_shape": 1024,
-        },
+        model_config=dict(_DEEPSDF_NET),
         train={"batch_size": 8, "steps": 800},
         evaluate={"num_shapes": 8},
         published=Published(
-            {
-                "chair_chamfer_mean": 0.204,
-                "chair_chamfer_median": 0.072,
-                "plane_chamfer_mean": 0.143,
-                "plane_chamfer_median": 0.036,
-            },
+            dict(_DEEPSDF_TABLE3),
             (
                 "DeepSDF paper, Table 3, rows 'DeepSDF', chair and plane columns, CD mean and "
                 "median, as restated in the authors' README ('Note on Table 3 from the CVPR '19 "
@@ -672,23 +667,11 @@ RECIPES: list[Recipe] = [
         dataset="shapes+real",
         task="shapes",
         variant="deepsdf",
-        model_config={
-            "hidden": 128,
-            "layers": 5,
-            "skip_layers": [3],
-            "latent_dim": 64,
-            "points_per_shape": 1024,
-            "samples_per_shape": 20_000,
-        },
+        model_config={**_DEEPSDF_NET, "samples_per_shape": 20_000},
         train={"batch_size": 8, "steps": 2000},
         evaluate={"num_shapes": 2},
         published=Published(
-            {
-                "chair_chamfer_mean": 0.204,
-                "chair_chamfer_median": 0.072,
-                "plane_chamfer_mean": 0.143,
-                "plane_chamfer_median": 0.036,
-            },
+            dict(_DEEPSDF_TABLE3),
             (
                 "Park, Florence, Straub, Newcombe, Lovegrove. DeepSDF. CVPR 2019, Table 3 "
                 "(reconstructing unknown shapes by auto-decoding), rows 'DeepSDF', chair and "
