@@ -163,8 +163,12 @@ def pixel_order(data_shape: tuple[int, ...]) -> torch.Tensor:
     return (torch.arange(C)[None, :] * H * W + torch.arange(H * W)[:, None]).reshape(-1)
 
 
-def nll_metrics(nll: torch.Tensor, num_dims: int) -> dict[str, float]:
-    return {"nll_nats": nll.item(), "bits_per_dim": nll.item() / (num_dims * math.log(2))}
+def nll_metrics(nll: torch.Tensor, num_dims: int) -> dict[str, torch.Tensor]:
+    """The NLL in nats and bits/dim as detached 0-dim tensors: no `.item()` in the loss (a
+    device sync each step, a graph break under `torch.compile`); the Trainer makes them
+    floats when it logs."""
+    nll = nll.detach()
+    return {"nll_nats": nll, "bits_per_dim": nll / (num_dims * math.log(2))}
 
 
 def check_discrete(model_name: str, info, cfg) -> None:

@@ -38,7 +38,10 @@ Agents (runner "agent": RL; they own modules but are not modules; `learn` is the
 
 from __future__ import annotations
 
+import functools
 import inspect
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -51,10 +54,12 @@ RUNNERS = ("trainer", "agent", "field")
 
 @dataclass
 class LossOutput:
-    """A scalar loss to minimise and named scalar metrics to log (already detached floats)."""
+    """A scalar loss to minimise and named scalar metrics to log: detached floats or detached
+    0-dim tensors (no `.item()` in the loss: no device sync each step, no graph break under
+    `torch.compile`); the Trainer turns them into floats when it logs them."""
 
     loss: torch.Tensor
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float | torch.Tensor] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -194,31 +199,81 @@ def check_hooks(model_class: type, runner: str) -> list[str]:
 
 
 # -- inputs at the public door ---------------------------------------------------------------
+#: How deep this thread is inside a model's own code (its `loss`/`train_step`, or a public
+#: `log_prob`/`sample` already checked): while > 0 the guards below trust their inputs.
+_INSIDE = threading.local()
+
+
+def inside_model() -> bool:
+    """True while this thread runs a model's own `loss`/`train_step` or an already checked
+    public call: a `log_prob`/`sample` called from there is internal and not checked again."""
+    return getattr(_INSIDE, "depth", 0) > 0
+
+
 def guard_inputs(model_class: type, name: str) -> None:
     """Wrap the class's `log_prob` and `sample` so bad input is a `UserError` naming what is
     wrong (a pixel of 300, a batch of the wrong shape, a label beyond the classes, 0 samples),
-    never a traceback from inside torch or a silent wrong answer. Applied by `register`."""
-    import functools
+    never a traceback from inside torch or a silent wrong answer. Applied by `register`.
+
+    The check is for the public door (user code, `runner.evaluate`, the CLI), once per call:
+    calls a model makes itself are not checked -- from inside its `loss` and `train_step`
+    (the Trainer's batches, every step: the check's min/max/isfinite reductions and their
+    device syncs are not paid there) and from inside a checked call (a subclass's `log_prob`
+    calling `super().log_prob`, a VQ-VAE scoring codes with its prior)."""
+
+    def unwrapped(method: str) -> Any:
+        fn = getattr(model_class, method, None)
+        return getattr(fn, "_unguarded", fn)  # a registered parent's wrapper: wrap its inner
 
     for method, check in (("log_prob", _check_log_prob), ("sample", _check_sample)):
-        original = getattr(model_class, method, None)
-        if original is None or getattr(original, "_guarded", None) == name:
-            continue
+        current = getattr(model_class, method, None)
+        if current is not None and getattr(current, "_guarded", None) != name:
+            setattr(model_class, method, _checked(unwrapped(method), check, name, method))
+    for method in ("loss", "train_step"):
+        current = getattr(model_class, method, None)
+        if current is not None and getattr(current, "_guarded", None) != name:
+            setattr(model_class, method, _trusting(unwrapped(method), name))
 
-        def make(original=original, check=check, method=method):
-            @functools.wraps(original)
-            def guarded(self, *args, **kwargs):
-                x = check(self, name, method, *args, **kwargs)
-                if x is not None:  # the examples in the model's own shape
-                    args = (x, *args[1:]) if args else args
-                    if not args:
-                        kwargs = {**kwargs, "x": x}
-                return original(self, *args, **kwargs)
 
-            guarded._guarded = name
-            return guarded
+def _checked(original: Callable, check: Callable, name: str, method: str) -> Callable:
+    """`original` behind `check`, which runs only at the public door (see `guard_inputs`)."""
 
-        setattr(model_class, method, make())
+    @functools.wraps(original)
+    def guarded(self, *args, **kwargs):
+        if getattr(_INSIDE, "depth", 0):  # an internal call: inputs from the model's own code
+            return original(self, *args, **kwargs)
+        x = check(self, name, method, *args, **kwargs)
+        if x is not None:  # the examples in the model's own shape
+            args = (x, *args[1:]) if args else args
+            if not args:
+                kwargs = {**kwargs, "x": x}
+        _INSIDE.depth = 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _INSIDE.depth = 0
+
+    guarded._guarded = name
+    guarded._unguarded = original
+    return guarded
+
+
+def _trusting(original: Callable, name: str) -> Callable:
+    """`original` (a `loss` or `train_step`) run as the model's own code: the guarded
+    `log_prob`/`sample` it calls do not check their inputs."""
+
+    @functools.wraps(original)
+    def trusting(self, *args, **kwargs):
+        depth = getattr(_INSIDE, "depth", 0)
+        _INSIDE.depth = depth + 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _INSIDE.depth = depth
+
+    trusting._guarded = name
+    trusting._unguarded = original
+    return trusting
 
 
 def _config(model: Any) -> Any:

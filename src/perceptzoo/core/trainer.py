@@ -323,8 +323,9 @@ class Trainer:
             self.run.save_checkpoint(self.state_dict())
 
     # -- the loop ---------------------------------------------------------------------------
-    def train_one_step(self, batch) -> dict[str, float] | None:
-        """One update; None if it was skipped for a non-finite loss (`on_nan="skip"`)."""
+    def train_one_step(self, batch) -> dict[str, float | torch.Tensor] | None:
+        """One update; None if it was skipped for a non-finite loss (`on_nan="skip"`). The
+        metrics may hold detached 0-dim tensors (`LossOutput`): floats when logged."""
         self.model.train()
         if hasattr(self.model, "train_step"):
             metrics = self.model.train_step(batch, self.optimizers)
@@ -434,7 +435,7 @@ class Trainer:
             n = min(len(self.valid_set), self.cfg.eval_examples)
             x, y = self.valid_set[torch.arange(n)]
             return {
-                f"valid_{k}": v
+                f"valid_{k}": float(v)
                 for k, v in mean_over_batches(self.model, x, y, self.cfg.batch_size, self.device)
                 .items()
             }
@@ -499,7 +500,8 @@ class Trainer:
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}", refresh=False)
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == self.total_steps):
                 lr = self.schedulers[0].get_last_lr()[0]
-                record = {"step": self.step, "kind": "train", "lr": lr, **metrics,
+                record = {"step": self.step, "kind": "train", "lr": lr,
+                          **{k: float(v) for k, v in metrics.items()},  # tensors: synced here
                           "time_s": round(self.train_seconds, 3)}
                 self.run.append_metrics(record)
                 self._to_tensorboard(record)

@@ -98,8 +98,9 @@ class FlowModel(nn.Module):
     def loss(self, batch) -> LossOutput:
         x, _ = batch
         nll = -self.log_prob(x).mean()
-        return LossOutput(nll, {"nll_nats": nll.item(),
-                                "bits_per_dim": nll.item() / (self.num_dims * math.log(2))})
+        value = nll.detach()  # tensors: no sync or graph break; the Trainer logs floats
+        return LossOutput(nll, {"nll_nats": value,
+                                "bits_per_dim": value / (self.num_dims * math.log(2))})
 
     @torch.no_grad()
     def initialize(self, batch) -> None:
