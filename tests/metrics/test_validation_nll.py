@@ -60,3 +60,13 @@ def test_validation_takes_the_nll_from_the_loss_in_one_pass():
     assert not calls
     with torch.no_grad():
         assert out["nll_nats"] == pytest.approx(float(-log_prob(x).mean()), rel=1e-5)
+
+
+def test_validation_means_are_plain_floats_ready_for_json():
+    """The loss's metrics are tensors (no device sync in the training step); the means a
+    caller gets back, and may write to a result file, are floats."""
+    model = perceptzoo.build("made", hidden_sizes=(16,)).eval()
+    x, y = data.load("digits", "valid")[torch.arange(10)]
+    with torch.no_grad():
+        out = mean_over_batches(model, x, y, batch_size=4, device="cpu")
+    assert out and all(type(v) is float for v in out.values()), out

@@ -33,7 +33,7 @@ def mean_over_batches(model: nn.Module, x, y, batch_size: int, device) -> dict[s
         values = {}
         if hasattr(model, "loss"):
             out = model.loss((xb, yb))
-            values = {"loss": out.loss.item(), **out.metrics}
+            values = {"loss": out.loss.item(), **{k: float(v) for k, v in out.metrics.items()}}
         if loss_is_nll:
             values["nll_nats"] = values["loss"]
         elif hasattr(model, "log_prob"):
