@@ -156,3 +156,15 @@ def test_a_field_recipe_is_scored_with_the_benchmark_protocol(tmp_path, monkeypa
     harness.score(recipe, run, opts, commit="abc1234", device="cpu",
                   results_dir=tmp_path / "results", say=lambda *_: None)
     assert seen["full"] is full
+
+
+def test_an_agent_result_carries_its_env_steps_per_second(tmp_path, options):
+    """The RL table's throughput column: env steps over the seconds the training took, read
+    from the run's last training record."""
+    from perceptzoo.bench.recipes.rl import RECIPES
+
+    recipe = next(r for r in RECIPES if r.name == "q_learning-CliffWalking-v1-quick")
+    path = harness._run_recipe(recipe, options, Path(options.results_dir),
+                               Path(options.work_dir), say=lambda *a: None)
+    result = json.loads(Path(path).read_text())
+    assert result["metrics"]["steps_per_s"] > 0

@@ -425,9 +425,12 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
             1000 * metrics["sampling_time_s"] / kwargs["num_samples"], 3)
     if spec.runner == "agent":  # the learning curve's end (online return, episodes)
         trained = [r for r in _rundir(run).read_metrics() if r.get("kind") == "train"]
-        for key, value in (trained[-1] if trained else {}).items():
+        last = trained[-1] if trained else {}
+        for key, value in last.items():
             if key not in ("step", "kind", "time_s") and isinstance(value, (int, float)):
                 metrics[f"train_{key}"] = value
+        if last.get("step") and last.get("time_s"):  # env steps per second of training
+            metrics["steps_per_s"] = round(last["step"] / last["time_s"], 1)
     if recipe.study is not None:
         say(f"study {recipe.study.__name__}")
         metrics.update(recipe.study(run))
