@@ -27,6 +27,9 @@ def held_out_hull_study(run: Path) -> dict[str, Any]:
 
 
 #: What no ShapeNet figure shares with the held-out real meshes of "shapes+real".
+#: the point-cloud occupancy network (PointNet encoder, conditional-batch-norm ResNet decoder)
+_ONET_POINTCLOUD_NET = {"decoder": "cbn", "hidden": 128, "blocks": 5, "code_dim": 64,
+                        "points_per_shape": 256, "encoder": "pointcloud"}
 #: the DeepSDF auto-decoder of the shape recipes (5 layers of 128, a skip into layer 3)
 _DEEPSDF_NET = {"hidden": 128, "layers": 5, "skip_layers": [3], "latent_dim": 64,
                 "points_per_shape": 1024}
@@ -529,14 +532,7 @@ RECIPES: list[Recipe] = [
         dataset="shapes",
         task="shapes",
         variant="onet-pointcloud-400steps",
-        model_config={
-            "decoder": "cbn",
-            "hidden": 128,
-            "blocks": 5,
-            "code_dim": 64,
-            "points_per_shape": 256,
-            "encoder": "pointcloud",
-        },
+        model_config=dict(_ONET_POINTCLOUD_NET),
         train={"batch_size": 16, "steps": 400},
         evaluate={"num_shapes": 8},
         published=Published(
@@ -572,14 +568,7 @@ RECIPES: list[Recipe] = [
         dataset="shapes",
         task="shapes",
         variant="onet-pointcloud",
-        model_config={
-            "decoder": "cbn",
-            "hidden": 128,
-            "blocks": 5,
-            "code_dim": 64,
-            "points_per_shape": 256,
-            "encoder": "pointcloud",
-        },
+        model_config=dict(_ONET_POINTCLOUD_NET),
         train={"batch_size": 16, "steps": 1500},
         evaluate={"num_shapes": 8},
         published=Published(
@@ -616,14 +605,7 @@ RECIPES: list[Recipe] = [
         dataset="shapes+real",
         task="shapes",
         variant="onet-pointcloud",
-        model_config={
-            "decoder": "cbn",
-            "hidden": 128,
-            "blocks": 5,
-            "code_dim": 64,
-            "points_per_shape": 256,
-            "encoder": "pointcloud",
-        },
+        model_config=dict(_ONET_POINTCLOUD_NET),
         train={"batch_size": 16, "steps": 1000},
         evaluate={"num_shapes": 2},
         published=Published(
