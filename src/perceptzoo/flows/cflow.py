@@ -50,6 +50,7 @@ from perceptzoo.errors import UserError
 from perceptzoo.flows.bases import StandardNormal
 from perceptzoo.flows.dequantization import UniformDequantization
 from perceptzoo.flows.layers import ActNorm, glow_levels
+from perceptzoo.metrics.geometry import mask_iou
 
 
 @dataclass
@@ -212,10 +213,7 @@ def foreground(x: torch.Tensor, num_levels: int) -> torch.Tensor:
 def stroke_iou(pred: torch.Tensor, target: torch.Tensor, num_levels: int) -> torch.Tensor:
     """Per-image IoU of the foreground pixels, |P & T| / |P | T|, (B,) float; 1 where both
     are blank (nothing to draw, nothing drawn)."""
-    p = foreground(pred, num_levels).flatten(1)
-    t = foreground(target, num_levels).flatten(1)
-    inter, union = (p & t).sum(1).float(), (p | t).sum(1).float()
-    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+    return mask_iou(foreground(pred, num_levels), foreground(target, num_levels)).float()
 
 
 @torch.no_grad()

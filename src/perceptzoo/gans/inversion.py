@@ -39,6 +39,7 @@ from torch import nn
 
 from perceptzoo.errors import UserError
 from perceptzoo.gans.common import to_data_space, to_model_space
+from perceptzoo.metrics.geometry import mask_iou
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 2.0) -> torch.Tensor:
@@ -47,11 +48,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 2.0) -> torch.Ten
     return 10 * torch.log10(data_range ** 2 / mse.clamp_min(1e-12))
 
 
-def iou(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """Per-example intersection over union of boolean masks, (B,) (1 where both are empty)."""
-    pred, true = pred.flatten(1).bool(), true.flatten(1).bool()
-    inter, union = (pred & true).sum(1).double(), (pred | true).sum(1).double()
-    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+iou = mask_iou  # per-example IoU of boolean masks, (B,) (1 where both are empty)
 
 
 def with_stroke_mask(x: torch.Tensor, num_levels: int) -> torch.Tensor:

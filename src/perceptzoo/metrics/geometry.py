@@ -108,3 +108,11 @@ def _unit(n: np.ndarray) -> np.ndarray:
 
 __all__ = ["chamfer", "compare_surfaces", "fscore", "nearest", "normal_consistency",
            "volumetric_iou"]
+
+
+def mask_iou(pred, true):
+    """Per-example intersection over union of boolean masks (B, ...), a (B,) float64 tensor;
+    1 where both masks are empty (nothing to find, nothing found)."""
+    pred, true = pred.flatten(1).bool(), true.flatten(1).bool()
+    inter, union = (pred & true).sum(1).double(), (pred | true).sum(1).double()
+    return (inter / union.clamp_min(1)).where(union > 0, inter.new_ones(()))
