@@ -131,14 +131,14 @@ class Tabular(Autoregressive, nn.Module):
     def configure_optimizers(self, train_cfg):  # counting needs no optimizer step
         return [torch.optim.SGD([self.counts], lr=0.0)]
 
-    def train_step(self, batch, optimizers) -> dict[str, float]:
+    def train_step(self, batch, optimizers) -> dict[str, torch.Tensor]:
         x, _ = batch
         self.add_counts(x)
         for opt in optimizers:  # a no-op (no gradients), keeps the LR scheduler's order
             opt.step()
         with torch.no_grad():
             nll = -self.log_prob(x).mean()
-        return {"loss": nll.item(), **nll_metrics(nll, self.num_dims)}
+        return {"loss": nll, **nll_metrics(nll, self.num_dims)}
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond: torch.Tensor | None = None,

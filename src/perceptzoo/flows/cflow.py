@@ -147,8 +147,9 @@ class CFlow(nn.Module):
         lp_a, lp_b = self.log_prob_pair(*self.pair(x))
         nll = -(lp_a + lp_b).mean()
         d = x[0].numel() * 0.6931471805599453
-        return LossOutput(nll, {"nll_nats": nll.item(), "bits_per_dim_a": -lp_a.mean().item() / d,
-                                "bits_per_dim_b_given_a": -lp_b.mean().item() / d})
+        return LossOutput(nll, {"nll_nats": nll.detach(),
+                                "bits_per_dim_a": -lp_a.detach().mean() / d,
+                                "bits_per_dim_b_given_a": -lp_b.detach().mean() / d})
 
     @torch.no_grad()
     def extra_metrics(self, x: torch.Tensor) -> dict[str, float]:
