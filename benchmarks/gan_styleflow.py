@@ -1,4 +1,5 @@
-"""StyleFlow edits on the StyleGAN trained on digits by `gan_mnist.py digits stylegan`.
+"""StyleFlow edits on the StyleGAN of the `stylegan-digits` recipe (`perceptzoo bench
+stylegan-digits`; its run folder benchmarks/work/stylegan-digits).
 
 NUM_PAIRS latents w = f(z) of the averaged generator (no truncation, noise off) are rendered
 and their attributes measured: the digits classifier's class (one-hot), stroke thickness and
@@ -14,6 +15,7 @@ the other two continuous attributes.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -35,10 +37,11 @@ FLOW_STEPS = 1000
 def main() -> None:
     torch.set_num_threads(1)
     data_dir()
-    runs = sorted((WORK / "gans").glob("stylegan-digits-budget*"))
-    if not runs or not (runs[0] / "model.safetensors").exists():
-        raise SystemExit("train the StyleGAN first: benchmarks/gan_mnist.py digits stylegan")
-    model = runner.load(runs[0])
+    run = WORK / "stylegan-digits"
+    if not (run / "model.safetensors").exists():
+        raise SystemExit("train the StyleGAN first: perceptzoo bench stylegan-digits")
+    trained = json.loads((run / "bench.json").read_text())
+    model = runner.load(run)
     net, levels = model.generator_ema, model.cfg.num_levels
     head = classifier.load_classifier("digits")
     g = torch.Generator().manual_seed(0)
@@ -108,7 +111,9 @@ def main() -> None:
                   scale=6, nrow=12)
     print(metrics, flush=True)
     write_result("styleflow", "digits", "stylegan-edits", config={
-        "generator_run": runs[0].name, "num_pairs": NUM_PAIRS, "num_edited": NUM_EDIT,
+        "generator_run": f"recipe {trained['recipe']} trained at {trained['commit']} "
+                         f"(config {trained['config_hash']})",
+        "num_pairs": NUM_PAIRS, "num_edited": NUM_EDIT,
         "flow": {"hidden": 128, "num_layers": 8, "steps": FLOW_STEPS, "batch_size": 256,
                  "lr": 1e-3},
         "attributes": "digits classifier class (one-hot), thickness, slant (standardised)"},
