@@ -60,6 +60,44 @@ def test_equalised_learning_rate():
     assert conv(x).pow(2).mean().item() == pytest.approx(2.0, rel=0.15)
 
 
+def _effective_weights(module) -> dict[str, torch.Tensor]:
+    """The used weights of each equalised layer with at least 64 of them (so their RMS is
+    their std to ~15%)."""
+    return {name: (m.weight * m.scale).detach().clone() for name, m in module.named_modules()
+            if isinstance(m, EqualizedConv2d) and m.weight.numel() >= 64}
+
+
+def test_equalised_learning_rate_moves_every_layer_at_the_same_relative_speed():
+    """The point of sec. 4.1: Adam's step is about lr per stored parameter whatever the
+    layer, so with stored weights N(0, 1) scaled at run time every layer's used weights move
+    by the same fraction of their size per step (lr), whatever its fan-in (here from a 1x1
+    conv of fan-in 8 to 3x3 convs of fan-in 144). He-scaled weights stored as the
+    parameters would move by lr / He-std of their size instead: 8.5x faster in a fan-in-144
+    layer, 0.7x in a fan-in-1 one."""
+    model = _model()
+    model.steps_done.fill_(10**7)   # stage 2, alpha 1: every layer of the 8x8 path is used
+    lr = 1e-3
+    opts = model.configure_optimizers(TrainConfig(lr=lr))
+    from perceptzoo import data
+
+    x = data.load("digits", "train").x[:16]
+    before = {"g": _effective_weights(model.generator),
+              "d": _effective_weights(model.discriminator)}
+    model.train_step((x, None), opts)
+    checked = 0
+    for key, net, rate in (("g", model.generator, lr),
+                           ("d", model.discriminator, lr * model.cfg.d_lr_scale)):
+        after = _effective_weights(net)
+        for name, w0 in before[key].items():
+            moved = (after[name] - w0).pow(2).mean().sqrt()
+            if moved == 0:   # a layer of another stage (toRGB / fromRGB of 2x2 and 4x4)
+                continue
+            relative = (moved / w0.pow(2).mean().sqrt()).item()
+            assert relative == pytest.approx(rate, rel=0.35), (key, name, relative, rate)
+            checked += 1
+    assert checked >= 9
+
+
 def test_minibatch_std():
     layer = MinibatchStd(group_size=4)
     same = torch.randn(1, 3, 5, 5).expand(8, -1, -1, -1)
