@@ -17,13 +17,28 @@ Datasets (imported by `perceptzoo.data`, so `perceptzoo list`, `data.load` and
                            degrees), orthographic along the view axis; y = None (PlatonicGAN
                            learns from unposed views). `views(...)` returns the poses too.
 
+    voxels16+real, voxels32+real, voxel_views16+real, voxel_views32+real
+                           the same catalogue with real meshes mixed in (needs the shared
+                           meshes; a UserError naming the missing files otherwise). Train:
+                           the 256 catalogue primitives and 32 placements of each mesh of
+                           `shapes.REAL_TRAIN` (armadillo, dragon, cow); valid: the 64
+                           catalogue primitives and 8 new placements of each of those meshes
+                           (so train and valid hold real meshes in the same proportion, 27 %);
+                           test: 32 placements of each held-out mesh of `shapes.REAL_HELDOUT`
+                           (bunny-watertight, spot), never trained on (the implicit family's
+                           "shapes+real" split). A placement is a uniformly random rotation
+                           and a random scale (the mesh's bounding sphere radius 0.63-0.9), so
+                           three meshes are not three fixed grids a generator could memorise.
+                           y = kind, 4 for a real mesh (`KINDS`).
+
 The silhouettes are exact renders of the SDF, not of the voxel grid: each pixel's ray is
 sampled at 2N depths of the rotated analytic shape (a pixel is on when any sample is inside),
 so a 3D generator trained on them is not fitted to a voxel rasterisation it could copy.
 Poses are rotations R (world -> view); a view point q is the world point p = R^T q, and the
 image is the projection along the view's D (z) axis. `view_rotation` builds R and refuses a
-degenerate up vector. Real meshes (`mesh_voxels`) are voxelised with `shapes.inside` from the
-watertight meshes in PERCEPTZOO_DATA/meshes.
+degenerate up vector. Real meshes (`mesh_voxels`, `PlacedMesh`) are loaded by the implicit
+family's `shapes.load_mesh` (sha256-checked, watertight) and voxelised / rendered with its
+inside test `shapes.inside`, at the same voxel centres and view rays as the primitives.
 
     >>> from perceptzoo.data import voxels
     >>> voxels.load("voxels16", "test").x.shape
@@ -33,6 +48,7 @@ watertight meshes in PERCEPTZOO_DATA/meshes.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,18 +56,44 @@ import numpy as np
 import torch
 
 from perceptzoo.data.base import ArrayDataset, DatasetInfo
-from perceptzoo.data.shapes import PRIMITIVES, Primitive, random_primitive
+from perceptzoo.data.shapes import (
+    PRIMITIVES,
+    REAL_HELDOUT,
+    REAL_TRAIN,
+    Primitive,
+    data_root,
+    inside,
+    list_meshes,
+    load_mesh,
+    random_primitive,
+)
 from perceptzoo.errors import UserError
 
 SPLIT_SIZES = {"train": 256, "valid": 64, "test": 64}
 _SEEDS = {"train": 11, "valid": 12, "test": 13}
 RESOLUTIONS = (16, 32)
 MAX_ELEVATION_DEG = 30.0
+#: labels of the "+real" datasets: the primitive kinds, then one label for every real mesh
+KINDS = (*PRIMITIVES, "mesh")
+#: placements of each real mesh per split in the "+real" datasets (module docstring)
+REAL_COPIES = {"train": 32, "valid": 8, "test": 32}
+REAL_SUFFIX = "+real"
+#: a placed mesh's bounding sphere radius is FIT times U[MIN_SCALE, 1]: inside the cube at any
+#: rotation, and about as large as the catalogue's primitives (which fit in [-0.9, 0.9]^3)
+FIT, MIN_SCALE = 0.9, 0.7
 
 
-def _info(name: str, shape: tuple[int, ...], what: str, classes: int | None) -> DatasetInfo:
+def _real_split_sizes() -> dict[str, int]:
+    return {"train": SPLIT_SIZES["train"] + len(REAL_TRAIN) * REAL_COPIES["train"],
+            "valid": SPLIT_SIZES["valid"] + len(REAL_TRAIN) * REAL_COPIES["valid"],
+            "test": len(REAL_HELDOUT) * REAL_COPIES["test"]}
+
+
+def _info(name: str, shape: tuple[int, ...], what: str, classes: int | None,
+          sizes: dict[str, int] | None = None) -> DatasetInfo:
     return DatasetInfo(name, data_shape=shape, num_levels=2, value_range=(0.0, 1.0),
-                       num_classes=classes, split_sizes=dict(SPLIT_SIZES), description=what)
+                       num_classes=classes, split_sizes=dict(sizes or SPLIT_SIZES),
+                       description=what)
 
 
 INFOS = {}
@@ -62,6 +104,14 @@ for _n in RESOLUTIONS:
     INFOS[f"voxel_views{_n}"] = _info(f"voxel_views{_n}", (1, _n, _n),
                                       f"silhouettes {_n}x{_n} of random primitives at random "
                                       "poses (one view per shape)", None)
+    INFOS[f"voxels{_n}{REAL_SUFFIX}"] = _info(
+        f"voxels{_n}{REAL_SUFFIX}", (1, _n, _n, _n),
+        f"random primitives and real meshes (armadillo, dragon, cow; test: bunny, spot) at "
+        f"random rotations and scales, voxelised at {_n}^3", len(KINDS), _real_split_sizes())
+    INFOS[f"voxel_views{_n}{REAL_SUFFIX}"] = _info(
+        f"voxel_views{_n}{REAL_SUFFIX}", (1, _n, _n),
+        f"silhouettes {_n}x{_n} of voxels{_n}+real's shapes at random poses (one view per "
+        "shape)", None, _real_split_sizes())
 
 
 def check_resolution(n: int, who: str = "a voxel grid") -> int:
@@ -113,43 +163,164 @@ def random_poses(n: int, generator: torch.Generator | None = None,
     return torch.stack([pose_rotation(float(a), float(e)) for a, e in zip(az, el)])
 
 
+@lru_cache(maxsize=16)
+def _mesh(name: str, root: str):
+    return load_mesh(name, root)
+
+
+@dataclass(frozen=True)
+class PlacedMesh:
+    """A real mesh (normalised by `shapes.load_mesh`) rotated and scaled about the origin:
+    the world point of a mesh point m is p = scale * R m."""
+
+    name: str
+    rotation: tuple[tuple[float, ...], ...]
+    scale: float
+    kind: str = "mesh"
+
+    def inside(self, points: torch.Tensor) -> torch.Tensor:
+        """Bool (N,): world points (N, 3) inside the placed mesh (`shapes.inside`)."""
+        r = torch.as_tensor(self.rotation, dtype=points.dtype)
+        return inside(_mesh(self.name, str(data_root())), points @ r / self.scale)
+
+
+Shape = Primitive | PlacedMesh
+
+
+def occupied(shape: Shape, points: torch.Tensor) -> torch.Tensor:
+    """Bool (N,): points (N, 3) inside a primitive (its exact SDF < 0) or a placed mesh."""
+    if isinstance(shape, PlacedMesh):
+        return shape.inside(points)
+    return shape.sdf(points) < 0
+
+
+def random_rotation(rng: np.random.Generator) -> tuple[tuple[float, ...], ...]:
+    """A uniformly random rotation matrix (a normalised Gaussian quaternion)."""
+    w, x, y, z = (q := rng.normal(size=4)) / np.linalg.norm(q)
+    rot = [[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+           [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+           [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]]
+    return tuple(tuple(float(v) for v in row) for row in rot)
+
+
+def _check_meshes(names: tuple[str, ...]) -> None:
+    missing = [m for m in names if m not in list_meshes()]
+    if missing:
+        raise UserError(
+            f"the +real voxel datasets need the real meshes {', '.join(names)}, but "
+            f"{', '.join(m + '.obj' for m in missing)} are not in {data_root() / 'meshes'}; "
+            "set PERCEPTZOO_DATA to the shared data folder holding meshes/, or use the "
+            "catalogue alone (voxels16, voxel_views16)")
+
+
+def placed_meshes(names: tuple[str, ...], copies: int, seed: int) -> tuple[PlacedMesh, ...]:
+    """`copies` placements of each mesh of `names` (a random rotation and scale each, see
+    `FIT`), seeded; the meshes must be on disk (a UserError naming the missing)."""
+    _check_meshes(names)
+    rng = np.random.default_rng(seed)
+    out = []
+    for name in names:
+        radius = float(np.linalg.norm(np.asarray(_mesh(name, str(data_root())).vertices),
+                                      axis=1).max())
+        for _ in range(copies):
+            rot = random_rotation(rng)
+            out.append(PlacedMesh(name, rot, FIT * rng.uniform(MIN_SCALE, 1.0) / radius))
+    return tuple(out)
+
+
+def split_shapes(split: str, real: bool = False) -> tuple[Shape, ...]:
+    """The shapes of a split: the catalogue's primitives, or with `real` the "+real" split
+    (module docstring: primitives and placements of `REAL_TRAIN` in train and valid,
+    placements of `REAL_HELDOUT` alone in test)."""
+    if not real:
+        return _primitives(split)
+    seed = _SEEDS[split] * 7919 + 1
+    if split == "test":
+        return placed_meshes(REAL_HELDOUT, REAL_COPIES["test"], seed)
+    return _primitives(split) + placed_meshes(REAL_TRAIN, REAL_COPIES[split], seed)
+
+
 @lru_cache(maxsize=4)
 def _primitives(split: str) -> tuple[Primitive, ...]:
     rng = np.random.default_rng(_SEEDS[split] * 7919)
     return tuple(random_primitive(rng) for _ in range(SPLIT_SIZES[split]))
 
 
-def voxelize_primitive(prim: Primitive, n: int) -> torch.Tensor:
-    """(n, n, n) uint8 occupancy at the voxel centres."""
-    return (prim.sdf(grid_points(n).reshape(-1, 3)) < 0).reshape(n, n, n).to(torch.uint8)
+#: points per inside test of a real mesh: the ray test bins the mesh's triangles once per call,
+#: so all placements of one mesh are tested together, this many points at a time
+MESH_CHUNK = 1 << 18
 
 
-def silhouette(prim: Primitive, rotation: torch.Tensor, n: int) -> torch.Tensor:
-    """(n, n) uint8 exact orthographic silhouette of `prim` seen with view rotation R."""
+def occupied_many(shapes: tuple[Shape, ...] | list[Shape], points: torch.Tensor
+                  ) -> torch.Tensor:
+    """Bool (S, M): for each shape i, its world points points[i] (S, M, 3) inside it. The same
+    as `occupied` shape by shape, with every placement of one mesh tested in one call."""
+    out = torch.zeros(points.shape[:2], dtype=torch.bool)
+    groups: dict[str, list[int]] = {}
+    for i, shape in enumerate(shapes):
+        if isinstance(shape, PlacedMesh):
+            groups.setdefault(shape.name, []).append(i)
+        else:
+            out[i] = occupied(shape, points[i])
+    for name, idx in groups.items():
+        local = torch.stack([points[i] @ torch.as_tensor(shapes[i].rotation, dtype=points.dtype)
+                             / shapes[i].scale for i in idx])           # m = R^T p / s
+        hit = inside(_mesh(name, str(data_root())), local.reshape(-1, 3), chunk=MESH_CHUNK)
+        out[idx] = hit.reshape(len(idx), -1)
+    return out
+
+
+def voxelize(shape: Shape, n: int) -> torch.Tensor:
+    """(n, n, n) uint8 occupancy of a primitive or placed mesh at the voxel centres."""
+    return occupied(shape, grid_points(n).reshape(-1, 3)).reshape(n, n, n).to(torch.uint8)
+
+
+voxelize_primitive = voxelize
+
+
+def _ray_points(n: int) -> torch.Tensor:
+    """(2n * n * n, 3) view points: 2n depths along each pixel's ray, indexed [depth, h, w]."""
     c = (torch.arange(n, dtype=torch.float32) * 2 + 1) / n - 1
     depth = (torch.arange(2 * n, dtype=torch.float32) * 2 + 1) / (2 * n) - 1
     d, h, w = torch.meshgrid(depth, c, c, indexing="ij")
-    q = torch.stack([w, h, d], -1).reshape(-1, 3)    # view points
-    p = q @ rotation                                   # world p = R^T q (row vectors)
-    inside = (prim.sdf(p) < 0).reshape(2 * n, n, n)
-    return inside.any(0).to(torch.uint8)
+    return torch.stack([w, h, d], -1).reshape(-1, 3)
+
+
+def silhouette(prim: Shape, rotation: torch.Tensor, n: int) -> torch.Tensor:
+    """(n, n) uint8 exact orthographic silhouette of a primitive or placed mesh seen with view
+    rotation R."""
+    p = _ray_points(n) @ rotation                     # world p = R^T q (row vectors)
+    return occupied(prim, p).reshape(2 * n, n, n).any(0).to(torch.uint8)
+
+
+def silhouettes(shapes: tuple[Shape, ...], rotations: torch.Tensor, n: int) -> torch.Tensor:
+    """(S, n, n) uint8: `silhouette` of each shape at its rotation (S, 3, 3), the real meshes'
+    placements tested together (`occupied_many`)."""
+    p = _ray_points(n)[None] @ rotations               # (S, 2n^3, 3) world points
+    return occupied_many(shapes, p).reshape(len(shapes), 2 * n, n, n).any(1).to(torch.uint8)
 
 
 @lru_cache(maxsize=8)
-def _voxels(split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    prims = _primitives(split)
-    x = torch.stack([voxelize_primitive(p, n) for p in prims])[:, None]
-    y = torch.tensor([PRIMITIVES.index(p.kind) for p in prims])
+def _voxels(split: str, n: int, real: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    shapes = split_shapes(split, real)
+    points = grid_points(n).reshape(1, -1, 3).expand(len(shapes), -1, -1)
+    x = occupied_many(shapes, points).reshape(-1, 1, n, n, n).to(torch.uint8)
+    y = torch.tensor([KINDS.index(s.kind) for s in shapes])
     return x, y
 
 
 @lru_cache(maxsize=8)
-def views(split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(silhouettes (N, 1, n, n) uint8, poses (N, 3, 3)) of the split's shapes."""
-    prims = _primitives(split)
-    poses = random_poses(len(prims), torch.Generator().manual_seed(_SEEDS[split] + 100))
-    x = torch.stack([silhouette(p, r, n) for p, r in zip(prims, poses)])[:, None]
-    return x, poses
+def views(split: str, n: int, real: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """(silhouettes (N, 1, n, n) uint8, poses (N, 3, 3)) of the split's shapes (with `real`,
+    of the "+real" split's)."""
+    shapes = split_shapes(split, real)
+    poses = random_poses(len(shapes), torch.Generator().manual_seed(_SEEDS[split] + 100))
+    return silhouettes(shapes, poses, n)[:, None], poses
+
+
+def is_real(name: str) -> bool:
+    """True for the datasets with real meshes mixed in (names ending in "+real")."""
+    return name.endswith(REAL_SUFFIX)
 
 
 def load(name: str, split: str = "train") -> ArrayDataset:
@@ -157,18 +328,18 @@ def load(name: str, split: str = "train") -> ArrayDataset:
         raise UserError(f"unknown voxel dataset {name!r}; use one of {', '.join(INFOS)}")
     if split not in SPLIT_SIZES:
         raise UserError(f"unknown split {split!r}; use train, valid or test")
-    n = INFOS[name].data_shape[-1]
+    n, real = INFOS[name].data_shape[-1], is_real(name)
     if name.startswith("voxels"):
-        x, y = _voxels(split, n)
+        x, y = _voxels(split, n, real)
         return ArrayDataset(x, y, INFOS[name], split)
-    return ArrayDataset(views(split, n)[0], None, INFOS[name], split)
+    return ArrayDataset(views(split, n, real)[0], None, INFOS[name], split)
 
 
 def mesh_voxels(n: int, data_dir: str | Path | None = None,
                 names: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
     """{mesh name: (n, n, n) uint8} for the watertight real meshes found on disk (normalised
     to a half-extent of 0.8 by `shapes.load_mesh`), all of the collection's or `names`."""
-    from perceptzoo.data.shapes import COLLECTION_MESHES, inside, list_meshes, load_mesh
+    from perceptzoo.data.shapes import COLLECTION_MESHES
 
     check_resolution(n)
     out = {}

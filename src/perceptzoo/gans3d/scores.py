@@ -3,8 +3,18 @@ Fréchet distance in the voxel classifier's features (`gans3d.classifier`, with 
 one `metrics.frechet.frechet_distance`) beside its real-vs-real floor at the same size, and
 turntable GIFs (absorption-only renders of the volumes turning about z).
 
-`study(run_dir)` is the bench recipes' extra figures for a voxel_gan or platonic_gan run on
-16^3 shapes (`perceptzoo.bench.recipes.gans3d`).
+`study(run_dir)` is the bench recipes' extra figures for a voxel_gan or platonic_gan run
+(`perceptzoo.bench.recipes.gans3d`), scored against the voxel dataset of the run's data
+(`voxel_dataset`: voxels16 for voxel_views16, voxels32+real for voxel_views32+real, ...).
+IoU is measured at the run's resolution. The classifier takes 16^3 grids: 32^3 grids, the
+generated and the real alike, are downsampled for it (`to_classifier_grid`: a 16^3 voxel is
+occupied when at least half of its 2 x 2 x 2 block is). On the "+real" datasets the FD
+reference is the valid split (the catalogue and new placements of the training meshes, the
+training distribution), and three more figures say whether the real meshes were learned: the
+fraction of generated shapes whose nearest training shape is a real mesh (beside the same for
+the valid shapes, and the meshes' share of the train split) and the IoU of the held-out meshes
+(test split: bunny, spot) to their nearest training shape. The classifier was trained on the
+four primitive kinds only: real meshes are outside its training data.
 
 The 3D-aware image generators (graf, eg3d, hologan) are scored on their renders by
 `study_views(run_dir)`: a Fréchet distance in the view classifier's features
@@ -74,37 +84,106 @@ def generated_volumes(model, num: int, seed: int = 0) -> torch.Tensor:
     return (probs.cpu() > 0.5).to(torch.uint8)
 
 
-def score(model, num: int = 128, clf: classifier.VoxelClassifier | None = None
-          ) -> dict[str, float]:
-    """IoU-to-nearest and FD (with floors) of `num` generated 16^3 volumes against the
-    voxels16 train split and `num` held-out shapes (valid + test)."""
+def nearest(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(IoU, index) of each a_i's nearest b_j by IoU (binary volumes, as `iou_to_nearest`)."""
+    a, b = a.flatten(1).float(), b.flatten(1).float()
+    inter = a @ b.T
+    union = a.sum(1, keepdim=True) + b.sum(1)[None] - inter
+    return (inter / union.clamp(min=1)).max(1)
+
+
+CLASSIFIER_RESOLUTION = 16
+
+
+def to_classifier_grid(volumes: torch.Tensor) -> torch.Tensor:
+    """Binary volumes (B, 1, n, n, n) -> (B, 1, 16, 16, 16) floats for the voxel classifier: n
+    = 16 unchanged; a larger power of two averaged over blocks of (n/16)^3 voxels and
+    thresholded at one half (a 16^3 voxel centre is its block's centre)."""
+    n = volumes.shape[-1]
+    voxels.check_resolution(n, "the voxel classifier's input")
+    if n < CLASSIFIER_RESOLUTION:
+        raise UserError(f"the voxel classifier takes 16^3 grids or larger ones to downsample, "
+                        f"got {n}^3")
+    if n == CLASSIFIER_RESOLUTION:
+        return volumes.float()
+    pooled = torch.nn.functional.avg_pool3d(volumes.float(), n // CLASSIFIER_RESOLUTION)
+    return (pooled >= 0.5).float()
+
+
+def voxel_dataset(dataset: str) -> str:
+    """The voxel dataset a run's data belongs to: voxel_views32+real -> voxels32+real."""
+    name = dataset.replace("voxel_views", "voxels", 1)
+    if name not in voxels.INFOS or not name.startswith("voxels"):
+        raise UserError(f"the voxel scores are for the voxel datasets ({', '.join(voxels.INFOS)})"
+                        f", got {dataset!r}")
+    return name
+
+
+def score(model, num: int = 128, clf: classifier.VoxelClassifier | None = None,
+          dataset: str = "voxels16") -> dict[str, float]:
+    """IoU-to-nearest and FD (with floors) of `num` generated volumes against the voxel
+    dataset's train split and its held-out shapes: `num` of valid + test, or on a "+real"
+    dataset all of valid (module docstring), with the real-vs-real floor of `num` train shapes
+    (the first `num`, or on "+real" a seeded random `num`: its train split lists the meshes
+    last) against the same reference."""
+    name = voxel_dataset(dataset)
+    real = voxels.is_real(name)
     clf = clf or classifier.load()
-    train = voxels.load("voxels16", "train").x
-    held = torch.cat([voxels.load("voxels16", s).x for s in ("valid", "test")])[:num]
+    train_ds = voxels.load(name, "train")
+    train = train_ds.x
+    if real:
+        held = voxels.load(name, "valid").x
+        floor_idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:num]
+    else:
+        held = torch.cat([voxels.load(name, s).x for s in ("valid", "test")])[:num]
+        floor_idx = torch.arange(min(num, len(train)))
     vols = generated_volumes(model, num)
-    if vols.shape[1:] != (1, 16, 16, 16):
-        raise UserError("the gans3d scores are for 16^3 volumes (voxels16 / voxel_views16)")
+    if vols.shape[1:] != train.shape[1:]:
+        raise UserError(f"the model generates {tuple(vols.shape[1:])} volumes but {name} holds "
+                        f"{tuple(train.shape[1:])}: score it against its own resolution")
     with torch.no_grad():
-        f_held = clf.features(held.float())
-        fd = frechet_distance(clf.features(vols.float()), f_held)
-        floor = frechet_distance(clf.features(train[:num].float()), f_held)
+        f_held = clf.features(to_classifier_grid(held))
+        fd = frechet_distance(clf.features(to_classifier_grid(vols)), f_held)
+        floor = frechet_distance(clf.features(to_classifier_grid(train[floor_idx])), f_held)
     occupied = vols.flatten(1).float().mean(1)
-    return {"iou_to_nearest_train_mean": round(iou_to_nearest(vols, train).mean().item(), 4),
-            "iou_to_nearest_train_heldout_real_mean":
-                round(iou_to_nearest(held, train).mean().item(), 4),
-            "frechet_distance_voxel_classifier": round(fd, 3),
-            "frechet_distance_real_vs_real_floor": round(floor, 3),
-            "empty_samples_fraction": round((occupied == 0).float().mean().item(), 3),
-            "num_samples": num, "num_heldout_real": len(held)}
+    iou, idx = nearest(vols, train)
+    out = {"iou_to_nearest_train_mean": round(iou.mean().item(), 4),
+           "iou_to_nearest_train_heldout_real_mean":
+               round(iou_to_nearest(held, train).mean().item(), 4),
+           "frechet_distance_voxel_classifier": round(fd, 3),
+           "frechet_distance_real_vs_real_floor": round(floor, 3),
+           "empty_samples_fraction": round((occupied == 0).float().mean().item(), 3),
+           "num_samples": num, "num_heldout_real": len(held),
+           "voxel_resolution": train.shape[-1],
+           "classifier_resolution": CLASSIFIER_RESOLUTION}
+    if real:
+        mesh = voxels.KINDS.index("mesh")
+        is_mesh = train_ds.y == mesh
+        held_idx = nearest(held, train)[1]
+        test = voxels.load(name, "test").x
+        out.update({
+            "nearest_train_is_real_mesh_fraction": round(is_mesh[idx].float().mean().item(), 3),
+            "nearest_train_is_real_mesh_fraction_heldout_real":
+                round(is_mesh[held_idx].float().mean().item(), 3),
+            "train_real_mesh_fraction": round(is_mesh.float().mean().item(), 3),
+            "iou_to_nearest_train_heldout_meshes_mean":
+                round(iou_to_nearest(test, train).mean().item(), 4),
+            "iou_generated_to_nearest_real_mesh_mean":
+                round(iou_to_nearest(vols, train[is_mesh]).mean().item(), 4),
+            "iou_heldout_real_to_nearest_real_mesh_mean":
+                round(iou_to_nearest(held, train[is_mesh]).mean().item(), 4)})
+    return out
 
 
 def study(run_dir) -> dict[str, float]:
     """The bench harness's extra figures for a run folder, and its turntable GIF there."""
     from perceptzoo.core import runner
+    from perceptzoo.core.runs import RunDir
 
     model = runner.load(run_dir)
+    dataset = runner.read_config(RunDir(run_dir))["dataset"]
     turntable(generated_volumes(model, 6, seed=1), Path(run_dir) / "turntable.gif")
-    return score(model)
+    return score(model, dataset=dataset)
 
 
 # -- 3D-aware image generators ----------------------------------------------------------------

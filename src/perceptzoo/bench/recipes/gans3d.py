@@ -6,6 +6,15 @@ ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure.
 800 steps at batch 32 took about 10 minutes on one shared thread (benchmarks/gans3d_train.py);
 the GPU recipes train 32^3 grids longer.
 
+At 32^3 (voxels32, voxel_views32) one generator step costs about 8 times a 16^3 one (measured
+on one thread: 0.57 CPU-s for voxel_gan, 0.38 for platonic_gan at batch 32), so those recipes
+train 600 / 900 steps (about 6 CPU-minutes each; the machine was shared by two other benchmark
+streams, so wall time was about 4x that). Their FD is taken after downsampling the 32^3 grids
+(generated and real alike) to the 16^3 classifier (`scores.to_classifier_grid`); IoU at 32^3.
+The "+real" recipes train on the catalogue with real meshes mixed in (`data.voxels`: armadillo,
+dragon and cow at 32 random rotations and scales each; bunny and spot held out) and add
+figures on whether the meshes were learned (`scores.score`).
+
 The 3D-aware image generators (GRAF, GIRAFFE, the EG3D tri-plane generator, HoloGAN) train on the
 voxel_views16 silhouettes at one size (300 steps at batch 16) and are ranked by the Fréchet
 distance of their renders in the view classifier's features, beside its real-vs-real floor
@@ -44,6 +53,35 @@ RECIPES: list[Recipe] = [
         notes="Henzler et al. 2019: 16^3 volumes learned from one silhouette per shape; "
               "with D at G's rate either projection collapses to empty volumes (absorption "
               "at D 0.1x trains like the hull: study variant absorption_slow_d)",
+    ),
+    Recipe(
+        name="voxel_gan-voxels32", model="voxel_gan", dataset="voxels32", task="gans3d_voxels",
+        model_config={"channels": 16, "latent_dim": 64},
+        train={"steps": 600, "batch_size": 32, "lr": 1e-3, "eval_every": 600,
+               "num_samples": 0, **_CONSTANT},
+        evaluate={"num_samples": 0}, minutes=8.0, study=study, figure=FIGURE,
+        notes="Wu et al. 2016 at 32^3 on random primitives, 600 steps (CPU budget: 16^3 had "
+              "800); FD after 2x downsampling to the 16^3 classifier",
+    ),
+    Recipe(
+        name="voxel_gan-voxels16+real", model="voxel_gan", dataset="voxels16+real",
+        task="gans3d_voxels", model_config={"channels": 16, "latent_dim": 64},
+        train={"steps": 800, "batch_size": 32, "lr": 1e-3, "eval_every": 800,
+               "num_samples": 0, **_CONSTANT},
+        evaluate={"num_samples": 0}, minutes=3.0, study=study, figure=FIGURE,
+        notes="Wu et al. 2016 at 16^3 on the catalogue with 3 real meshes mixed in at random "
+              "rotations/scales (27 % of train); FD against the valid split (same mix)",
+    ),
+    Recipe(
+        name="platonic_gan-voxel_views32", model="platonic_gan", dataset="voxel_views32",
+        task="gans3d_views",
+        model_config={"channels": 16, "latent_dim": 64, "projection": "visual_hull",
+                      "init_occupancy": 0.025, "d_lr_scale": 0.1},
+        train={"steps": 900, "batch_size": 32, "lr": 2e-4, "eval_every": 900, **_CONSTANT},
+        evaluate={"num_samples": 0}, minutes=8.0, study=study, figure=FIGURE,
+        notes="Henzler et al. 2019 at 32^3 from one 32x32 silhouette per shape, 900 steps "
+              "(CPU budget: 16^3 had 1200); init occupancy halved so a first ray of 32 voxels "
+              "renders as 16 did at 16^3; FD after 2x downsampling",
     ),
     Recipe(
         name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
