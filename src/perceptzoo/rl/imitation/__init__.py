@@ -1,7 +1,9 @@
-"""Motion imitation: an articulated character tracking a reference clip (DeepMimic).
+"""Motion imitation: articulated characters tracking a reference clip (DeepMimic).
 
-The character is simulated by MuJoCo (`mujoco_character.py`) when it is installed, else by the
-project's numpy simulator (`character.py`); `deepmimic.py` holds the environment and agent.
+The quick test case is a 3-link arm simulated by MuJoCo (`mujoco_character.py`) when it is
+installed, else by the project's numpy simulator (`character.py`); the real character is
+Gymnasium's Walker2d-v5 imitating a walking clip (`walker.py`). `deepmimic.py` holds the
+shared reward, episode loop and agents (`deepmimic`: actor-critic; `deepmimic_ppo`: PPO).
 """
 
-from perceptzoo.rl.imitation import character, deepmimic  # noqa: F401
+from perceptzoo.rl.imitation import character, deepmimic, walker  # noqa: F401

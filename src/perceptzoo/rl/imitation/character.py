@@ -180,22 +180,37 @@ def render(spec: CharacterSpec, q: np.ndarray, q_ref: np.ndarray | None = None,
 def render_points(points: np.ndarray, ref_points: np.ndarray | None = None,
                   goal: np.ndarray | None = None, size: int = 160) -> np.ndarray:
     """`render` from the joint and hand positions (n + 1, 2) of a simulator (e.g. MuJoCo sites)."""
+    return render_chains([points], None if ref_points is None else [ref_points], goal, size)
+
+
+def render_chains(chains: list[np.ndarray], ref_chains: list[np.ndarray] | None = None,
+                  goal: np.ndarray | None = None, size: int = 160, *,
+                  center: tuple[float, float] = (0.0, 1.12), width_m: float = 3.2,
+                  ground_ticks: float | None = None) -> np.ndarray:
+    """An RGB frame (size, size, 3) of stick figures: each chain a polyline of (x, height)
+    points (m); the reference's chains grey and wide, the character's blue, the goal red, the
+    ground (height 0) brown with a tick every `ground_ticks` m. The view is `width_m` wide,
+    centred on `center`."""
     image = Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(image)
-    scale, origin = size / 3.2, np.array([size / 2, size * 0.85])
+    scale = size / width_m
 
     def px(p):
-        return (origin[0] + p[0] * scale, origin[1] - p[1] * scale)
+        return (size / 2 + (p[0] - center[0]) * scale, size / 2 - (p[1] - center[1]) * scale)
 
-    draw.line([px((-1.6, 0)), px((1.6, 0))], fill=(120, 90, 60), width=2)
+    left, right = center[0] - width_m / 2, center[0] + width_m / 2
+    draw.line([px((left, 0)), px((right, 0))], fill=(120, 90, 60), width=2)
+    if ground_ticks:
+        for x in np.arange(np.ceil(left / ground_ticks), np.floor(right / ground_ticks) + 1):
+            gx, gy = px((x * ground_ticks, 0))
+            draw.line([(gx, gy), (gx, gy + 5)], fill=(120, 90, 60), width=1)
     if goal is not None:
         gx, gy = px(goal)
         draw.ellipse([gx - 4, gy - 4, gx + 4, gy + 4], fill=(214, 39, 40))
-    for pose, colour, width in ((ref_points, (190, 190, 190), 5), (points, (31, 119, 180), 3)):
-        if pose is None:
-            continue
-        pixels = [px(p) for p in pose]
-        draw.line(pixels, fill=colour, width=width)
-        for x, y in pixels:
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+    for poses, colour, width in ((ref_chains, (190, 190, 190), 5), (chains, (31, 119, 180), 3)):
+        for pose in poses or []:
+            pixels = [px(p) for p in pose]
+            draw.line(pixels, fill=colour, width=width)
+            for x, y in pixels:
+                draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
     return np.asarray(image)

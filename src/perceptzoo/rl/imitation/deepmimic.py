@@ -10,6 +10,15 @@ simulators, one environment and one reward:
   `deepmimic` agent whenever `import mujoco` works (`pip install perceptzoo[mujoco]`).
 - `perceptzoo/PlanarMimic-v0`: the same character simulated in numpy by `character.py`; the
   fallback default when MuJoCo is not installed.
+- `perceptzoo/WalkerMimic-v0` (`walker.py`): the real character, Gymnasium's MuJoCo
+  Walker2d-v5 imitating a shipped walking clip, with a target-speed goal. The arm stays the
+  quick test case.
+
+The episode loop every imitation env shares (time limit, same-step autoreset, the log of
+per-joint tracking error and length of every episode) is `ImitationVecEnv`. Two agents:
+`deepmimic` (the project's advantage actor-critic, the arm's default) and `deepmimic_ppo`
+(the project's PPO, as in the paper; the walker's), which also logs the tracking over
+training and reports it with `evaluate_tracking`.
 
 The reward at step t (paper eqs. 1, 4-8) is
 
@@ -42,6 +51,7 @@ advantage actor-critic with GAE (the paper used PPO with GAE(lambda = 0.95), gam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -50,8 +60,11 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from perceptzoo.core.registry import register
+from perceptzoo.errors import UserError
+from perceptzoo.io import write_json
 from perceptzoo.rl.common.envs import make_env
 from perceptzoo.rl.deep.actor_critic import ActorCritic, ActorCriticConfig
+from perceptzoo.rl.deep.ppo import PPO, PPOConfig
 from perceptzoo.rl.imitation.character import (
     CharacterSpec,
     PlanarCharacter,
@@ -69,6 +82,8 @@ except ImportError:  # the numpy simulator stands in
     HAS_MUJOCO = False
 
 PLANAR_ENV, MUJOCO_ENV = "perceptzoo/PlanarMimic-v0", "perceptzoo/MujocoMimic-v0"
+#: Gymnasium's Walker2d-v5 imitating a walking clip (`walker.py`, which registers it).
+WALKER_ENV = "perceptzoo/WalkerMimic-v0"
 #: The environment `deepmimic` trains on unless told otherwise.
 DEFAULT_ENV = MUJOCO_ENV if HAS_MUJOCO else PLANAR_ENV
 
@@ -76,19 +91,26 @@ IMITATION_WEIGHTS = {"pose": 0.65, "velocity": 0.1, "end_effector": 0.15, "com":
 
 
 def imitation_reward(q: np.ndarray, qd: np.ndarray, q_ref: np.ndarray, qd_ref: np.ndarray,
-                     spec: CharacterSpec, *, hand: np.ndarray | None = None,
+                     spec: CharacterSpec | None = None, *, hand: np.ndarray | None = None,
                      com: np.ndarray | None = None, hand_ref: np.ndarray | None = None,
                      com_ref: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The tracking terms of Peng et al. (2018) and their weighted sum r^I; (..., n) -> (...).
 
     r^p = exp(-2 sum_j (q^_j - q_j)^2) (eq. 5), r^v = exp(-0.1 sum_j (q^'_j - q'_j)^2) (eq. 6),
-    r^e = exp(-40 ||p^_e - p_e||^2) (eq. 7), r^c = exp(-10 ||p^_c - p_c||^2) (eq. 8) and
-    r^I = 0.65 r^p + 0.1 r^v + 0.15 r^e + 0.1 r^c (eq. 4). The planar character has one
+    r^e = exp(-40 sum_e ||p^_e - p_e||^2) (eq. 7), r^c = exp(-10 ||p^_c - p_c||^2) (eq. 8) and
+    r^I = 0.65 r^p + 0.1 r^v + 0.15 r^e + 0.1 r^c (eq. 4). A planar character has one
     joint angle per joint, so the paper's quaternion difference q^_j - q_j is an angle
-    difference. `hand` and `com` (..., 2) are the simulator's end effector and centre of mass
-    (MuJoCo's site and subtree COM); left out, they are the forward kinematics of `q` (the
-    same points: tests check it). `hand_ref` and `com_ref` default to those of `q_ref`.
+    difference. `hand` (..., 2k) holds the simulator's k end effectors, flattened (the arm's
+    hand: k = 1; the walker's two feet: k = 2), so the sum over its last axis is the paper's sum
+    over end effectors; `com` (..., 2) the centre of mass. Left out, both are the arm's forward
+    kinematics of `q` under `spec` (the same points as MuJoCo's: tests check it), and
+    `hand_ref` and `com_ref` default to those of `q_ref`.
     """
+    if hand is None or com is None or hand_ref is None or com_ref is None:
+        if spec is None:
+            raise UserError("imitation_reward needs the end effectors and centre of mass "
+                            "(hand=, com=, hand_ref=, com_ref=) or the arm's CharacterSpec "
+                            "to compute them by forward kinematics")
     if hand is None or com is None:
         hand, com = joint_positions(spec, q)[..., -1, :], center_of_mass(spec, q)
     if hand_ref is None or com_ref is None:
@@ -103,16 +125,79 @@ def imitation_reward(q: np.ndarray, qd: np.ndarray, q_ref: np.ndarray, qd_ref: n
     return terms
 
 
-class MimicVecEnv(VectorEnv):
-    """`num_envs` characters stepped together, same-step autoreset; one class for both simulators.
+class ImitationVecEnv(VectorEnv):
+    """What every imitation environment shares: the episode loop around a simulator.
+
+    A subclass keeps the state of `num_envs` characters and implements `_reset_envs(mask)`
+    (reference-state initialisation of the masked envs), `_obs()` and `_simulate(actions)`
+    (one control step of every env: the reward, the early-termination flags and an info dict
+    with `joint_error`, the (N, J) absolute angle errors against the clip, one column per name
+    in `joint_names`, and optionally `speed`). This class adds the time limit, same-step
+    autoreset (the true last observation in `final_obs`) and a log of every finished episode
+    (`episode_log`: env steps so far, length, whether it fell, its mean error per joint and
+    mean speed) -- the tracking curve of a training run.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"]}
+    joint_names: tuple[str, ...] = ()
+    episode_steps: int
+    steps: np.ndarray
+
+    def _init_tracking(self) -> None:
+        self.autoreset = True
+        self.rng = np.random.default_rng()
+        self.episode_log: list[dict[str, Any]] = []
+        self.env_steps = 0  # over all envs, as an agent counts them
+        self._error_sum = np.zeros((self.num_envs, len(self.joint_names)))
+        self._speed_sum = np.zeros(self.num_envs)
+
+    def _restart(self, mask: np.ndarray) -> None:
+        """Start new episodes in the masked envs (RSI) and their tracking sums."""
+        self._reset_envs(mask)
+        self._error_sum[mask], self._speed_sum[mask] = 0.0, 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        self._restart(np.ones(self.num_envs, bool))
+        return self._obs(), {}
+
+    def step(self, actions: np.ndarray):
+        reward, terminated, info = self._simulate(
+            np.clip(np.asarray(actions, float).reshape(self.num_envs, -1), -1, 1))
+        truncated = (self.steps >= self.episode_steps) & ~terminated
+        done = terminated | truncated
+        self.env_steps += self.num_envs
+        self._error_sum += info["joint_error"]
+        self._speed_sum += info.get("speed", 0.0)
+        for i in np.flatnonzero(done):
+            length = int(self.steps[i])
+            self.episode_log.append({
+                "step": self.env_steps, "length": length, "fell": bool(terminated[i]),
+                **{f"joint_error_{name}": float(self._error_sum[i, j] / length)
+                   for j, name in enumerate(self.joint_names)},
+                **({"mean_speed": float(self._speed_sum[i] / length)} if "speed" in info
+                   else {})})
+        obs = self._obs()
+        if done.any() and self.autoreset:  # same-step autoreset: report the true last observation
+            info["final_obs"] = np.array([obs[i] if done[i] else None
+                                          for i in range(self.num_envs)], dtype=object)
+            info["_final_obs"] = done
+            self._restart(done)
+            obs = self._obs()
+        return obs, reward.astype(np.float32), terminated, truncated, info
+
+
+class MimicVecEnv(ImitationVecEnv):
+    """`num_envs` arms stepped together, same-step autoreset; one class for both simulators.
 
     `physics`: "mujoco" (`mujoco_character.MujocoCharacter`) or "numpy"
     (`character.PlanarCharacter`). Everything else -- the clip, the reward, RSI, early
     termination, the strike goal, the observation -- is this class, shared by both.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"]}
     physics = "numpy"
+    joint_names = ("shoulder", "elbow", "wrist")
 
     def __init__(self, num_envs: int = 1, *, task: str = "strike", rsi: bool = True,
                  early_termination: bool = True, episode_steps: int = 90,
@@ -143,8 +228,7 @@ class MimicVecEnv(VectorEnv):
         self.steps = np.zeros(num_envs, int)
         self.goal = np.zeros((num_envs, 2))
         self.min_goal_distance = np.full(num_envs, np.inf)
-        self.rng = np.random.default_rng()
-        self.autoreset = True
+        self._init_tracking()
 
     def make_character(self, num_envs: int, sim_hz: int) -> Any:
         if self.physics == "mujoco":
@@ -177,14 +261,7 @@ class MimicVecEnv(VectorEnv):
                                np.stack([np.sin(phase), np.cos(phase)], -1), self.hand, goal],
                               -1).astype(np.float32)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-        self._reset_envs(np.ones(self.num_envs, bool))
-        return self._obs(), {}
-
-    def step(self, actions: np.ndarray):
-        a = np.clip(np.asarray(actions, float).reshape(self.num_envs, -1), -1, 1)
+    def _simulate(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         target = self.low + (a + 1) / 2 * (self.high - self.low)  # PD targets
         self.q, self.qd = self.character.advance(self.q, self.qd, target, 1.0 / self.fps)
         self.hand, self.com = self.character.kinematics(self.q)
@@ -204,20 +281,11 @@ class MimicVecEnv(VectorEnv):
         pose_error = np.abs(self.q - ref_q)
         fell = (self.hand[:, 1] < 0.0) | (pose_error.max(-1) > self.pose_error_limit)
         terminated = fell & self.early_termination
-        truncated = (self.steps >= self.episode_steps) & ~terminated
         info: dict[str, Any] = {
             "imitation_reward": terms["imitation"], "goal_reward": goal_reward, "hit": hit,
-            "pose_error": pose_error.mean(-1),
+            "pose_error": pose_error.mean(-1), "joint_error": pose_error,
             "hand_error": np.linalg.norm(self.hand - self.clip.hand[f], axis=-1)}
-        obs = self._obs()
-        done = terminated | truncated
-        if done.any() and self.autoreset:  # same-step autoreset: report the true last observation
-            info["final_obs"] = np.array([obs[i] if done[i] else None
-                                          for i in range(self.num_envs)], dtype=object)
-            info["_final_obs"] = done
-            self._reset_envs(done)
-            obs = self._obs()
-        return obs, reward.astype(np.float32), terminated, truncated, info
+        return reward, terminated, info
 
     def render_frame(self, i: int = 0) -> np.ndarray:
         """The character (its simulator's joint and hand positions), the clip's pose, the goal."""
@@ -242,7 +310,7 @@ class MimicEnv(gym.Env):
     """One character (a vector env of size 1) as a plain Gymnasium environment."""
 
     metadata = {"render_modes": ["rgb_array"]}
-    vector_class: type[MimicVecEnv] = MimicVecEnv
+    vector_class: type[ImitationVecEnv] = MimicVecEnv
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("early_termination", True)
@@ -257,7 +325,7 @@ class MimicEnv(gym.Env):
         if seed is not None or not hasattr(self, "_seeded"):
             self.vec.rng = np.random.default_rng(seed)
             self._seeded = True
-        self.vec._reset_envs(np.ones(1, bool))
+        self.vec._restart(np.ones(1, bool))
         return self.vec._obs()[0], {}
 
     def step(self, action):
@@ -291,8 +359,9 @@ class MujocoMimicEnv(MimicEnv):
         super().__init__(**kwargs)
 
 
-#: The vector version of each imitation environment, for `DeepMimic.make_vector_env`.
-VECTOR_ENVS: dict[str, type[MimicVecEnv]] = {PLANAR_ENV: PlanarMimicVecEnv,
+#: The vector version of each imitation environment, for `DeepMimic.make_vector_env` (and
+#: `DeepMimicPPO`'s); `walker.py` adds WALKER_ENV.
+VECTOR_ENVS: dict[str, type[ImitationVecEnv]] = {PLANAR_ENV: PlanarMimicVecEnv,
                                              MUJOCO_ENV: MujocoMimicVecEnv}
 for _id, _entry in ((PLANAR_ENV, PlanarMimicEnv), (MUJOCO_ENV, MujocoMimicEnv)):
     if _id not in gym.registry:
@@ -325,11 +394,17 @@ class DeepMimic(ActorCritic):
     name = "deepmimic"
 
     def make_vector_env(self, env_fn: Any = None) -> VectorEnv:
-        if env_fn is not None or self.cfg.env_id not in VECTOR_ENVS:
-            return super().make_vector_env(env_fn)
-        if self.cfg.env_id == MUJOCO_ENV and not HAS_MUJOCO:
-            MujocoMimicEnv()  # raises the install hint
-        return VECTOR_ENVS[self.cfg.env_id](self.cfg.num_envs, **self.cfg.env_kwargs)
+        return imitation_vector_env(self.cfg, env_fn) or super().make_vector_env(env_fn)
+
+
+def imitation_vector_env(cfg: Any, env_fn: Any = None) -> VectorEnv | None:
+    """`cfg.num_envs` of an imitation env, batched in one vector env (None for other ids, or
+    when the caller passes its own `env_fn`)."""
+    if env_fn is not None or cfg.env_id not in VECTOR_ENVS:
+        return None
+    if cfg.env_id == MUJOCO_ENV and not HAS_MUJOCO:
+        MujocoMimicEnv()  # raises the install hint
+    return VECTOR_ENVS[cfg.env_id](cfg.num_envs, **cfg.env_kwargs)
 
 
 def tracking_error(agent: Any, *, episode_steps: int = 120, seed: int = 0,
@@ -366,3 +441,153 @@ def tracking_error(agent: Any, *, episode_steps: int = 120, seed: int = 0,
     return {"mean_joint_error_rad": float(np.mean(pose)),
             "mean_hand_error_m": float(np.mean(hand)),
             "mean_imitation_reward": float(np.mean(imitation)), "return": float(total)}
+
+
+class BaselinePolicy:
+    """A policy that does not learn, for the tables: "zero" (the zero action: with residual PD
+    targets, open-loop PD tracking of the clip; on the arm, mid-range targets) or "random"
+    (uniform actions in the box, seeded)."""
+
+    def __init__(self, kind: str, action_shape: tuple[int, ...], seed: int = 0):
+        if kind not in ("zero", "random"):
+            raise UserError(f"baseline policy must be 'zero' or 'random', got {kind!r}")
+        self.kind, self.shape = kind, action_shape
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, obs: Any, *, deterministic: bool = True) -> np.ndarray:
+        if self.kind == "zero":
+            return np.zeros(self.shape, np.float32)
+        return self.rng.uniform(-1, 1, self.shape).astype(np.float32)
+
+
+def evaluate_tracking(policy: Any, env_id: str, env_kwargs: dict | None = None, *,
+                      num_episodes: int = 10, seed: int = 10_000, rsi: bool = True,
+                      early_termination: bool = True) -> dict[str, Any]:
+    """Play `num_episodes` greedy episodes (seeds seed, seed + 1, ...) of an imitation env.
+
+    Returns the return (mean_return, std_return), mean_length, fall_rate, the mean absolute
+    angle error against the clip per joint (joint_error_deg_<name>) and over joints
+    (mean_joint_error_deg), and, where the env has a target speed, mean_speed and
+    success_rate: the fraction of episodes that did not fall and whose mean forward speed is
+    within the env's `speed_tolerance` of the target. `policy`: anything with
+    `act(obs, *, deterministic)` (an agent, a `BaselinePolicy`).
+    """
+    kwargs = {**(env_kwargs or {}), "rsi": rsi, "early_termination": early_termination}
+    env = make_env(env_id, **kwargs)
+    vec = env.unwrapped.vec
+    names = vec.joint_names
+    returns, lengths, fell, errors, speeds = [], [], [], [], []
+    for i in range(max(1, int(num_episodes))):
+        obs, _ = env.reset(seed=seed + i)
+        total, error, speed, steps = 0.0, np.zeros(len(names)), 0.0, 0
+        while True:
+            obs, reward, term, trunc, info = env.step(policy.act(obs, deterministic=True))
+            total += float(reward)
+            error += info["joint_error"]
+            speed += float(info.get("speed", 0.0))
+            steps += 1
+            if term or trunc:
+                break
+        returns.append(total)
+        lengths.append(steps)
+        fell.append(bool(term))
+        errors.append(error / steps)
+        speeds.append(speed / steps)
+    env.close()
+    errors_deg = np.degrees(np.mean(errors, 0))
+    out: dict[str, Any] = {
+        "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
+        "mean_length": float(np.mean(lengths)), "num_episodes": len(returns),
+        "fall_rate": float(np.mean(fell)), "mean_joint_error_deg": float(errors_deg.mean()),
+        **{f"joint_error_deg_{n}": float(e) for n, e in zip(names, errors_deg)}}
+    target = getattr(vec, "target_speed", None)
+    if target is not None:
+        ok = ~np.asarray(fell) & (np.abs(np.asarray(speeds) - target) <= vec.speed_tolerance)
+        out.update({"mean_speed": float(np.mean(speeds)), "target_speed": float(target),
+                    "success_rate": float(ok.mean())})
+    return out
+
+
+@dataclass
+class DeepMimicPPOConfig(PPOConfig):
+    env_id: str = WALKER_ENV if HAS_MUJOCO else PLANAR_ENV
+    """perceptzoo/WalkerMimic-v0 (Walker2d-v5) when mujoco imports, else the numpy arm"""
+    hidden: tuple[int, ...] = (256, 256)
+    lr: float = 3e-4
+    gamma: float = 0.95
+    gae_lambda: float = 0.95
+    num_envs: int = 16
+    n_steps: int = 128
+    num_epochs: int = 5
+    batch_size: int = 512
+    log_std_init: float = -1.0
+    normalize_obs: bool = True
+    total_steps: int = 1_000_000
+    eval_every: int = 0
+    """env steps between greedy evaluations during training, logged to tracking.json (0: only
+    at the end)"""
+    eval_episodes: int = 4
+    """episodes of each of those evaluations (RSI on held-out seeds)"""
+
+    @classmethod
+    def tiny(cls) -> DeepMimicPPOConfig:
+        return cls(hidden=(16,), num_envs=2, n_steps=8, num_epochs=1, batch_size=16,
+                   total_steps=16, eval_episodes=1, env_kwargs={"episode_steps": 10})
+
+
+@register("deepmimic_ppo", DeepMimicPPOConfig, default_dataset=DeepMimicPPOConfig.env_id,
+          family="rl", runner="agent")
+class DeepMimicPPO(PPO):
+    """DeepMimic trained with PPO, as in the paper (clipped surrogate, GAE(lambda = 0.95),
+    gamma = 0.95): the project's `ppo` on a batched imitation environment, by default Walker2d
+    imitating a walk (`walker.py`). Besides PPO's curve it logs every training episode's
+    tracking (the vector env's `episode_log`) and greedy evaluations every `eval_every` steps
+    (`evaluate_tracking`), written to tracking.json in the run folder; `evaluate_episodes`
+    reports the tracking figures beside the return."""
+
+    name = "deepmimic_ppo"
+
+    def make_vector_env(self, env_fn: Any = None) -> VectorEnv:
+        venv = imitation_vector_env(self.cfg, env_fn) or super().make_vector_env(env_fn)
+        self.training_env = venv
+        return venv
+
+    def learn(self, env: Any = None, total_steps: int = 0, *, callback=None) -> DeepMimicPPO:
+        cfg = self.cfg
+        self.evaluations: list[dict[str, Any]] = []
+        due = [0]
+
+        def on_episode(info: dict) -> Any:
+            if cfg.eval_every and info["step"] >= due[0]:
+                due[0] = info["step"] + cfg.eval_every
+                self._evaluate_now(info["step"])
+            return callback(info) if callback is not None else None
+
+        super().learn(env, total_steps, callback=on_episode)
+        self._evaluate_now(self.num_steps)
+        return self
+
+    def _evaluate_now(self, step: int) -> None:
+        stats = evaluate_tracking(self, self.cfg.env_id, self.cfg.env_kwargs,
+                                  num_episodes=self.cfg.eval_episodes, seed=20_000)
+        self.evaluations.append({"step": int(step), **stats})
+
+    def evaluate_episodes(self, num_episodes: int, seed: int) -> dict[str, float]:
+        return evaluate_tracking(self, self.cfg.env_id, self.cfg.env_kwargs,
+                                 num_episodes=num_episodes, seed=seed)
+
+    def training_summary(self, run_path: str | Path) -> dict[str, Any]:
+        record = super().training_summary(run_path)
+        venv = getattr(self, "training_env", None)
+        episodes = list(getattr(venv, "episode_log", []))
+        evaluations = list(getattr(self, "evaluations", []))
+        if episodes or evaluations:
+            write_json(Path(run_path) / "tracking.json", {
+                "env_id": self.cfg.env_id, "joint_names": list(getattr(venv, "joint_names", ())),
+                "training_episodes": episodes, "evaluations": evaluations})
+        if episodes:
+            last = episodes[-100:]
+            record["last_100_episodes_mean_length"] = float(np.mean([e["length"] for e in last]))
+            record["last_100_episodes_mean_joint_error_deg"] = float(np.degrees(np.mean(
+                [[v for k, v in e.items() if k.startswith("joint_error_")] for e in last])))
+        return record
