@@ -18,15 +18,21 @@ volumetric IoU), observing shape i with the seed `EVAL_SEED + i` as the evaluati
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
 
 from perceptzoo.data import shapes as shape_data
 from perceptzoo.data.shapes import Shape
+from perceptzoo.errors import UserError
 from perceptzoo.implicit.common import EVAL_SEED, FULL, QUICK, EvalSettings, score_field
+from perceptzoo.implicit.mesh import extract_mesh
 
-__all__ = ["FULL", "QUICK", "convex_hull_baseline", "hull_of_observation"]
+__all__ = ["FULL", "QUICK", "convex_hull_baseline", "hull_metrics", "hull_of_observation",
+           "noisy_observation",
+           "view_cone", "view_cone_metrics"]
 
 
 class _Indicator(nn.Module):
@@ -40,6 +46,10 @@ class _Indicator(nn.Module):
         super().__init__()
         self.anchor = nn.Parameter(torch.zeros(1), requires_grad=False)
 
+    def extract(self, fn, resolution: int):
+        """Marching cubes of the indicator at 0.5 (a staircase at the grid's resolution)."""
+        return extract_mesh(fn, resolution, level=self.level, inside=self.inside)
+
 
 def hull_of_observation(shape: Shape, num_points: int = 300, noise: float = 0.005,
                         seed: int = 0):
@@ -47,10 +57,16 @@ def hull_of_observation(shape: Shape, num_points: int = 300, noise: float = 0.00
     `shape` with N(0, noise^2) added to each coordinate."""
     import trimesh
 
+    return trimesh.convex.convex_hull(
+        noisy_observation(shape, num_points, noise, seed).double().numpy())
+
+
+def noisy_observation(shape: Shape, num_points: int = 300, noise: float = 0.005,
+                      seed: int = 0) -> torch.Tensor:
+    """`num_points` surface points (N, 3) of `shape` with N(0, noise^2) on each coordinate."""
     points, _ = shape.surface(num_points, seed=seed)
     g = torch.Generator().manual_seed(seed)
-    noisy = points + noise * torch.randn(points.shape, generator=g)
-    return trimesh.convex.convex_hull(noisy.double().numpy())
+    return points + noise * torch.randn(points.shape, generator=g)
 
 
 def convex_hull_baseline(shapes: list[Shape], num_points: int = 300, noise: float = 0.005,
@@ -59,14 +75,59 @@ def convex_hull_baseline(shapes: list[Shape], num_points: int = 300, noise: floa
     """Mean metrics of the convex hulls of noisy observations of `shapes` (module docstring),
     each key prefixed with "hull_"; `settings` as the model's evaluation (FULL: 100,000 IoU
     points, 30,000 surface points)."""
-    indicator = _Indicator()
     rows = []
     for i, shape in enumerate(shapes):
-        hull = hull_of_observation(shape, num_points, noise, seed=seed + i)
-
-        def field(p: torch.Tensor, hull=hull) -> torch.Tensor:
-            return shape_data.inside(hull, p).float()
-
-        rows.append(score_field(field, indicator, shape, settings, seed=i, mesh=hull))
+        observed = noisy_observation(shape, num_points, noise, seed=seed + i)
+        rows.append(hull_metrics(observed, shape, settings, seed=i))
     keys = sorted({k for r in rows for k in r} - {"no_surface"})
     return {f"hull_{k}": float(np.mean([r[k] for r in rows if k in r])) for k in keys}
+
+
+def hull_metrics(points: torch.Tensor, shape: Shape, settings: EvalSettings = FULL,
+                 seed: int = 0) -> dict[str, float]:
+    """`score_field`'s metrics of the convex hull of observed points (N, 3) against `shape`
+    (seed: the evaluation's seed for shape i, i.e. i). Also the reference for DeepSDF's shape
+    completion, where the points are one depth scan's (`deepsdf.depth_scan`)."""
+    import trimesh
+
+    if len(points) < 4:
+        raise UserError(f"a convex hull needs at least 4 points, got {len(points)}")
+    hull = trimesh.convex.convex_hull(points.double().numpy())
+
+    def field(p: torch.Tensor) -> torch.Tensor:
+        return shape_data.inside(hull, p).float()
+
+    return score_field(field, _Indicator(), shape, settings, seed=seed, mesh=hull)
+
+
+def view_cone(mask: torch.Tensor, c2w: torch.Tensor, fov_deg: float = 40.0):
+    """The single-view visual hull of a silhouette `mask` (H, W) seen by camera c2w (3, 4)
+    (`cameras.camera_rays`' pinhole): an indicator, points (N, 3) -> 1.0 where a point
+    projects in front of the camera onto a pixel of the silhouette, else 0.0."""
+    h, w = mask.shape
+    focal = 0.5 * w / math.tan(math.radians(fov_deg) / 2)
+
+    def field(p: torch.Tensor) -> torch.Tensor:
+        q = (p - c2w[:, 3].to(p)) @ c2w[:, :3].to(p)  # camera frame: right, up, back
+        depth = -q[:, 2]
+        front = depth > 1e-6
+        safe = torch.where(front, depth, torch.ones_like(depth))
+        i = torch.floor(q[:, 0] / safe * focal + w / 2).long()
+        j = torch.floor(-q[:, 1] / safe * focal + h / 2).long()
+        ok = front & (i >= 0) & (i < w) & (j >= 0) & (j < h)
+        out = torch.zeros(len(p), device=p.device)
+        out[ok] = mask.to(p.device)[j[ok], i[ok]].float()
+        return out
+
+    return field
+
+
+def view_cone_metrics(mask: torch.Tensor, c2w: torch.Tensor, shape: Shape,
+                      settings: EvalSettings = FULL, seed: int = 0,
+                      fov_deg: float = 40.0) -> dict[str, float]:
+    """`score_field`'s metrics of the single-view visual hull (`view_cone`, cut to the
+    [-1, 1]^3 box by the evaluation grid) against `shape`: what the silhouette alone says,
+    the learning-free reference of single-view reconstruction (the image ONet sees the same
+    view)."""
+    return score_field(view_cone(mask, c2w, fov_deg), _Indicator(), shape, settings,
+                       seed=seed)

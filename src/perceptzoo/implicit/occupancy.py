@@ -287,12 +287,23 @@ class OccupancyNetwork(ImplicitField):
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """One evaluation input of a shape: (noisy point cloud (T, 3), None), or (one view
         (3, H, W), its camera rotation (3, 3)): the arguments of `field_for`."""
-        seed = int(torch.randint(1 << 30, (1,), generator=generator))
         if self.cfg.encoder == "pointcloud":
+            seed = int(torch.randint(1 << 30, (1,), generator=generator))
             pts, _ = shape.surface(self.cfg.input_points, seed=seed)
             return self._noisy(pts, generator), None
-        views, rotations = self.render_views(shape, seed)
-        return views[0], rotations[0]
+        view = self.observe_view(shape, generator)
+        return view["image"], view["c2w"][:, :3]
+
+    def observe_view(self, shape: Shape, generator: torch.Generator) -> dict:
+        """The evaluation view of an image model (`observe`'s, for the same generator state):
+        image (3, H, W), its camera c2w (3, 4) and the render's silhouette mask (H, W) and
+        depth (H, W) (what a learning-free reference may use from the same view)."""
+        seed = int(torch.randint(1 << 30, (1,), generator=generator))
+        size = self.cfg.image_size
+        c2w = orbit_cameras(self.cfg.views_per_shape, seed=seed)[0]  # render_views' first
+        render = render_shape(shape, c2w, size, size)
+        return {"image": render["rgb"].permute(2, 0, 1), "c2w": c2w, "mask": render["mask"],
+                "depth": render["depth"]}
 
     def observation(self, data: dict, idx: torch.Tensor, generator: torch.Generator
                     ) -> tuple[torch.Tensor, torch.Tensor | None]:
