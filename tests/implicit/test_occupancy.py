@@ -149,3 +149,22 @@ def test_tells_a_sphere_from_a_thin_box_after_short_training():
         pred = model.field_for(data["clouds"][i][:300])(pts) > model.level
         own, other = volumetric_iou(pred, occ[i]), volumetric_iou(pred, occ[1 - i])
         assert own > other + 0.1, (shapes[i].name, own, other)
+
+
+def test_observe_view_is_the_evaluation_view_and_its_cone_holds_the_shape():
+    from perceptzoo.implicit.baselines import view_cone
+
+    model = OccupancyNetwork(OccupancyConfig(encoder="image", **{**TINY, "image_size": 32}))
+    shape = sampling.get_shape("torus")
+    image, rotation = model.observe(shape, torch.Generator().manual_seed(5))
+    view = model.observe_view(shape, torch.Generator().manual_seed(5))
+    assert torch.equal(view["image"], image) and torch.equal(view["c2w"][:, :3], rotation)
+    cone = view_cone(view["mask"], view["c2w"])
+    pts = sampling.uniform_points(20_000, torch.Generator().manual_seed(0))
+    inside = shape.sdf(pts) < -0.03  # away from the silhouette's pixel staircase
+    assert cone(pts)[inside].min() == 1.0  # the visual hull contains the shape
+    outside = cone(pts) == 0
+    assert outside.any() and (shape.sdf(pts[outside]) > -0.03).all()  # it cuts empty space
+    # a point behind the camera or off the image is outside the cone
+    eye = view["c2w"][:, 3]
+    assert cone(torch.stack([2 * eye, eye + 5 * view["c2w"][:, 0]])).sum() == 0
