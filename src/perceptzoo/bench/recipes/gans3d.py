@@ -84,6 +84,17 @@ RECIPES: list[Recipe] = [
               "renders as 16 did at 16^3; FD after 2x downsampling",
     ),
     Recipe(
+        name="platonic_gan-voxel_views16+real", model="platonic_gan",
+        dataset="voxel_views16+real", task="gans3d_views",
+        model_config={"channels": 16, "latent_dim": 64, "projection": "visual_hull",
+                      "init_occupancy": 0.05, "d_lr_scale": 0.1},
+        train={"steps": 1200, "batch_size": 32, "lr": 2e-4, "eval_every": 1200, **_CONSTANT},
+        evaluate={"num_samples": 0}, minutes=4.0, study=study, figure=FIGURE,
+        notes="Henzler et al. 2019 at 16^3 from one silhouette per shape of the catalogue "
+              "with 3 real meshes mixed in (platonic_gan-voxel_views16's settings); scored "
+              "against voxels16+real",
+    ),
+    Recipe(
         name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
         model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
         minutes=8.0, study=study_views, figure=VIEW_FIGURE,
