@@ -273,3 +273,26 @@ def test_mujoco_env_renders_a_strip_frame():
     frame = env.unwrapped.render_frame()
     assert frame.shape == (160, 160, 3) and frame.dtype == np.uint8
     assert (frame == [31, 119, 180]).all(-1).sum() > 50  # the character is drawn in blue
+
+
+def test_the_shared_episode_loop_logs_every_episode_of_the_arm():
+    """`ImitationVecEnv` (shared with the walker): per-joint errors and lengths of each episode."""
+    env = PlanarMimicVecEnv(3, rsi=True, episode_steps=4)
+    env.reset(seed=0)
+    errors = np.zeros((3, 3))
+    for _ in range(4):
+        _, _, _, truncated, info = env.step(np.zeros((3, 3)))
+        errors += info["joint_error"]
+    assert truncated.all() and len(env.episode_log) == 3 and env.episode_log[0]["step"] == 12
+    for i, row in enumerate(env.episode_log):
+        assert row["length"] == 4 and not row["fell"]
+        np.testing.assert_allclose([row[f"joint_error_{n}"] for n in env.joint_names],
+                                   errors[i] / 4)
+
+
+def test_imitation_reward_without_points_or_spec_says_what_it_needs():
+    from perceptzoo.errors import UserError
+
+    q = np.zeros((2, 3))
+    with pytest.raises(UserError, match="CharacterSpec"):
+        imitation_reward(q, q, q, q)
