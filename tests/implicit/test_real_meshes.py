@@ -3,12 +3,13 @@ held-out ones are what the test split scores, through the one run path."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import trimesh
 
 from perceptzoo.core import runner
 from perceptzoo.data import shapes as shape_data
-from perceptzoo.implicit import common
+from perceptzoo.implicit import common, deepsdf
 from perceptzoo.implicit.occupancy import OccupancyConfig, OccupancyNetwork
 
 SMALL = common.EvalSettings(resolution=24, surface_points=1000, iou_points=2000, fit_steps=2,
@@ -53,3 +54,42 @@ def test_evaluation_scores_the_held_out_meshes(shared_data, tmp_path, monkeypatc
     scored.clear()
     runner.evaluate(tmp_path / "r", split="train", num_shapes=16)
     assert scored[1:] == [f"mesh:{m}" for m in shape_data.REAL_TRAIN]  # after the primitive
+
+
+@pytest.mark.slow  # about 30 CPU-s: SDF samples of the real training meshes, two depth scans
+def test_completion_study_scans_and_scores_only_the_held_out_meshes(shared_data, tmp_path,
+                                                                    monkeypatch):
+    from perceptzoo.bench.recipes import implicit as recipes
+    from perceptzoo.implicit import baselines
+
+    scanned: list[str] = []
+    scored: list[str] = []
+    real_scan = deepsdf.depth_scan
+
+    def scan_spy(shape, *args, **kwargs):
+        scanned.append(shape.name)
+        return real_scan(shape, *args, **kwargs)
+
+    def score_spy(fn, model, shape, settings, seed=0, mesh=None):
+        assert settings is SMALL
+        scored.append(shape.name)
+        return {"chamfer_l1": 0.0, "iou": 0.5}
+
+    monkeypatch.setattr(deepsdf, "depth_scan", scan_spy)
+    monkeypatch.setattr(deepsdf, "FULL", SMALL)
+    monkeypatch.setattr(common, "score_field", score_spy)
+    monkeypatch.setattr(baselines, "score_field", score_spy)
+    monkeypatch.setattr(deepsdf.DeepSDF, "extract", lambda self, fn, res: None)
+    monkeypatch.setattr(common, "turntable", lambda mesh, up="z": np.zeros((2, 8, 3), np.uint8))
+    monkeypatch.setattr(deepsdf, "_hull_mesh", lambda points: None)
+    over = {"hidden": 16, "layers": 3, "skip_layers": [], "latent_dim": 4,
+            "points_per_shape": 32, "samples_per_shape": 300}
+    runner.train("deepsdf", dataset="shapes:1+real", out=tmp_path / "r",
+                 train_config={"steps": 2, "batch_size": 2, "progress": False,
+                               "num_samples": 0}, model_overrides=over)
+    weights = (tmp_path / "r" / "model.safetensors").read_bytes()
+    out = recipes.deepsdf_completion_study(tmp_path / "r")
+    held = [f"mesh:{m}" for m in shape_data.REAL_HELDOUT]
+    assert scanned == held and scored == [m for m in held for _ in range(3)]
+    assert out["completion_iou"] == 0.5 and "completion_hull_iou" in out
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == weights  # nothing trained

@@ -341,11 +341,12 @@ def _depth_normals(grid: torch.Tensor, dirs: torch.Tensor, max_step: float = 0.1
 
 
 def completion_metrics(model: DeepSDF, shapes: list[Shape], num_codes: int,
-                       settings: EvalSettings = FULL, seed: int = EVAL_SEED,
+                       settings: EvalSettings | None = None, seed: int = EVAL_SEED,
                        size: int = 64, eta: float = 0.025,
                        views_png: str | Path | None = None) -> dict[str, float]:
     """Shape completion of each of `shapes` from one depth scan (camera `scan_camera(i)`, free
-    space drawn with seed `seed` + i), scored against the FULL shape with `score_field`
+    space drawn with seed `seed` + i), scored against the full shape with `score_field`
+    at `settings` (default: the benchmark protocol FULL)
     (Chamfer-L1, normal consistency, F-score, IoU; seed i, as `evaluate_shapes`), beside two
     references given the same scan: the convex hull of its surface points
     (`baselines.hull_metrics`) and the nearest training code (of the first `num_codes` rows,
@@ -356,6 +357,7 @@ def completion_metrics(model: DeepSDF, shapes: list[Shape], num_codes: int,
     from perceptzoo.implicit.baselines import hull_metrics
     from perceptzoo.implicit.common import score_field, turntable
 
+    settings = settings or FULL
     start, rows, pictures = time.time(), {"": [], "hull_": [], "nearest_code_": []}, []
     model.eval()
     out: dict[str, float] = {}
