@@ -168,3 +168,16 @@ def test_observe_view_is_the_evaluation_view_and_its_cone_holds_the_shape():
     # a point behind the camera or off the image is outside the cone
     eye = view["c2w"][:, 3]
     assert cone(torch.stack([2 * eye, eye + 5 * view["c2w"][:, 0]])).sum() == 0
+
+
+def test_mesh_views_are_splatted_like_the_ray_cast_render():
+    from perceptzoo.implicit.cameras import orbit_cameras, render_mesh
+    from perceptzoo.implicit.occupancy import render_view
+
+    mesh_only = sampling.Shape("torus-mesh", sampling.get_shape("torus").mesh)
+    cam = orbit_cameras(2, seed=1)[0]
+    splat, ray = render_view(mesh_only, cam, 32), render_mesh(mesh_only.mesh, cam, 32, 32)
+    assert (splat["mask"] == ray["mask"]).float().mean() > 0.95
+    both = splat["mask"] & ray["mask"]
+    assert (splat["depth"][both] - ray["depth"][both]).abs().median() < 0.03
+    assert (splat["rgb"][~splat["mask"]] == 1).all()  # white background

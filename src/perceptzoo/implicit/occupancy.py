@@ -70,7 +70,7 @@ from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.data.shapes import Shape, sample_sdf
 from perceptzoo.errors import UserError
-from perceptzoo.implicit.cameras import orbit_cameras, render_shape
+from perceptzoo.implicit.cameras import orbit_cameras, render_shape, shade
 from perceptzoo.implicit.common import EvalSettings, Field, ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
 
@@ -216,6 +216,36 @@ class CBNDecoder(nn.Module):
         return self.fc_out(F.relu(self.norm(h, code))).squeeze(-1)  # (B, N)
 
 
+def render_view(shape: Shape, c2w: torch.Tensor, size: int, fov_deg: float = 40.0,
+                splats: int = 200_000) -> dict:
+    """The image model's render of a shape: `cameras.render_shape` (sphere tracing) for a
+    primitive; for a mesh, a z-buffer of `splats` area-uniform surface points (the nearest
+    point per pixel, shaded by its face normal with `cameras.shade`): ray casting's picture
+    up to a pixel at the silhouette (measured on the bunny at 64x64: masks agree on 97 % of
+    the pixels, the splats' a pixel wider; median depth difference 0.012; 0.15 CPU-s against
+    9 s and 3 GB for trimesh's ray casting without Embree, which took 20+ GB for the
+    real meshes' 6 views each and was killed).
+    Returns rgb (H, W, 3), mask (H, W), depth (H, W) (inf off the shape)."""
+    if shape.analytic is not None:
+        return render_shape(shape, c2w, size, size, fov_deg)
+    points, normals = shape.surface(splats, seed=0)
+    focal = 0.5 * size / math.tan(math.radians(fov_deg) / 2)
+    q = (points - c2w[:, 3]) @ c2w[:, :3]  # camera frame: right, up, back
+    front = -q[:, 2] > 1e-6
+    z = torch.where(front, -q[:, 2], torch.ones_like(q[:, 2]))
+    i = torch.floor(q[:, 0] / z * focal + size / 2).long()
+    j = torch.floor(-q[:, 1] / z * focal + size / 2).long()
+    ok = front & (i >= 0) & (i < size) & (j >= 0) & (j < size)
+    pix, dist = (j * size + i)[ok], (points - c2w[:, 3]).norm(dim=-1)[ok]
+    depth = torch.full((size * size,), float("inf")).scatter_reduce(0, pix, dist, "amin")
+    win = dist <= depth[pix]  # each pixel's nearest point (ties: any of them)
+    rgb = torch.ones(size * size, 3)
+    rgb[pix[win]] = shade(points[ok][win], normals[ok][win])
+    mask = torch.isfinite(depth)
+    return {"rgb": rgb.reshape(size, size, 3), "mask": mask.reshape(size, size),
+            "depth": depth.reshape(size, size)}
+
+
 @register("occupancy_network", OccupancyConfig, default_dataset="shapes", family="implicit",
           runner="field", train_defaults={"lr": 1e-3, "steps": 1000, "batch_size": 16,
                                           "schedule": "step", "grad_clip": None,
@@ -275,7 +305,7 @@ class OccupancyNetwork(ImplicitField):
         """views_per_shape renders (V, 3, H, W) from random directions on a sphere, and their
         camera-to-world rotations (V, 3, 3) (a point's view-frame coordinates: p @ R)."""
         size, cams = self.cfg.image_size, orbit_cameras(self.cfg.views_per_shape, seed=seed)
-        views = torch.stack([render_shape(shape, c, size, size)["rgb"].permute(2, 0, 1)
+        views = torch.stack([render_view(shape, c, size)["rgb"].permute(2, 0, 1)
                              for c in cams])
         return views, cams[:, :, :3]
 
@@ -301,7 +331,7 @@ class OccupancyNetwork(ImplicitField):
         seed = int(torch.randint(1 << 30, (1,), generator=generator))
         size = self.cfg.image_size
         c2w = orbit_cameras(self.cfg.views_per_shape, seed=seed)[0]  # render_views' first
-        render = render_shape(shape, c2w, size, size)
+        render = render_view(shape, c2w, size)
         return {"image": render["rgb"].permute(2, 0, 1), "c2w": c2w, "mask": render["mask"],
                 "depth": render["depth"]}
 
