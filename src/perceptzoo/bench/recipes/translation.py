@@ -345,8 +345,8 @@ RECIPES: list[Recipe] = [
         "targets). Shrunk for 2 shared CPU cores, against the paper's |z| = 8, lambda_KL = 0.01, "
         "lr 2e-4: an edge map leaves about one dimension of a digit open (its stroke), so with "
         "|z| = 2 the second dimension's code died (std 0.04 across digits, posterior sigma "
-        "0.76) and prior draws in it were not recovered (ratio to chance 0.74-0.83 after "
-        "1000-3000 steps, latent loss flat from step 750); with |z| = 1 and lambda_KL 0.01 E's "
+        "0.76) and prior draws in it were not recovered (ratio to chance 0.73-0.87 over "
+        "steps 750-3000, latent loss flat from step 750); with |z| = 1 and lambda_KL 0.01 E's "
         "codes drifted to +-4 in 2 of 3 seeds (KL too weak to hold them in a short run); "
         "lambda_KL 0.1 keeps them centred (bicyclegan.py's docstring has the probes)"),
     _recipe(
