@@ -93,30 +93,35 @@ def _walker_tracking_figure(tracking: dict, baselines: dict, path: Path) -> None
     def col(key):
         return np.array([e[key] for e in evals], float)
 
+    top = 1.1 * max([baselines[k]["mean_joint_error_deg"] for k in baselines]
+                    + [e[f"joint_error_deg_{n}"] for e in evals for n in names])
     panels = [
         ({**{n: (x, col(f"joint_error_deg_{n}")) for n in names},
           "mean": (x, col("mean_joint_error_deg"))},
-         "deg", "tracking error per joint (greedy, RSI, held-out seeds)"),
+         "deg", "tracking error per joint (greedy, RSI, held-out seeds)", (0, top)),
         ({"trained": (x, col("mean_joint_error_deg")),
           "zero action": flat(baselines["zero"]["mean_joint_error_deg"]),
           "random actions": flat(baselines["random"]["mean_joint_error_deg"])},
-         "deg", "mean joint error vs the baselines"),
+         "deg", "mean joint error vs the baselines", (0, top)),
         ({"training episodes": _binned(episodes, "length"),
           "greedy evaluation": (x, col("mean_length")),
           "zero action": flat(baselines["zero"]["mean_length"]),
           "random actions": flat(baselines["random"]["mean_length"])},
-         "steps", "episode length (16 ms steps) until a fall or the cap"),
+         "steps", "episode length (16 ms steps) until a fall or the cap",
+         (0, 1.05 * max([e["length"] for e in episodes] + [e["mean_length"] for e in evals]
+                        + [1]))),
         ({"success rate": (x, col("success_rate")),
           "mean speed (m/s)": (x, col("mean_speed")),
           "target speed": flat(evals[-1]["target_speed"] if evals else 0.75),
           "zero action success": flat(baselines["zero"]["success_rate"]),
           "random success": flat(baselines["random"]["success_rate"])},
-         "", "speed goal: no fall and |v - v*| <= tol"),
+         "", "speed goal: no fall and |v - v*| <= tol",
+         (0, 1.1 * max([1.0] + [e["mean_speed"] for e in evals]))),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         images = [Image.open(plot_curves(series, Path(tmp) / f"{i}.png", title=title,
-                                         ylabel=ylabel)).convert("RGB")
-                  for i, (series, ylabel, title) in enumerate(panels)]
+                                         ylabel=ylabel, ylim=ylim)).convert("RGB")
+                  for i, (series, ylabel, title, ylim) in enumerate(panels)]
     w, h = images[0].size
     grid = Image.new("RGB", (2 * w, 2 * h), "white")
     for i, image in enumerate(images):
@@ -333,7 +338,7 @@ RECIPES: list[Recipe] = [
             "episode length before a fall, success rate (no fall and mean speed within 0.15 "
             "m/s of the target), beside the zero-action (open-loop PD tracking of the clip) and "
             "random-action baselines on the same seeds; tracking_over_training holds the greedy "
-            "evaluations every WALKER_EVAL_EVERY steps. Figures: "
+            "evaluations every 50,000 steps. Figures: "
             "benchmarks/figures/rl_deepmimic-WalkerMimic_tracking.png and "
             "rl_deepmimic-WalkerMimic.gif (trained | zero action, grey: the clip). The paper "
             "reports no Walker2d figure: nothing published is comparable."
