@@ -23,3 +23,19 @@ def test_imports_point_down_the_floors():
                           timeout=120)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+def test_every_file_the_package_reads_is_in_its_package_data():
+    """A wheel carries only the .py files and `[tool.setuptools.package-data]`: a weight file
+    or a motion clip outside those patterns works in an editable install and is missing from
+    every built one."""
+    import tomllib
+
+    package = REPO / "src" / "perceptzoo"
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["perceptzoo"]
+    shipped = {p for pattern in patterns for p in package.glob(pattern)}
+    data = {p for p in package.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+            and "__pycache__" not in p.parts}
+    missing = sorted(str(p.relative_to(package)) for p in data - shipped)
+    assert not missing, f"add these to package-data in pyproject.toml: {missing}"
