@@ -8,9 +8,10 @@ the GPU recipes train 32^3 grids longer.
 
 At 32^3 (voxels32, voxel_views32) one generator step costs about 8 times a 16^3 one (measured
 on one thread: 0.57 CPU-s for voxel_gan, 0.38 for platonic_gan at batch 32), so those recipes
-train 600 / 900 steps (about 6 CPU-minutes each; the machine was shared by two other benchmark
-streams, so wall time was about 4x that). Their FD is taken after downsampling the 32^3 grids
-(generated and real alike) to the 16^3 classifier (`scores.to_classifier_grid`); IoU at 32^3.
+train 600 / 900 steps (measured: 5.4 and 6.9 CPU-minutes; the machine was shared by two other
+benchmark streams at load ~8, so wall time was 21 and 27 minutes). Their FD is taken after
+downsampling the 32^3 grids (generated and real alike) to the 16^3 classifier
+(`scores.to_classifier_grid`); IoU at 32^3.
 The "+real" recipes train on the catalogue with real meshes mixed in (`data.voxels`: armadillo,
 dragon and cow at 32 random rotations and scales each; bunny and spot held out) and add
 figures on whether the meshes were learned (`scores.score`).
