@@ -1,10 +1,10 @@
-"""3D generators on procedural 16^3 primitives (`perceptzoo.data.voxels`): the voxel 3D-GAN on
-occupancy grids, PlatonicGAN on silhouettes only. Ranked by the Fréchet distance in the voxel
-classifier's features (`perceptzoo.gans3d.scores.study`: also IoU to the nearest training
-shape, the real-vs-real floor and a turntable GIF in the run folder). The papers report
-ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure. CPU budget:
-800 steps at batch 32 took about 10 minutes on one shared thread (benchmarks/gans3d_train.py);
-the GPU recipes train 32^3 grids longer.
+"""3D generators on procedural primitives and real meshes (`perceptzoo.data.voxels`): the voxel
+3D-GAN on occupancy grids, PlatonicGAN on silhouettes only. Ranked by the Fréchet distance in
+the voxel classifier's features (`perceptzoo.gans3d.scores.study`: also IoU to the nearest
+training shape, the real-vs-real floor and a turntable GIF in the run folder). The papers report
+ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure. CPU budget: 800
+steps at batch 32 took about 10 minutes on one shared thread (benchmarks/gans3d_train.py); the
+GPU recipes train 32^3 grids longer.
 
 At 32^3 (voxels32, voxel_views32) one generator step costs about 8 times a 16^3 one (measured
 on one thread: 0.57 CPU-s for voxel_gan, 0.38 for platonic_gan at batch 32), so those recipes
