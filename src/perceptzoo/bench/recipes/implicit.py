@@ -885,4 +885,18 @@ RECIPES: list[Recipe] = [
         published=_IGR_MESHES_PUBLISHED, suites=("full",), minutes=15,
         notes="CPU budget: 600 Adam steps, one thread.",
     ) for mesh in ("spot", "cow", "teapot")],
+    # IGR from points alone (no normals: eq. 2 without the normal term) on the six other meshes
+    *[Recipe(
+        name=f"igr-mesh_{mesh}-{variant}-unoriented", model="igr", dataset=f"mesh:{mesh}",
+        task="shapes", variant=f"{variant}-unoriented",
+        model_config={"hidden": 128, "layers": 6, "skip_layers": [3], "use_normals": False,
+                      **extra},
+        train={"batch_size": 1024, "steps": 600}, evaluate={"num_shapes": 8},
+        published=_IGR_MESHES_PUBLISHED, suites=("full",), minutes=10,
+        notes="CPU budget: 600 Adam steps, one thread; no normals (points only).",
+    ) for mesh, variant, extra in (("armadillo", "armadillo", {}), ("dragon", "dragon", {}),
+                                   ("spot", "spot", {}), ("cow", "cow", {}),
+                                   ("teapot", "teapot", {}),
+                                   ("stanford-bunny", "stanford-bunny-scan",
+                                    {"scan_vertices": True}))],
 ]
