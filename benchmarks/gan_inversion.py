@@ -1,6 +1,7 @@
 """GAN inversion on MNIST: reconstruction PSNR, inpainting, and segmentation by inversion.
 
-1. The DCGAN trained by `gan_mnist.py` is inverted (z space, Adam, 2 starts x STEPS steps) on
+1. The DCGAN of the `dcgan-mnist` recipe (`perceptzoo bench dcgan-mnist`; its run folder
+   benchmarks/work/dcgan-mnist) is inverted (z space, Adam, 2 starts x STEPS steps) on
    NUM test images and on NUM of its own samples: PSNR in dB over [-1, 1] pixel values.
    An encoder trained on G's own pairs gives a third start (the hybrid of Zhu et al. 2016).
 2. Inpainting: the bottom half of test images is hidden; G(z*) fitted to the top half fills
@@ -10,11 +11,13 @@
    inverted on its image channel and G(z*)'s mask channel read off; IoU against the true
    stroke mask (thresholding the test image itself is the trivial upper bound, IoU 1).
 
-    .venv/bin/python benchmarks/gan_inversion.py
+    .venv/bin/python benchmarks/gan_inversion.py [--generator-run RUN]   (default: that folder)
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 from pathlib import Path
 
@@ -64,10 +67,21 @@ def pair_generator(train_x: torch.Tensor) -> tuple[torch.nn.Module, int, float]:
 def main() -> None:
     torch.set_num_threads(1)
     data_dir()
-    runs = sorted((WORK / "gans").glob("dcgan-mnist-budget*"))
-    if not runs or not (runs[0] / "model.safetensors").exists():
-        raise SystemExit("train the DCGAN first: benchmarks/gan_mnist.py mnist dcgan")
-    model = runner.load(runs[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generator-run", type=Path, default=WORK / "dcgan-mnist",
+                        help="run folder of the dcgan-mnist recipe (perceptzoo bench --work)")
+    run = parser.parse_args().generator_run
+    if not (run / "model.safetensors").exists():
+        raise SystemExit(f"no trained DCGAN in {run}: perceptzoo bench dcgan-mnist")
+    trained = json.loads((run / "bench.json").read_text())
+    config = json.loads((run / "config.json").read_text())
+    evals = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
+             if '"frechet_distance"' in line]
+    generator = (f"recipe {trained['recipe']} trained at {trained['commit']} (config "
+                 f"{trained['config_hash']}), {config['train']['steps']} steps of "
+                 f"{config['train']['batch_size']}"
+                 + (f", its FD {evals[-1]['frechet_distance']:.1f}" if evals else ""))
+    model = runner.load(run)
     test = data.load("mnist", "test").x[:NUM].float()
     train_x = data.load("mnist", "train").x
     g = torch.Generator().manual_seed(0)
@@ -120,8 +134,9 @@ def main() -> None:
         save_grid(to_uint8(rows, 256), FIGURES / "segmentation_mnist.png", scale=2, nrow=16)
     print(metrics, flush=True)
     write_result("dcgan", "mnist", "inversion", config={
-        "generator_run": runs[0].name, "num_images": NUM, "steps": STEPS, "restarts": 2,
-        "lr": 0.05, "latent_weight": 1e-3, "encoder_steps": 500,
+        "generator_run": generator,
+        "num_images": NUM, "steps": STEPS, "restarts": 2, "lr": 0.05, "latent_weight": 1e-3,
+        "encoder_steps": 500,
         "pair_generator": {"channels": 32, "latent_dim": 100, "minutes": PAIR_MINUTES}},
         metrics=metrics, wall_time_s=t.seconds,
         published={"note": "Zhu et al. 2016 and Abdal et al. 2019 report perceptual/MSE "
