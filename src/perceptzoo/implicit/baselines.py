@@ -1,5 +1,5 @@
-"""A learning-free reference for the held-out shapes a model is scored on: the convex hull of
-the observed points.
+"""Learning-free references for the held-out shapes a model is scored on: the convex hull of
+the observed points, and the visual hull of one view.
 
 Occupancy Networks' point-cloud task (Mescheder et al. 2019, sec. 4.2) sees 300 points on a
 shape's surface with Gaussian noise (sigma 0.005 here, as `OccupancyConfig.input_noise`) and
@@ -9,6 +9,11 @@ a torus's hole) otherwise. A learned model that does not beat it on a shape has 
 that shape's class. `convex_hull_baseline` scores the hull with the same metrics and protocol
 as `ImplicitField.evaluate_shapes` (`score_field`: Chamfer-L1, normal consistency, F-score,
 volumetric IoU), observing shape i with the seed `EVAL_SEED + i` as the evaluation does.
+
+The same hull of other observations (`hull_metrics`: one depth scan's points, the reference
+of DeepSDF's shape completion), and for single-view reconstruction the single-view visual
+hull (`view_cone`, `view_cone_metrics`): every box point that projects into the silhouette of
+the view the image model sees.
 
     >>> from perceptzoo.data.shapes import get_shape
     >>> m = convex_hull_baseline([get_shape("box")], settings=QUICK)
