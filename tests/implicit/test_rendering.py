@@ -113,29 +113,3 @@ def test_dvr_loss_weighs_every_ray_the_same_whichever_term_it_falls_in():
     split = sum(len(part[0]) * model.loss(part).loss for part in parts) / len(origins)
     assert torch.allclose(whole, split, rtol=1e-5), (whole, split)
 
-
-def test_visual_hull_contains_the_shape_and_is_carved_by_the_masks():
-    """Silhouette carving from DVR's own training views: every point deeper inside the shape
-    than a pixel's footprint (~0.04 here) is kept (a carving that loses the object's inside
-    has its projection wrong), and the hull of a convex box from 8 views is close to it (IoU),
-    while the same masks mirrored carve away part of the box."""
-    import numpy as np
-
-    from perceptzoo.data.shapes import Shape, random_primitive, uniform_points
-    from perceptzoo.implicit.rendering import visual_hull
-
-    rng = np.random.default_rng(3)
-    prim = next(p for p in iter(lambda: random_primitive(rng), None) if p.kind == "box")
-    shape = Shape("box", prim.mesh(), prim)
-    model = DVR(DVRConfig(hidden=16, layers=2, skip_layers=(), texture_hidden=8,
-                          texture_layers=2, views=8, image_size=24))
-    data = model.make_dataset([shape], seed=0)
-    masks = data["mask"].reshape(8, 24, 24)
-    pts = uniform_points(20000, torch.Generator().manual_seed(0))
-    sdf = shape.analytic.sdf(pts)
-    inside, deep = sdf < 0, sdf < -0.06
-    hull = visual_hull(data["cameras"], masks)(pts) > 0
-    assert bool(hull[deep].all())
-    assert (hull & inside).sum() / (hull | inside).sum() > 0.65
-    mirrored = visual_hull(data["cameras"], masks.flip(-1))(pts) > 0
-    assert not bool(mirrored[deep].all())

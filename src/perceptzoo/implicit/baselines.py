@@ -13,7 +13,8 @@ volumetric IoU), observing shape i with the seed `EVAL_SEED + i` as the evaluati
 The same hull of other observations (`hull_metrics`: one depth scan's points, the reference
 of DeepSDF's shape completion), and for single-view reconstruction the single-view visual
 hull (`view_cone`, `view_cone_metrics`): every box point that projects into the silhouette of
-the view the image model sees.
+the view the image model sees; for multi-view reconstruction (DVR) the visual hull of all its
+training views (`visual_hull`, `carving_baseline`).
 
     >>> from perceptzoo.data.shapes import get_shape
     >>> m = convex_hull_baseline([get_shape("box")], settings=QUICK)
@@ -35,9 +36,9 @@ from perceptzoo.errors import UserError
 from perceptzoo.implicit.common import EVAL_SEED, FULL, QUICK, EvalSettings, score_field
 from perceptzoo.implicit.mesh import extract_mesh
 
-__all__ = ["FULL", "QUICK", "convex_hull_baseline", "hull_metrics", "hull_of_observation",
-           "noisy_observation",
-           "view_cone", "view_cone_metrics"]
+__all__ = ["FULL", "QUICK", "carving_baseline", "convex_hull_baseline", "hull_metrics",
+           "hull_of_observation", "noisy_observation", "view_cone", "view_cone_metrics",
+           "visual_hull"]
 
 
 class _Indicator(nn.Module):
@@ -105,26 +106,55 @@ def hull_metrics(points: torch.Tensor, shape: Shape, settings: EvalSettings = FU
     return score_field(field, _Indicator(), shape, settings, seed=seed, mesh=hull)
 
 
-def view_cone(mask: torch.Tensor, c2w: torch.Tensor, fov_deg: float = 40.0):
-    """The single-view visual hull of a silhouette `mask` (H, W) seen by camera c2w (3, 4)
-    (`cameras.camera_rays`' pinhole): an indicator, points (N, 3) -> 1.0 where a point
-    projects in front of the camera onto a pixel of the silhouette, else 0.0."""
-    h, w = mask.shape
+def visual_hull(cameras: torch.Tensor, masks: torch.Tensor, fov_deg: float = 40.0):
+    """Silhouette carving, the visual hull (Laurentini 1994): an indicator, points (N, 3) ->
+    1.0 where a point projects in front of every camera onto a pixel of its silhouette, else
+    0.0 (a point behind a camera or off its image is carved). It is what the masks alone
+    determine, with no learning: the largest shape consistent with the silhouettes, exact
+    for a convex object seen from enough directions, filling the concavities no silhouette
+    shows. cameras (V, 3, 4) camera-to-world as `cameras.camera_rays` takes them (pinhole
+    looking down -z); masks (V, H, W) bool."""
+    if cameras.ndim != 3 or masks.ndim != 3 or len(cameras) != len(masks):
+        raise UserError(f"visual_hull needs cameras (V, 3, 4) and masks (V, H, W), got "
+                        f"{tuple(cameras.shape)} and {tuple(masks.shape)}")
+    _, h, w = masks.shape
     focal = 0.5 * w / math.tan(math.radians(fov_deg) / 2)
 
     def field(p: torch.Tensor) -> torch.Tensor:
-        q = (p - c2w[:, 3].to(p)) @ c2w[:, :3].to(p)  # camera frame: right, up, back
-        depth = -q[:, 2]
-        front = depth > 1e-6
-        safe = torch.where(front, depth, torch.ones_like(depth))
-        i = torch.floor(q[:, 0] / safe * focal + w / 2).long()
-        j = torch.floor(-q[:, 1] / safe * focal + h / 2).long()
-        ok = front & (i >= 0) & (i < w) & (j >= 0) & (j < h)
-        out = torch.zeros(len(p), device=p.device)
-        out[ok] = mask.to(p.device)[j[ok], i[ok]].float()
-        return out
+        inside = torch.ones(len(p), dtype=torch.bool, device=p.device)
+        for c2w, mask in zip(cameras, masks):
+            q = (p - c2w[:, 3].to(p)) @ c2w[:, :3].to(p)  # camera frame: right, up, back
+            depth = -q[:, 2]
+            front = depth > 1e-6
+            safe = torch.where(front, depth, torch.ones_like(depth))
+            i = torch.floor(q[:, 0] / safe * focal + w / 2).long()  # camera_rays inverted
+            j = torch.floor(-q[:, 1] / safe * focal + h / 2).long()
+            ok = front & (i >= 0) & (i < w) & (j >= 0) & (j < h)
+            seen = torch.zeros_like(inside)
+            seen[ok] = mask.to(p.device)[j[ok], i[ok]].bool()
+            inside &= seen
+        return inside.float()
 
     return field
+
+
+def view_cone(mask: torch.Tensor, c2w: torch.Tensor, fov_deg: float = 40.0):
+    """The single-view visual hull of a silhouette `mask` (H, W) seen by camera c2w (3, 4):
+    `visual_hull` of that one view."""
+    return visual_hull(c2w[None], mask[None], fov_deg)
+
+
+def carving_baseline(model, shape: Shape, seed: int = 0,
+                     settings: EvalSettings = FULL) -> dict[str, float]:
+    """The visual hull of the views and masks a multi-view model (DVR) trains on (its
+    `make_dataset` with the run's `seed`), scored against `shape` by `score_field` with the
+    full protocol, each key prefixed with "carving_": the baseline DVR must beat."""
+    data = model.make_dataset([shape], seed=seed)
+    size = model.cfg.image_size
+    masks = data["mask"].reshape(len(data["cameras"]), size, size)
+    scores = score_field(visual_hull(data["cameras"], masks, model.cfg.fov_deg), _Indicator(),
+                         shape, settings, seed=0)
+    return {f"carving_{k}": float(v) for k, v in scores.items() if k != "no_surface"}
 
 
 def view_cone_metrics(mask: torch.Tensor, c2w: torch.Tensor, shape: Shape,

@@ -46,7 +46,6 @@ and the box clipping come from `perceptzoo.implicit.cameras` (shared with volume
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -56,7 +55,7 @@ from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.data.shapes import Shape
 from perceptzoo.implicit.cameras import camera_rays, orbit_cameras, ray_box_interval, render_shape
-from perceptzoo.implicit.common import FULL, EvalSettings, Field, ImplicitField, score_field
+from perceptzoo.implicit.common import Field, ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
 
 
@@ -293,48 +292,3 @@ class DVR(ImplicitField):
         return {"rgb": rgb.reshape(height, width, 3), "mask": torch.isfinite(depth).reshape(
             height, width), "depth": depth.reshape(height, width)}
 
-
-# -- the baseline DVR must beat: silhouette carving ------------------------------------------
-def visual_hull(cameras: torch.Tensor, masks: torch.Tensor, fov_deg: float = 40.0) -> Field:
-    """Silhouette carving (the visual hull, Laurentini 1994): the field of the points whose
-    projection falls inside the object's mask in every view, +1 there and -1 elsewhere (a
-    point outside a view's frame is carved too). It is what the masks alone determine, with
-    no learning and no RGB: the largest shape consistent with the silhouettes, exact for a
-    convex object seen from enough directions, filling the concavities no silhouette shows.
-
-    cameras (V, 3, 4) camera-to-world as `camera_rays` takes them; masks (V, H, W) bool."""
-    if cameras.ndim != 3 or masks.ndim != 3 or len(cameras) != len(masks):
-        raise ValueError(f"visual_hull needs cameras (V, 3, 4) and masks (V, H, W), got "
-                         f"{tuple(cameras.shape)} and {tuple(masks.shape)}")
-    _, height, width = masks.shape
-    focal = 0.5 * width / math.tan(math.radians(fov_deg) / 2)
-    rot, eye = cameras[:, :, :3].float(), cameras[:, :, 3].float()
-    masks = masks.bool()
-
-    def field(points: torch.Tensor) -> torch.Tensor:
-        p = points.float().cpu()
-        inside = torch.ones(len(p), dtype=torch.bool)
-        for r, t, m in zip(rot, eye, masks):
-            q = (p - t) @ r  # camera coordinates R^T (p - t); the camera looks down -z
-            z = (-q[:, 2]).clamp(min=1e-9)
-            col = width / 2 + focal * q[:, 0] / z  # inverse of camera_rays' pixel directions
-            row = height / 2 - focal * q[:, 1] / z
-            seen = (q[:, 2] < 0) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
-            hit = m[row.clamp(0, height - 1).long(), col.clamp(0, width - 1).long()]
-            inside &= seen & hit
-        return (inside.float() * 2 - 1).to(points.device)
-
-    return field
-
-
-def carving_baseline(model: DVR, shape: Shape, seed: int = 0,
-                     settings: EvalSettings | None = None) -> dict[str, float]:
-    """The visual hull of the views and masks `model` trains on (its `make_dataset` with the
-    run's `seed`), scored against `shape` by `score_field` with the protocol of the model's
-    own evaluation (`FULL` by default), each key prefixed with "carving_"."""
-    data = model.make_dataset([shape], seed=seed)
-    size = model.cfg.image_size
-    masks = data["mask"].reshape(len(data["cameras"]), size, size)
-    fn = visual_hull(data["cameras"], masks, model.cfg.fov_deg)
-    scores = score_field(fn, model, shape, settings or FULL, seed=0)
-    return {f"carving_{k}": float(v) for k, v in scores.items() if k != "no_surface"}

@@ -28,11 +28,11 @@ def held_out_hull_study(run: Path) -> dict[str, Any]:
 
 def dvr_carving_study(run: Path) -> dict[str, Any]:
     """The visual hull carved from the run's own training views and masks (same cameras, same
-    seed: `implicit.rendering.carving_baseline`), scored with the full protocol beside DVR:
+    seed: `implicit.baselines.carving_baseline`), scored with the full protocol beside DVR:
     carving_iou, carving_chamfer_l1, carving_normal_consistency, ..."""
     from perceptzoo.core import runner
     from perceptzoo.core.runs import RunDir
-    from perceptzoo.implicit.rendering import carving_baseline
+    from perceptzoo.implicit.baselines import carving_baseline
 
     config = runner.read_config(RunDir(run))
     model = runner.load(run, device="cpu")
