@@ -68,6 +68,21 @@ TASKS: dict[str, dict[str, Any]] = {
         "better": "lower", "per_dataset": True, "datasets": ("*",), "families": ("implicit",),
         "figures": ("chamfer_l1", "test_chamfer_l1"),
         "extra": ("iou", "test_iou", "normal_consistency", "test_normal_consistency")},
+    "gans3d_voxels": {
+        "title": "Voxel 3D GANs: Fréchet distance of generated grids in the voxel classifier's "
+                 "features (16^3 classifier; 32^3 grids 2x downsampled), against the "
+                 "real-vs-real floor of the same dataset",
+        "better": "lower", "per_dataset": True, "datasets": (), "explicit_only": True,
+        "figures": ("frechet_distance_voxel_classifier",),
+        "extra": ("frechet_distance_real_vs_real_floor", "iou_to_nearest_train_mean",
+                  "num_samples")},
+    "gans3d_views": {
+        "title": "3D GANs from 2D views (PlatonicGAN): Fréchet distance of the generated "
+                 "volumes in the voxel classifier's features, against the real-vs-real floor",
+        "better": "lower", "per_dataset": True, "datasets": (), "explicit_only": True,
+        "figures": ("frechet_distance_voxel_classifier",),
+        "extra": ("frechet_distance_real_vs_real_floor", "iou_to_nearest_train_mean",
+                  "num_samples")},
     "toy2d": {
         "title": "2D toys: MMD to held-out points (and NLL gap to the true density)",
         "better": "lower", "per_dataset": True, "datasets": ("toy2d:",),
