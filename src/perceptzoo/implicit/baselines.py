@@ -24,8 +24,6 @@ training views (`visual_hull`, `carving_baseline`).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
@@ -33,6 +31,7 @@ from torch import nn
 from perceptzoo.data import shapes as shape_data
 from perceptzoo.data.shapes import Shape
 from perceptzoo.errors import UserError
+from perceptzoo.implicit.cameras import pixel_of
 from perceptzoo.implicit.common import EVAL_SEED, FULL, QUICK, EvalSettings, score_field
 from perceptzoo.implicit.mesh import extract_mesh
 
@@ -118,18 +117,11 @@ def visual_hull(cameras: torch.Tensor, masks: torch.Tensor, fov_deg: float = 40.
         raise UserError(f"visual_hull needs cameras (V, 3, 4) and masks (V, H, W), got "
                         f"{tuple(cameras.shape)} and {tuple(masks.shape)}")
     _, h, w = masks.shape
-    focal = 0.5 * w / math.tan(math.radians(fov_deg) / 2)
 
     def field(p: torch.Tensor) -> torch.Tensor:
         inside = torch.ones(len(p), dtype=torch.bool, device=p.device)
         for c2w, mask in zip(cameras, masks):
-            q = (p - c2w[:, 3].to(p)) @ c2w[:, :3].to(p)  # camera frame: right, up, back
-            depth = -q[:, 2]
-            front = depth > 1e-6
-            safe = torch.where(front, depth, torch.ones_like(depth))
-            i = torch.floor(q[:, 0] / safe * focal + w / 2).long()  # camera_rays inverted
-            j = torch.floor(-q[:, 1] / safe * focal + h / 2).long()
-            ok = front & (i >= 0) & (i < w) & (j >= 0) & (j < h)
+            j, i, ok = pixel_of(p, c2w, h, w, fov_deg)
             seen = torch.zeros_like(inside)
             seen[ok] = mask.to(p.device)[j[ok], i[ok]].bool()
             inside &= seen

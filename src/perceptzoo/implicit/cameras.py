@@ -85,6 +85,21 @@ def camera_rays(c2w: torch.Tensor, height: int, width: int, fov_deg: float = 40.
     return c2w[:, 3].expand_as(dirs).clone(), dirs
 
 
+
+def pixel_of(points: torch.Tensor, c2w: torch.Tensor, height: int, width: int,
+             fov_deg: float = 40.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The inverse of `camera_rays`: the pixel (row j, column i) each point (N, 3) projects to
+    through camera c2w, and whether it lands on the image in front of the camera (bool (N,));
+    j and i mean something only where it does."""
+    focal = 0.5 * width / math.tan(math.radians(fov_deg) / 2)
+    q = (points - c2w[:, 3].to(points)) @ c2w[:, :3].to(points)  # camera frame: right, up, back
+    depth = -q[:, 2]
+    front = depth > 1e-6
+    safe = torch.where(front, depth, torch.ones_like(depth))
+    i = torch.floor(q[:, 0] / safe * focal + width / 2).long()
+    j = torch.floor(-q[:, 1] / safe * focal + height / 2).long()
+    return j, i, front & (i >= 0) & (i < width) & (j >= 0) & (j < height)
+
 # -- volume rendering -----------------------------------------------------------------------
 def ray_box_interval(origins: torch.Tensor, dirs: torch.Tensor, bound: float, near: float,
                      far: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -70,7 +70,7 @@ from perceptzoo.core.contracts import LossOutput
 from perceptzoo.core.registry import register
 from perceptzoo.data.shapes import Shape, sample_sdf
 from perceptzoo.errors import UserError
-from perceptzoo.implicit.cameras import orbit_cameras, render_shape, shade
+from perceptzoo.implicit.cameras import orbit_cameras, pixel_of, render_shape, shade
 from perceptzoo.implicit.common import EvalSettings, Field, ImplicitField
 from perceptzoo.implicit.decoders import DecoderConfig, ImplicitMLP
 
@@ -229,13 +229,7 @@ def render_view(shape: Shape, c2w: torch.Tensor, size: int, fov_deg: float = 40.
     if shape.analytic is not None:
         return render_shape(shape, c2w, size, size, fov_deg)
     points, normals = shape.surface(splats, seed=0)
-    focal = 0.5 * size / math.tan(math.radians(fov_deg) / 2)
-    q = (points - c2w[:, 3]) @ c2w[:, :3]  # camera frame: right, up, back
-    front = -q[:, 2] > 1e-6
-    z = torch.where(front, -q[:, 2], torch.ones_like(q[:, 2]))
-    i = torch.floor(q[:, 0] / z * focal + size / 2).long()
-    j = torch.floor(-q[:, 1] / z * focal + size / 2).long()
-    ok = front & (i >= 0) & (i < size) & (j >= 0) & (j < size)
+    j, i, ok = pixel_of(points, c2w, size, size, fov_deg)
     pix, dist = (j * size + i)[ok], (points - c2w[:, 3]).norm(dim=-1)[ok]
     depth = torch.full((size * size,), float("inf")).scatter_reduce(0, pix, dist, "amin")
     win = dist <= depth[pix]  # each pixel's nearest point (ties: any of them)
