@@ -143,3 +143,20 @@ def test_a_marked_run_shows_when_it_is_the_models_only_one(tmp_path):
     assert rows[0]["marks"] and rows[0]["marks"][0][0] == "†"
     text = leaderboard_markdown(load_results(tmp_path))
     assert "46 †" in text and "before commit 7cb7671" in text
+
+
+def test_a_study_task_is_a_table_of_the_details_page_not_of_the_leaderboard(tmp_path):
+    """The page keeps the leaderboard's tasks; a task a study names for itself gets its table
+    on the details page, and the page names it with a link there."""
+    results = tmp_path / "results"
+    results.mkdir()
+    _write(results, "beta_vae", model="beta_vae", dataset="sprites", task="disentanglement",
+           figure="mig", metrics={"mig": 0.3})
+    _write(results, "vae", model="vae", dataset="binarized_mnist",
+           metrics={"test_nll_nats": 90.0})
+    out = write_report(results, tmp_path / "BENCHMARKS.md", tmp_path / "DETAILS.md")
+    page, details = out.read_text(), (tmp_path / "DETAILS.md").read_text()
+    assert "### Binarized MNIST" in page and "### disentanglement" not in page
+    assert "(DETAILS.md#other-tasks): disentanglement." in page
+    assert details.index("## Other tasks") < details.index("### disentanglement") \
+        < details.index("## Every run")
