@@ -171,3 +171,37 @@ def test_the_digits_recipe_trains_mostly_at_the_final_resolution_on_dcgans_image
     model = perceptzoo.build("progressive_gan", dataset="digits", **pg.model_config)
     final = sum(model.stage_and_alpha(t) == (2, 1.0) for t in range(pg.train["steps"]))
     assert final / pg.train["steps"] >= 0.85
+
+
+def test_mnist_grows_7_14_28_and_an_unsupported_side_is_refused():
+    """MNIST's 28x28 grows from a 7x7 base (side / 4) by two doublings; the critic reads every
+    stage's resolution. A side the three stages cannot make (not a multiple of 4) is a
+    UserError that names the supported sides."""
+    from perceptzoo.gans.progressive_gan import ProgressiveGAN, ProgressiveGANConfig
+
+    torch.manual_seed(0)
+    model = ProgressiveGAN(ProgressiveGANConfig(data_shape=(1, 28, 28), num_levels=256,
+                                                latent_dim=8, channels=4))
+    z = model.latent(2)
+    for stage, side in enumerate((7, 14, 28)):
+        img = model.generator(z, stage, 0.5 if stage else 1.0)
+        assert img.shape == (2, 1, side, side)
+        assert model.discriminator(img, stage, 0.5 if stage else 1.0).shape == (2,)
+    s = model.sample(3)   # at stage 0, upsampled to the data's side
+    assert s.shape == (3, 1, 28, 28) and 0 <= s.min() <= s.max() <= 255
+    with pytest.raises(UserError, match="divisible by 4"):
+        ProgressiveGAN(ProgressiveGANConfig(data_shape=(1, 30, 30), num_levels=256))
+
+
+@pytest.mark.parametrize("name", ["progressive_gan-mnist", "progressive_gan-fashion_mnist"])
+def test_the_28x28_recipes_train_mostly_at_the_final_resolution(name):
+    """The digits lesson at 28x28: >= 85% of the steps stabilised at 28x28."""
+    from perceptzoo.bench.recipes.gans import RECIPES
+    from perceptzoo.gans.progressive_gan import ProgressiveGAN, ProgressiveGANConfig
+
+    recipe = {r.name: r for r in RECIPES}[name]
+    model = ProgressiveGAN(ProgressiveGANConfig(data_shape=(1, 28, 28), num_levels=256,
+                                                **recipe.model_config))
+    steps = recipe.train["steps"]
+    final = sum(model.stage_and_alpha(t) == (2, 1.0) for t in range(steps))
+    assert final / steps >= 0.85

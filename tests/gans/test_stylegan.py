@@ -143,3 +143,18 @@ def test_a_style_layer_keeps_the_second_moment_of_its_input():
     with torch.no_grad():
         second_moment = layer(x, w, None).pow(2).mean().item()
     assert second_moment == pytest.approx(1.04, rel=0.1)
+
+
+def test_mnist_synthesis_grows_a_7x7_constant_to_28x28_and_odd_sides_are_refused():
+    from perceptzoo.gans.stylegan import StyleGAN, StyleGANConfig
+
+    torch.manual_seed(0)
+    model = StyleGAN(StyleGANConfig(data_shape=(1, 28, 28), num_levels=256, latent_dim=8,
+                                    w_dim=8, mapping_layers=1, channels=4))
+    assert model.generator.const.shape[-2:] == (7, 7)
+    img = model.generator(model.latent(2))
+    assert img.shape == (2, 1, 28, 28) and model.discriminator(img).shape == (2,)
+    s = model.sample(3)
+    assert s.shape == (3, 1, 28, 28) and 0 <= s.min() <= s.max() <= 255
+    with pytest.raises(UserError, match="divisible by 4"):
+        StyleGAN(StyleGANConfig(data_shape=(1, 30, 30), num_levels=256))
