@@ -32,11 +32,27 @@ Datasets (imported by `perceptzoo.data`, so `perceptzoo list`, `data.load` and
                            352 train / 88 valid / 64 test; y = kind, 4 for a real mesh
                            (`KINDS`). Building voxels32+real's train split takes about 30 s
                            of one core (all placements of a mesh in one inside test).
+    voxel_views16:shaded, voxel_views32:shaded, voxel_views16+real:shaded,
+    voxel_views32+real:shaded
+                           (1, N, N) uint8 grey levels 0..255 of the same views (same shapes,
+                           same poses, so `shaded > 0` is the silhouette): each pixel of the
+                           silhouette is lit by a Lambertian model under a fixed world light
+                           `LIGHT` (the implicit family's ground-truth light), intensity
+                           AMBIENT + (1 - AMBIENT) max(0, n . l) with normal n of the visible
+                           surface; background 0. `shaded_views(...)` returns the poses too.
 
 The silhouettes are exact renders of the shape (its analytic SDF, or a real mesh's inside
 test), not of the voxel grid: each pixel's ray is sampled at 2N depths of the rotated shape
 (a pixel is on when any sample is inside),
 so a 3D generator trained on them is not fitted to a voxel rasterisation it could copy.
+The shaded views come from the same rays and inside tests (`shaded_renders`): the visible
+surface of a pixel is its inside sample nearest the camera, refined by bisection against the
+sample in front of it (`SURFACE_BISECTIONS` halvings of the 1/N sample spacing); its normal is
+the exact SDF gradient of a primitive, or for a real mesh the face normal of the nearest of
+`MESH_NORMAL_SAMPLES` area-uniform surface points of the mesh. The light is fixed in the world
+(view-independent, so a radiance field without view direction, GRAF's colour branch, can
+explain it). Rows index the view's up axis upwards (row 0 is the bottom: the silhouettes'
+convention), so a figure shows an image upright after flipping its rows.
 Poses are rotations R (world -> view); a view point q is the world point p = R^T q, and the
 image is the projection along the view's D (z) axis. `view_rotation` builds R and refuses a
 degenerate up vector. Real meshes (`mesh_voxels`, `PlacedMesh`) are loaded by the implicit
@@ -84,6 +100,16 @@ REAL_SUFFIX = "+real"
 #: a placed mesh's bounding sphere radius is FIT times U[MIN_SCALE, 1]: inside the cube at any
 #: rotation, and about as large as the catalogue's primitives (which fit in [-0.9, 0.9]^3)
 FIT, MIN_SCALE = 0.9, 0.7
+#: the shaded views' world light direction (`perceptzoo.implicit.cameras.LIGHT`, the implicit
+#: family's ground-truth light; a data module cannot import a family) and ambient term
+LIGHT = (0.4, 0.3, 0.866)
+AMBIENT = 0.35
+SHADED_SUFFIX = ":shaded"
+SHADED_LEVELS = 256
+#: halvings of the 1/N depth spacing that place a shaded pixel's surface point
+SURFACE_BISECTIONS = 5
+#: area-uniform surface points of a real mesh whose face normals shade it (nearest point)
+MESH_NORMAL_SAMPLES = 100_000
 
 
 def _real_split_sizes() -> dict[str, int]:
@@ -93,8 +119,8 @@ def _real_split_sizes() -> dict[str, int]:
 
 
 def _info(name: str, shape: tuple[int, ...], what: str, classes: int | None,
-          sizes: dict[str, int] | None = None) -> DatasetInfo:
-    return DatasetInfo(name, data_shape=shape, num_levels=2, value_range=(0.0, 1.0),
+          sizes: dict[str, int] | None = None, levels: int = 2) -> DatasetInfo:
+    return DatasetInfo(name, data_shape=shape, num_levels=levels, value_range=(0.0, 1.0),
                        num_classes=classes, split_sizes=dict(sizes or SPLIT_SIZES),
                        description=what)
 
@@ -115,6 +141,12 @@ for _n in RESOLUTIONS:
         f"voxel_views{_n}{REAL_SUFFIX}", (1, _n, _n),
         f"silhouettes {_n}x{_n} of voxels{_n}+real's shapes at random poses (one view per "
         "shape)", None, _real_split_sizes())
+    for _real in ("", REAL_SUFFIX):
+        _name = f"voxel_views{_n}{_real}{SHADED_SUFFIX}"
+        INFOS[_name] = _info(
+            _name, (1, _n, _n), f"Lambertian-shaded grey views {_n}x{_n} (0..255, background "
+            f"0) of voxel_views{_n}{_real}'s shapes at the same poses", None,
+            _real_split_sizes() if _real else None, SHADED_LEVELS)
 
 
 def check_resolution(n: int, who: str = "a voxel grid") -> int:
@@ -321,9 +353,102 @@ def views(split: str, n: int, real: bool = False) -> tuple[torch.Tensor, torch.T
     return silhouettes(shapes, poses, n)[:, None], poses
 
 
+@lru_cache(maxsize=8)
+def shaded_views(split: str, n: int, real: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """(shaded views (N, 1, n, n) uint8 0..255, poses (N, 3, 3)) of the split's shapes at the
+    poses of `views` (module docstring)."""
+    shapes = split_shapes(split, real)
+    poses = random_poses(len(shapes), torch.Generator().manual_seed(_SEEDS[split] + 100))
+    image = shaded_renders(shapes, poses, n)["image"]
+    return (image * (SHADED_LEVELS - 1)).round().to(torch.uint8)[:, None], poses
+
+
+def shaded_renders(shapes: tuple[Shape, ...] | list[Shape], rotations: torch.Tensor, n: int,
+                   light=LIGHT) -> dict[str, torch.Tensor]:
+    """Lambertian renders of shapes at view rotations (S, 3, 3) (module docstring), from the
+    silhouettes' rays: image (S, n, n) in [0, 1] (AMBIENT + (1 - AMBIENT) max(0, n . l) on
+    the silhouette, 0 off it), mask (S, n, n) bool (equal to `silhouettes`), depth (S, n, n)
+    (view z of the visible surface, the camera at +z; -inf off the shape) and world normals
+    (S, n, n, 3) (zero off the shape)."""
+    s = len(shapes)
+    q = _ray_points(n)                                                  # [depth, h, w]
+    occ = occupied_many(shapes, q[None] @ rotations).reshape(s, 2 * n, n, n)
+    mask = occ.any(1)
+    step = 1.0 / n                                                      # depth spacing
+    k = torch.where(occ, torch.arange(2 * n).view(1, -1, 1, 1), -1).amax(1)  # nearest inside
+    lo = -1 + (2 * k.clamp(min=0) + 1) * step / 2                       # inside
+    hi = (lo + step).clamp(max=1.0)                                     # the sample before it
+    xy = q.reshape(2 * n, n, n, 3)[0, ..., :2]                          # (n, n, 2)
+    for _ in range(SURFACE_BISECTIONS):
+        mid = (lo + hi) / 2
+        view = torch.cat([xy.expand(s, -1, -1, -1), mid[..., None]], -1).reshape(s, -1, 3)
+        inside_mid = occupied_many(shapes, view @ rotations).reshape(s, n, n)
+        lo, hi = torch.where(inside_mid, mid, lo), torch.where(inside_mid, hi, mid)
+    depth = (lo + hi) / 2
+    world = (torch.cat([xy.expand(s, -1, -1, -1), depth[..., None]], -1).reshape(s, -1, 3)
+             @ rotations)                                               # (S, n*n, 3)
+    normals = surface_normals(shapes, world, mask.reshape(s, -1)).reshape(s, n, n, 3)
+    l_dir = torch.nn.functional.normalize(torch.as_tensor(light, dtype=torch.float32), dim=0)
+    lam = (normals @ l_dir).clamp(min=0)
+    image = torch.where(mask, AMBIENT + (1 - AMBIENT) * lam, torch.zeros(()))
+    return {"image": image, "mask": mask, "normals": normals,
+            "depth": torch.where(mask, depth, torch.full_like(depth, -math.inf))}
+
+
+def surface_normals(shapes: tuple[Shape, ...] | list[Shape], points: torch.Tensor,
+                    valid: torch.Tensor) -> torch.Tensor:
+    """Outward unit normals (S, M, 3) at surface points (S, M, 3) of each shape where `valid`
+    (S, M) (zero elsewhere): the normalised gradient of a primitive's exact SDF; for a placed
+    mesh, R n_m of the mesh normal n_m at its point m = R^T p / s (`mesh_normals`)."""
+    out = torch.zeros_like(points)
+    for i, shape in enumerate(shapes):
+        if not valid[i].any():
+            continue
+        p = points[i][valid[i]]
+        if isinstance(shape, PlacedMesh):
+            r = torch.as_tensor(shape.rotation, dtype=p.dtype)
+            local = mesh_normals(_mesh(shape.name, str(data_root())), p @ r / shape.scale)
+            out[i][valid[i]] = local @ r.T                             # n = R n_m
+        else:
+            with torch.enable_grad():
+                p = p.clone().requires_grad_(True)
+                (grad,) = torch.autograd.grad(shape.sdf(p).sum(), p)
+            out[i][valid[i]] = torch.nn.functional.normalize(grad, dim=-1)
+    return out
+
+
+def mesh_normals(mesh, points: torch.Tensor, samples: int = MESH_NORMAL_SAMPLES) -> torch.Tensor:
+    """(N, 3) face normals of a trimesh at points (N, 3) on (or near) its surface: the normal
+    of the nearest of `samples` area-uniform surface points (seeded, cached per mesh)."""
+    tree, normals = _surface_index(mesh, samples)
+    _, idx = tree.query(points.detach().double().numpy())
+    return torch.as_tensor(normals[idx], dtype=points.dtype)
+
+
+_SURFACE_INDEX: dict[tuple[int, int], tuple] = {}
+
+
+def _surface_index(mesh, samples: int):
+    key = (id(mesh), samples)
+    if key not in _SURFACE_INDEX:
+        import trimesh
+        from scipy.spatial import cKDTree
+
+        pts, face = trimesh.sample.sample_surface(mesh, samples, seed=0)
+        _SURFACE_INDEX[key] = (cKDTree(np.asarray(pts)),
+                               np.asarray(mesh.face_normals, dtype=np.float64)[face], mesh)
+    return _SURFACE_INDEX[key][:2]
+
+
 def is_real(name: str) -> bool:
-    """True for the datasets with real meshes mixed in (names ending in "+real")."""
-    return name.endswith(REAL_SUFFIX)
+    """True for the datasets with real meshes mixed in (names ending in "+real", or in
+    "+real:shaded")."""
+    return name.removesuffix(SHADED_SUFFIX).endswith(REAL_SUFFIX)
+
+
+def is_shaded(name: str) -> bool:
+    """True for the shaded views (names ending in ":shaded")."""
+    return name.endswith(SHADED_SUFFIX)
 
 
 def load(name: str, split: str = "train") -> ArrayDataset:
@@ -335,6 +460,8 @@ def load(name: str, split: str = "train") -> ArrayDataset:
     if name.startswith("voxels"):
         x, y = _voxels(split, n, real)
         return ArrayDataset(x, y, INFOS[name], split)
+    if is_shaded(name):
+        return ArrayDataset(shaded_views(split, n, real)[0], None, INFOS[name], split)
     return ArrayDataset(views(split, n, real)[0], None, INFOS[name], split)
 
 
