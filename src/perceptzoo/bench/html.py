@@ -19,11 +19,12 @@ sorting in a few lines of plain JavaScript):
 - **Sampling speed**: seconds per generated image, log scale.
 - **One section per model**: its result files, its sample grids and its training curves.
 
-A result is on a task's table by the rule TASKS states (the same rule as BENCHMARKS.md): it names
-the task (`"task"`, with `"figure"` for a table not in TASKS), or its dataset is one of the
-task's and it has one of the task's figures; so a generative model of any family scored on
-MNIST samples lands in the one MNIST sample-quality table. Optional keys read where a result
-has them:
+The results are read, and each table's rows chosen, by `perceptzoo.bench.report` (its
+`load_results` and `leaderboard`), so the page's tables are BENCHMARKS.md's: a result names
+its task (`"task"`, with `"figure"` for a table not in TASKS), or names none and its dataset is
+one of the task's and it has one of the task's figures; so a generative model of any family
+scored on MNIST samples lands in the one MNIST sample-quality table. This module only renders.
+Optional keys read where a result has them:
 
 - `"parameters"` (also read from `metrics` or `config`);
 - `"samples"` / `"sample_grid"` / `"figures"`: image paths (relative to the repository, to
@@ -50,11 +51,19 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from perceptzoo.bench.recipe import TASKS
+from perceptzoo.bench.report import (
+    better_run,
+    family_of,
+    leaderboard,
+    load_results,
+    number,
+    protocol_marks,
+    row_published,
+    task_spec,
+)
 from perceptzoo.errors import UserError
 from perceptzoo.io import write_text
 
@@ -75,9 +84,6 @@ IMAGE_DATASETS = ("binarized_mnist", "mnist", "fashion_mnist", "digits")
 EXTRA_TITLES = {"real_vs_real_frechet_distance": "real-vs-real floor",
                 "sampling_ms_per_image": "ms / image", "steps_to_solve_median": "steps to solve",
                 "steps_per_s": "env steps/s", "test_nll_gap_nats": "NLL gap (nats)"}
-#: figures where a larger value is better (for tables of tasks not in TASKS)
-HIGHER_IS_BETTER = ("accuracy", "return", "iou", "psnr", "precision", "recall", "success",
-                    "score", "reward", "f1", "consistency")
 HEADLINE_KEYS = ("test_nll_nats", "test_bits_per_dim", "test_bits_per_dim_bound",
                  "test_bits_per_sample", "frechet_distance", "precision", "recall",
                  "mean_return", "best_eval_mean_return", "success_rate", "steps_to_solve_median",
@@ -100,93 +106,10 @@ LIKELIHOOD_STYLE = {"exact": ("#1f77b4", "exact likelihood (autoregressive, flow
 # ---------------------------------------------------------------- reading results
 
 
-def load_results(results_dir: Path) -> list[dict[str, Any]]:
-    """Every `*.json` under `results_dir`, each with its file name under `_file`."""
-    results_dir = Path(results_dir)
-    if not results_dir.is_dir():
-        raise UserError(f"no results folder {results_dir}: run `perceptzoo bench` first, or "
-                        "pass the folder that holds the result JSON files")
-    results = []
-    for f in sorted(results_dir.glob("*.json")):
-        try:
-            r = json.loads(f.read_text())
-        except json.JSONDecodeError as err:
-            raise UserError(f"{f} is not valid JSON ({err}); fix or remove it") from None
-        if not isinstance(r, dict) or "model" not in r:
-            raise UserError(f"{f} is not a benchmark result (no 'model' key; schema in "
-                            "DESIGN.md, 'Benchmark results'); fix or remove it")
-        r["_file"] = f.name
-        r.setdefault("metrics", {})
-        r["_family"] = str(r.get("family") or _family(r["model"]))
-        results.append(r)
-    return results
-
-
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    return float(v) if math.isfinite(v) else None
-
-
 def _dataset_token(dataset: str) -> str:
     d = dataset.lower()
     d = re.sub(r"-v\d+$", "", d)  # gym ids: CartPole-v1 -> cartpole
     return d.split(":", 1)[1] if d.startswith("mesh:") else d.replace(":", "_")
-
-
-def task_spec(task: str, results: list[dict]) -> dict[str, Any]:
-    """TASKS[task], or a table made from the results that name `task` and their `figure`."""
-    if task in TASKS:
-        return TASKS[task]
-    figure = next((str(r["figure"]) for r in results
-                   if task in _named_tasks(r) and r.get("figure")), "")
-    better = "higher" if any(w in figure for w in HIGHER_IS_BETTER) else "lower"
-    return {"title": task.replace("_", " "), "figures": (figure,) if figure else (),
-            "better": better, "datasets": (), "explicit_only": True}
-
-
-def _dataset_matches(r: dict, spec: dict[str, Any]) -> bool:
-    """TASKS' rule: a dataset named by the task, a prefix ending in ':', or '*' for any
-    dataset of the task's `families`."""
-    dataset = str(r.get("dataset", ""))
-    for pattern in spec.get("datasets", ()):
-        if pattern == "*":
-            if r.get("_family") in spec.get("families", ()):
-                return True
-        elif (pattern.endswith(":") and dataset.startswith(pattern)) or dataset == pattern:
-            return True
-    return False
-
-
-def figure_of(r: dict, task: str, spec: dict[str, Any]) -> tuple[float, str] | None:
-    """(value, metric) of `r` in `task`'s table, or None where it is not in that table: a
-    result is in it when it names the task, or its dataset is the task's and it has one of the
-    task's figures (the first one found)."""
-    named = task in _named_tasks(r)
-    if not named and (spec.get("explicit_only") or not _dataset_matches(r, spec)):
-        return None
-    figures = tuple(spec.get("figures") or (spec.get("figure"),))
-    if named and r.get("figure"):
-        figures = (str(r["figure"]), *figures)
-    for key in figures:
-        value = _num(r["metrics"].get(key)) if key else None
-        if value is not None:
-            return value, key
-    return None
-
-
-def _named_tasks(r: dict) -> list[str]:
-    tasks = r.get("tasks") or ([r["task"]] if r.get("task") else [])
-    return [tasks] if isinstance(tasks, str) else list(tasks)
-
-
-def _family(model: str) -> str:
-    try:
-        from perceptzoo.core import registry
-
-        return registry.get_spec(model).family or "other"
-    except Exception:  # a model that is no longer (or not yet) registered
-        return "other"
 
 
 def _device(r: dict) -> str:
@@ -197,48 +120,36 @@ def _device(r: dict) -> str:
 
 
 def _train_seconds(r: dict) -> float | None:
-    v = _num(r["metrics"].get("train_time_s"))
+    v = number(r["metrics"].get("train_time_s"))
     if v is None:
-        v = _num(r.get("train_time_s"))
-    return v if v is not None else _num(r.get("wall_time_s"))
+        v = number(r.get("train_time_s"))
+    return v if v is not None else number(r.get("wall_time_s"))
 
 
 def _parameters(r: dict) -> float | None:
     for holder in (r, r["metrics"], r.get("config") or {}):
-        v = _num(holder.get("parameters")) if isinstance(holder, dict) else None
+        v = number(holder.get("parameters")) if isinstance(holder, dict) else None
         if v is not None:
             return v
     return None
 
 
-def _published(r: dict, keys: Iterable[str]) -> tuple[float | None, str, str]:
-    """(published value of the figure, its source, what is not comparable)."""
-    pub = r.get("published") or {}
-    value = None
-    for k in keys:
-        value = _num(pub.get(k))
-        if value is not None:
-            break
-    source = str(pub.get("source") or pub.get("note") or "")
-    return value, source, str(pub.get("comparable") or "")
-
-
 def _per_image_seconds(r: dict) -> float | None:
     for k in PER_IMAGE_KEYS:
-        v = _num(r["metrics"].get(k))
+        v = number(r["metrics"].get(k))
         if v is not None:
             return v
-    ms = _num(r["metrics"].get("sampling_ms_per_image"))
+    ms = number(r["metrics"].get("sampling_ms_per_image"))
     if ms is not None:
         return ms / 1000
-    total = _num(r["metrics"].get("sampling_time_s"))
+    total = number(r["metrics"].get("sampling_time_s"))
     if total is None:
         return None
     config = r.get("config") or {}
     for n in (r["metrics"].get("num_samples"), r["metrics"].get("sampling_num_samples"),
               config.get("num_samples"), (config.get("evaluate") or {}).get("num_samples"),
               (r.get("evaluate") or {}).get("num_samples")):
-        n = _num(n)
+        n = number(n)
         if n:
             return total / n
     return None
@@ -306,50 +217,26 @@ def _cell(text: str, sort: float | str | None = None, title: str = "", cls: str 
 
 
 def leaderboard_rows(task: str, results: list[dict]) -> list[dict]:
-    """`task`'s rows, best first: per model (per model and dataset where the table spans
-    datasets) the run with the best figure, a run on the current protocol preferred to one
-    whose figure carries a protocol mark (`report.protocol_marks`: shown only when the model
-    has no other run, and marked), and how many runs it was chosen from."""
-    from perceptzoo.bench.report import better_run, protocol_marks
-
-    spec = task_spec(task, results)
-    lower = spec.get("better", "lower") != "higher"
-    best: dict[tuple, dict] = {}
-    for r in results:
-        hit = figure_of(r, task, spec)
-        if hit is None:
-            continue
-        slot = (r["model"], r.get("dataset", "")) if spec.get("per_dataset") else (r["model"],)
-        row = {"result": r, "value": hit[0], "key": hit[1], "runs": 1,
-               "marks": protocol_marks(r, hit[1])}
-        old = best.get(slot)
-        if old is not None:
-            row["runs"] = old["runs"] + 1
-            if not better_run((bool(row["marks"]), hit[0]), (bool(old["marks"]), old["value"]),
-                              not lower):
-                old["runs"] = row["runs"]
-                continue
-        best[slot] = row
-    return sorted(best.values(), key=lambda row: row["value"] if lower else -row["value"])
+    """`task`'s rows as `report.leaderboard` chose them (the page's tables and BENCHMARKS.md's
+    are the same rows); empty where no result is on the task's table."""
+    return leaderboard(results).get(task, [])
 
 
 def _extra_value(r: dict, key: str) -> float | None:
-    v = _num(r["metrics"].get(key))
+    v = number(r["metrics"].get(key))
     if v is None:
-        v = _num(r["metrics"].get(f"test_{key}"))
+        v = number(r["metrics"].get(f"test_{key}"))
     if v is None and key == "sampling_ms_per_image":
         s = _per_image_seconds(r)
         v = None if s is None else 1000 * s
     return v
 
 
-def _leaderboard(task: str, results: list[dict]) -> str:
-    rows = leaderboard_rows(task, results)
-    if not rows:
-        return ""
+def _leaderboard(task: str, rows: list[dict], results: list[dict]) -> str:
+    """One task's table: its `rows` (from `report.leaderboard`) in HTML, sortable."""
     spec = task_spec(task, results)
-    figures = tuple(spec.get("figures") or (spec.get("figure"),))
-    better = spec.get("better", "lower")
+    figures = spec["figures"]
+    better = spec["better"]
     listed = spec.get("extra", ())  # "iou" and "test_iou": one column, whichever a run has
     extras = [k for k in listed if not (k.startswith("test_") and k[5:] in listed)
               and any(_extra_value(row["result"], k) is not None for row in rows)]
@@ -361,8 +248,9 @@ def _leaderboard(task: str, results: list[dict]) -> str:
                  for i, h in enumerate(heads))
     body, notes, marked = [], [], []
     for row in rows:
-        r, value, key = row["result"], row["value"], row["key"]
-        pub, source, comparable = _published(r, (key, *figures))
+        r, value, key = row["result"], row["value"], row["metric"]
+        pub, source = row_published(row, spec)
+        comparable = str((r.get("published") or {}).get("comparable") or "")
         gap = value - pub if pub is not None else None
         label = _esc(r["model"])
         if row["runs"] > 1:
@@ -409,11 +297,6 @@ def _leaderboard(task: str, results: list[dict]) -> str:
             f"{note_html}")
 
 
-def _task_order(results: list[dict]) -> list[str]:
-    named = {t for r in results for t in _named_tasks(r)}
-    return list(TASKS) + sorted(named - set(TASKS))
-
-
 # ---------------------------------------------------------------- SVG charts
 
 
@@ -454,9 +337,9 @@ def likelihood_kind(r: dict) -> tuple[str, float | None]:
     model's likelihood is a bound and an energy model's an AIS estimate, whatever the key is
     called (the evaluator reports each model's `log_prob` as `test_bits_per_dim`)."""
     m = r["metrics"]
-    bpd = _num(m.get("test_bits_per_dim"))
+    bpd = number(m.get("test_bits_per_dim"))
     if bpd is None:
-        nats = _num(m.get("test_nll_nats"))
+        nats = number(m.get("test_nll_nats"))
         model_cfg = (r.get("config") or {}).get("model")  # older results name the model here
         shape = model_cfg.get("data_shape") if isinstance(model_cfg, dict) else None
         if nats is not None and isinstance(shape, list) and shape:
@@ -464,19 +347,17 @@ def likelihood_kind(r: dict) -> tuple[str, float | None]:
     if bpd is not None:
         return ("bound" if r.get("_family") in NOT_EXACT else "exact"), bpd
     for k in ("test_bits_per_dim_bound", "test_bits_per_dim_elbo"):
-        if _num(m.get(k)) is not None:
-            return "bound", _num(m[k])
+        if number(m.get(k)) is not None:
+            return "bound", number(m[k])
     return "none", None
 
 
 def scatter_points(results: list[dict]) -> dict[str, list[dict]]:
     """Per dataset, one point per model: its run with the lowest Frechet distance, a run on
     the current protocol preferred to one with a protocol mark (as on the leaderboard)."""
-    from perceptzoo.bench.report import better_run, protocol_marks
-
     best: dict[tuple[str, str], dict] = {}
     for r in results:
-        fd = _num(r["metrics"].get("frechet_distance"))
+        fd = number(r["metrics"].get("frechet_distance"))
         if fd is None:
             continue
         kind, bpd = likelihood_kind(r)
@@ -486,7 +367,7 @@ def scatter_points(results: list[dict]) -> dict[str, list[dict]]:
                                           False):
             best[slot] = {"model": r["model"], "file": r["_file"], "fd": fd, "bpd": bpd,
                           "kind": kind, "marked": marked,
-                          "floor": _num(r["metrics"].get("real_vs_real_frechet_distance"))}
+                          "floor": number(r["metrics"].get("real_vs_real_frechet_distance"))}
     out: dict[str, list[dict]] = {}
     for (dataset, _), p in sorted(best.items()):
         out.setdefault(dataset, []).append(p)
@@ -602,7 +483,7 @@ def speed_bars(results: list[dict]) -> tuple[list[dict], list[str]]:
     for r in results:
         s = _per_image_seconds(r)
         if s is None or s <= 0:
-            if s is None and _num(r["metrics"].get("sampling_time_s")) is not None:
+            if s is None and number(r["metrics"].get("sampling_time_s")) is not None:
                 totals.append(f'{r["_file"]}: {fmt_seconds(r["metrics"]["sampling_time_s"])} '
                               "in all (the number of samples is not recorded)")
             continue
@@ -652,11 +533,11 @@ def _series_from_records(records: list[dict]) -> dict[str, list[tuple[float, flo
     and the validation NLL (or loss), against the step."""
     series: dict[str, list[tuple[float, float]]] = {}
     for rec in records:
-        step, kind = _num(rec.get("step")), rec.get("kind", "train")
+        step, kind = number(rec.get("step")), rec.get("kind", "train")
         if step is None or kind not in ("train", "valid"):
             continue
-        keys = [k for k in rec if k.startswith("loss") and _num(rec[k]) is not None]
-        if kind == "valid" and _num(rec.get("nll_nats")) is not None:
+        keys = [k for k in rec if k.startswith("loss") and number(rec[k]) is not None]
+        if kind == "valid" and number(rec.get("nll_nats")) is not None:
             keys = ["nll_nats"]
         for k in keys:
             series.setdefault(f"{kind} {k}", []).append((step, float(rec[k])))
@@ -679,7 +560,7 @@ def curves_of(r: dict, roots: list[Path]) -> dict[str, list[tuple[float, float]]
             else:
                 continue
             pts = [(float(x), float(y)) for x, y in pts
-                   if _num(x) is not None and _num(y) is not None]
+                   if number(x) is not None and number(y) is not None]
             if pts:
                 out[str(name)] = pts
         return out
@@ -845,10 +726,10 @@ def _media_html(paths: list[Path]) -> str:
 
 def _headline(r: dict) -> str:
     m = r["metrics"]
-    keys = [k for k in HEADLINE_KEYS if _num(m.get(k)) is not None][:5]
+    keys = [k for k in HEADLINE_KEYS if number(m.get(k)) is not None][:5]
     if not keys:
-        keys = [k for k, v in m.items() if _num(v) is not None][:4]
-    return ", ".join(f"{_esc(k)} {fmt(_num(m[k]))}" for k in keys)
+        keys = [k for k, v in m.items() if number(v) is not None][:4]
+    return ", ".join(f"{_esc(k)} {fmt(number(m[k]))}" for k in keys)
 
 
 def _model_section(model: str, family: str, runs: list[dict], media: list[Path],
@@ -943,8 +824,9 @@ def render(results: list[dict], *, figures_root: Path | None = None,
     """The page's HTML for `results` (as `load_results` returns them)."""
     roots = roots or []
     for r in results:
-        r.setdefault("_family", str(r.get("family") or _family(r["model"])))
-    boards = [b for b in (_leaderboard(t, results) for t in _task_order(results)) if b]
+        r.setdefault("metrics", {})
+        r["_family"] = family_of(r)
+    boards = [_leaderboard(task, rows, results) for task, rows in leaderboard(results).items()]
     panels = scatter_points(results)
     scatter = "".join(scatter_svg(d, pts) for d, pts in panels.items())
     bars, totals = speed_bars(results)

@@ -11,6 +11,10 @@ other run in the table, and is shown marked); every run is listed under "Details
 ours, published (with its source), gap (ours - published), training wall time, device,
 parameters, commit.
 
+This module owns reading the results (`load_results`) and choosing each table's rows
+(`task_spec`, `figure_of`, `leaderboard`); the HTML page (`bench/html.py`) renders the same
+rows, so a result lands in the same table, with the same best row, on both pages.
+
     from perceptzoo.bench.report import load_results, leaderboard_markdown, write_report
     print(leaderboard_markdown(load_results(Path("benchmarks/results"))))
     write_report(Path("benchmarks/results"), Path("BENCHMARKS.md"))
@@ -25,25 +29,44 @@ from pathlib import Path
 from typing import Any
 
 from perceptzoo.bench.recipe import TASKS
+from perceptzoo.errors import UserError
 
 #: figures where a larger value is better (for tables of tasks not in TASKS)
 HIGHER_IS_BETTER = ("accuracy", "return", "iou", "psnr", "precision", "recall", "success",
                     "score", "mig", "reward", "f1", "consistency")
 
 
+# -- reading and selection: the one rule both pages (this one and bench/html.py) render -------
 def load_results(results_dir: Path) -> list[dict[str, Any]]:
-    """Every result file of `results_dir`, each with `_file` (its name) and `family`."""
+    """Every result file of `results_dir`, sorted by name, each with `_file` (its name) and
+    `_family` (`family_of`); `metrics` defaults to {}. A missing folder, a file that is not
+    JSON or not a result is a UserError saying what to do (a table silently short of a run
+    would be wrong)."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise UserError(f"no results folder {results_dir}: run `perceptzoo bench` first, or "
+                        "pass the folder that holds the result JSON files")
     out = []
-    for f in sorted(Path(results_dir).glob("*.json")):
+    for f in sorted(results_dir.glob("*.json")):
         try:
             r = json.loads(f.read_text())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(r, dict) and "model" in r and isinstance(r.get("metrics"), dict):
-            r["_file"] = f.name
-            r.setdefault("family", _family(r["model"]))
-            out.append(r)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise UserError(f"{f} is not valid JSON ({err}); fix or remove it") from None
+        if not isinstance(r, dict) or "model" not in r \
+                or not isinstance(r.setdefault("metrics", {}), dict):
+            raise UserError(f"{f} is not a benchmark result (it needs a 'model' and a "
+                            "'metrics' object; schema in DESIGN.md, 'Benchmark results'); fix "
+                            "or remove it")
+        r["_file"] = f.name
+        r["_family"] = family_of(r)
+        out.append(r)
     return out
+
+
+def family_of(result: dict[str, Any]) -> str:
+    """The result's family: as filled by `load_results`, else its own `family`, else its
+    model's registered family ("other" for a model no longer registered)."""
+    return str(result.get("_family") or result.get("family") or _family(result["model"]))
 
 
 def _family(model: str) -> str:
@@ -55,7 +78,8 @@ def _family(model: str) -> str:
         return "other"
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """`value` as a finite float, else None (a bool, a string, NaN or inf is no figure)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
@@ -65,19 +89,22 @@ def task_spec(task: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     """TASKS[task], or a table made from the results that name `task` and their figure."""
     if task in TASKS:
         return TASKS[task]
-    figure = next((r["figure"] for r in results if r.get("task") == task and r.get("figure")),
-                  "")
+    figure = next((str(r["figure"]) for r in results
+                   if r.get("task") == task and r.get("figure")), "")
     if not figure:  # no result names one: the first figure of the first result of the task
         figure = next((k for r in results if r.get("task") == task
                        for k, v in r["metrics"].items()
-                       if _number(v) is not None and not k.endswith("_time_s")), "")
+                       if number(v) is not None and not k.endswith("_time_s")), "")
     better = "higher" if any(w in figure for w in HIGHER_IS_BETTER) else "lower"
     return {"title": task.replace("_", " "), "figures": (figure,), "better": better,
             "datasets": (), "explicit_only": True}
 
 
 def figure_of(result: dict[str, Any], task: str, spec: dict[str, Any]) -> tuple[str, float] | None:
-    """(metric name, value) of `result` in the task's table, or None if it is not in it."""
+    """(metric name, value) of `result` in the task's table, or None if it is not in it: a
+    result is in it when it names the task (its `figure` first), or, for a task of TASKS that
+    is not `explicit_only`, when it names no task of its own, its dataset is one of the task's
+    and it has one of the task's figures (the first one found)."""
     explicit = result.get("task") == task
     if not explicit:
         if spec.get("explicit_only"):
@@ -88,19 +115,21 @@ def figure_of(result: dict[str, Any], task: str, spec: dict[str, Any]) -> tuple[
             return None
     figures = spec["figures"]
     if explicit and result.get("figure"):
-        figures = (result["figure"], *figures)
+        figures = (str(result["figure"]), *figures)
     for key in figures:
-        value = _number(result["metrics"].get(key))
+        value = number(result["metrics"].get(key))
         if value is not None:
             return key, value
     return None
 
 
 def _dataset_matches(result: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """TASKS' rule: a dataset named by the task, a prefix ending in ':', or '*' for any
+    dataset of the task's `families`."""
     dataset = str(result.get("dataset", ""))
     for pattern in spec.get("datasets", ()):
         if pattern == "*":
-            if result.get("family") in spec.get("families", ()):
+            if family_of(result) in spec.get("families", ()):
                 return True
         elif pattern.endswith(":"):
             if dataset.startswith(pattern):
@@ -145,10 +174,13 @@ def better_run(new: tuple[bool, float], old: tuple[bool, float], higher: bool) -
 
 
 def leaderboard(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """task -> rows, best first. A row: the best result of one model (and dataset, where the
-    table spans datasets) by the figure, a run on the current protocol preferred to one with
-    a protocol mark (`protocol_marks`); its figure, its marks, and how many runs it was chosen
-    from."""
+    """task -> rows: the tables of TASKS, then those of the tasks results name, each with a
+    row; rows best first (by dataset, then best first, where the table spans datasets). A row
+    (`result`, `metric`, `value`, `marks`, `runs`): the best result of one model (and
+    dataset, where the table spans datasets) by the figure (`figure_of`), a run on the
+    current protocol preferred to one with a protocol mark (`protocol_marks`); its figure,
+    its marks, and how many runs it was chosen from. BENCHMARKS.md and the HTML page both
+    render these rows."""
     tasks = list(TASKS) + sorted({r["task"] for r in results
                                   if r.get("task") and r["task"] not in TASKS})
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -197,7 +229,7 @@ def fmt(value: Any) -> str:
 
 
 def fmt_seconds(seconds: Any) -> str:
-    s = _number(seconds)
+    s = number(seconds)
     if s is None:
         return "—"
     if s < 120:
@@ -208,7 +240,7 @@ def fmt_seconds(seconds: Any) -> str:
 
 
 def fmt_count(n: Any) -> str:
-    n = _number(n)
+    n = number(n)
     if not n:
         return "—"
     if n >= 1e6:
@@ -241,9 +273,18 @@ def published_value(r: dict[str, Any], metric: str,
     pub = r.get("published") or {}
     source = pub.get("source") or pub.get("note") or ""
     for key in (metric, *also):
-        if _number(pub.get(key)) is not None:
-            return _number(pub[key]), source
+        if number(pub.get(key)) is not None:
+            return number(pub[key]), source
     return None, source
+
+
+def row_published(row: dict[str, Any], spec: dict[str, Any]) -> tuple[float | None, str]:
+    """The published figure beside a leaderboard row (`leaderboard`) and its source: the one
+    for the row's metric, else for another of the task's figures the run scored the same (one
+    quantity under two names), else None."""
+    r = row["result"]
+    same = tuple(k for k in spec["figures"] if number(r["metrics"].get(k)) == row["value"])
+    return published_value(r, row["metric"], same)
 
 
 def _cell(text: str) -> str:
@@ -255,7 +296,7 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
     spec = task_spec(task, results)
     per_dataset = spec.get("per_dataset")
     extra = [k for k in spec.get("extra", ())
-             if any(_number(row["result"]["metrics"].get(k)) is not None for row in rows)]
+             if any(number(row["result"]["metrics"].get(k)) is not None for row in rows)]
     arrow = "↓" if spec["better"] == "lower" else "↑"
     head = ["model", *(["dataset"] if per_dataset else []),
             f"ours ({spec['figures'][0]} {arrow})", *extra,
@@ -265,8 +306,7 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
     notes: list[str] = []
     for row in rows:
         r = row["result"]
-        same = tuple(k for k in spec["figures"] if _number(r["metrics"].get(k)) == row["value"])
-        pub, source = published_value(r, row["metric"], same)
+        pub, source = row_published(row, spec)
         gap = "—" if pub is None else f"{row['value'] - pub:+.3g}"
         published = fmt(pub) + (f" ({short_source(source)})" if source else "") \
             if pub is not None else ""
@@ -278,7 +318,7 @@ def table_markdown(task: str, rows: list[dict[str, Any]], results: list[dict[str
         runs = f" ×{row['runs']}" if row["runs"] > 1 else ""
         cells = [f"[{r['model']}]({link}{r['_file']}){runs}",
                  *([str(r.get("dataset", ""))] if per_dataset else []), ours,
-                 *[fmt(_number(r["metrics"].get(k))) for k in extra],
+                 *[fmt(number(r["metrics"].get(k))) for k in extra],
                  published or "—", gap, fmt_seconds(r.get("wall_time_s")), device_of(r),
                  fmt_count(r.get("parameters")), str(r.get("commit", ""))]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
@@ -302,7 +342,7 @@ def details_markdown(results: list[dict[str, Any]], link: str = "benchmarks/resu
     the result file (the full config, every metric, the source, notes)."""
     by_family: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for r in results:
-        by_family.setdefault(r.get("family") or "other", {}).setdefault(r["model"], []).append(r)
+        by_family.setdefault(family_of(r), {}).setdefault(r["model"], []).append(r)
     lines = [f"Every result file, by family and model: `{link}<model>-<run>.json`, its first "
              "figure and training time. Open one for the full config, every metric, the "
              "published figure's source with what is and is not comparable, and notes.", ""]
@@ -313,7 +353,7 @@ def details_markdown(results: list[dict[str, Any]], link: str = "benchmarks/resu
             for r in sorted(runs, key=lambda x: x["_file"]):
                 label = r["_file"].removesuffix(".json").removeprefix(f"{model}-")
                 first = next(((k, v) for k, v in r["metrics"].items()
-                              if _number(v) is not None and not k.endswith("_time_s")), None)
+                              if number(v) is not None and not k.endswith("_time_s")), None)
                 figure = f" {first[0]} {fmt(float(first[1]))}" if first else ""
                 items.append(f"[`{label}`]({link}{r['_file']}){figure} "
                              f"({fmt_seconds(r.get('wall_time_s'))})")
@@ -345,7 +385,7 @@ def write_report(results_dir: Path, out: Path, details: Path | None = None) -> P
     details = Path(details) if details is not None else default_details(results_dir, out)
     link = _relative_link(Path(results_dir), Path(out))
     details_link = _relative_link(Path(results_dir), details)
-    families = sorted({r.get("family") or "other" for r in results})
+    families = sorted({family_of(r) for r in results})
     # the tasks of TASKS on the page; a study's own task (named by its results) in DETAILS.md
     others = [t for t in leaderboard(results) if t not in TASKS]
     write_text(details, "\n".join([
