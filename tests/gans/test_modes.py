@@ -33,3 +33,15 @@ def test_bad_input():
         mode_coverage(torch.zeros(3, 2), "moons")
     with pytest.raises(UserError, match="N, 2"):
         mode_coverage(torch.zeros(3, 3), "8gaussians")
+
+
+@pytest.mark.parametrize("name,k", [("8gaussians", 8), ("25gaussians", 25)])
+def test_the_gaussian_baseline_covers_every_mode_at_low_quality(name, k):
+    """The baseline mode_study reports beside each model: one Gaussian with the data's mean
+    and covariance already "covers" every mode, with about a quarter of its samples within
+    3 std of one; a model's high-quality fraction has to beat that."""
+    from perceptzoo.gans.mode_study import gaussian_baseline
+
+    r = gaussian_baseline(f"toy2d:{name}")
+    assert r["modes_covered"] == k
+    assert 0.15 < r["high_quality_fraction"] < 0.35
