@@ -8,11 +8,8 @@ permutations as augmentation; a primitive's kind does not change under them) and
 ship as `gans3d/weights/voxel_classifier16.safetensors` (about 650 KB; test accuracy 0.95
 on the 64 test shapes).
 
-`ViewClassifier` is its 2-D sibling for the 3D-aware image generators (GRAF, EG3D, HoloGAN):
-the same four kinds from one 16 x 16 silhouette, trained on exact silhouettes of the train
-shapes at several random poses (`view_sets`); a Fréchet distance between rendered and held-out
-silhouettes in its 64-d features is the FD of renders (weights
-`gans3d/weights/view_classifier16.safetensors`).
+Its 2-D sibling for the 3D-aware image generators (GRAF, GIRAFFE, HoloGAN, EG3D), the view
+classifier of 16 x 16 silhouettes, is `gans3d.view_classifier`.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from torch import nn
 from perceptzoo.errors import UserError
 
 WEIGHTS = Path(__file__).parent / "weights" / "voxel_classifier16.safetensors"
-VIEW_WEIGHTS = Path(__file__).parent / "weights" / "view_classifier16.safetensors"
 
 
 class VoxelClassifier(nn.Module):
@@ -70,77 +66,6 @@ def train(x: torch.Tensor, y: torch.Tensor, steps: int = 600, seed: int = 0) -> 
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return model.eval()
-
-
-class ViewClassifier(nn.Module):
-    """(B, 1, 16, 16) silhouettes in [0, 1] -> logits (B, 4); `features` gives (B, 64)."""
-
-    def __init__(self, num_classes: int = 4):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),    # (B, 32, 8, 8)
-            nn.Conv2d(32, 64, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),   # (B, 64, 4, 4)
-            nn.Flatten(1), nn.Linear(64 * 16, 64), nn.ReLU())                  # (B, 64)
-        self.head = nn.Linear(64, num_classes)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        if images.shape[1:] != (1, 16, 16):
-            raise UserError(f"the view classifier takes (B, 1, 16, 16) silhouettes, got "
-                            f"{tuple(images.shape)}")
-        return self.body(images.float())
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
-
-
-def view_sets(split: str, views_per_shape: int, seed: int, n: int = 16
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact silhouettes (S * K, 1, n, n) uint8 of the split's S shapes, K random poses each
-    from the data's pose prior, and their kinds (S * K,)."""
-    from perceptzoo.data import voxels
-    from perceptzoo.data.shapes import PRIMITIVES
-
-    prims = voxels._primitives(split)  # the split's shapes (the datasets' own source)
-    poses = voxels.random_poses(len(prims) * views_per_shape,
-                                torch.Generator().manual_seed(seed))
-    x = torch.stack([voxels.silhouette(prims[i // views_per_shape], r, n)
-                     for i, r in enumerate(poses)])[:, None]
-    y = torch.tensor([PRIMITIVES.index(prims[i // views_per_shape].kind)
-                      for i in range(len(poses))])
-    return x, y
-
-
-def train_views(x: torch.Tensor, y: torch.Tensor, steps: int = 800, seed: int = 0
-                ) -> ViewClassifier:
-    """Fit a view classifier on silhouettes x (N, 1, 16, 16) with kinds y (N,); random flips
-    and transposes as augmentation (a kind does not change under them)."""
-    torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
-    model = ViewClassifier()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(steps):
-        idx = torch.randint(len(x), (64,), generator=g)
-        xb = x[idx].float()
-        if torch.rand(1, generator=g) < 0.5:
-            xb = xb.transpose(2, 3)
-        flips = [d for d in (2, 3) if torch.rand(1, generator=g) < 0.5]
-        xb = xb.flip(flips) if flips else xb
-        loss = F.cross_entropy(model(xb), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
-
-
-def load_views(path: Path = VIEW_WEIGHTS) -> ViewClassifier:
-    from safetensors.torch import load_file
-
-    if not Path(path).exists():
-        raise UserError(f"no view classifier weights at {path}; train them with "
-                        "`python benchmarks/gans3d_view_classifier.py`")
-    model = ViewClassifier()
-    model.load_state_dict(load_file(str(path)))
     return model.eval()
 
 

@@ -224,6 +224,10 @@ class GIRAFFE(nn.Module):
 
     def check_data(self, info) -> None:
         check_image_shape("giraffe", self.cfg.data_shape, info)
+        if info.num_levels != 2:
+            raise UserError(f"giraffe trains on silhouettes (two levels, e.g. "
+                            f"voxel_views16+real), not {info.name} ({info.num_levels} grey "
+                            "levels); graf and eg3d train on the shaded views")
 
 
 @dataclass

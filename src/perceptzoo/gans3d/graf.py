@@ -19,10 +19,14 @@ of one latent from nearby poses agree after reprojecting one through its rendere
 generator that takes the pose as input need not (`view_consistency_error`,
 tests/gans3d/test_graf.py).
 
-This implementation renders one channel (the silhouette data of `voxel_views*` are grey
-levels: the radiance is the ink) over a black background, with perspective cameras at
-distance 4 and a 30-degree field of view; the training silhouettes are orthographic, a
-perspective mismatch of up to +-25 % in apparent size over the object's depth.
+This implementation renders one grey channel over a black background, with perspective
+cameras at distance 4 and a 30-degree field of view; the training views are orthographic, a
+perspective mismatch of up to +-25 % in apparent size over the object's depth. It trains on
+the silhouettes of `voxel_views*` (two levels: the radiance is the ink) or on their shaded
+variants (`voxel_views16+real:shaded`: 256 grey levels of a Lambertian render under a fixed
+world light, which a radiance field without view direction can explain): the data's levels
+0..L-1 become [0, 1] for the discriminator (`to_unit`) and samples are the renders quantised
+back to them (`to_levels`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,19 @@ from perceptzoo.gans3d.common import (  # noqa: F401
     render_field,
     view_consistency_error,
 )
+
+
+def to_unit(x: torch.Tensor, num_levels: int) -> torch.Tensor:
+    """Data levels 0..L-1 (as the views datasets store them) -> floats in [0, 1]."""
+    return x.float() / (num_levels - 1)
+
+
+def to_levels(images: torch.Tensor, num_levels: int) -> torch.Tensor:
+    """Renders in [0, 1] -> the data's levels as floats: binarised at 0.5 for silhouettes
+    (two levels), else rounded to the nearest of the L levels."""
+    if num_levels == 2:
+        return (images > 0.5).float()
+    return (images.clamp(0, 1) * (num_levels - 1)).round()
 
 
 class RadianceField(nn.Module):
@@ -121,16 +138,18 @@ class GRAF(nn.Module):
 
     def train_step(self, batch, optimizers) -> dict[str, float]:
         opt_g, opt_d = optimizers
-        return r1_gan_step(self.generate, self.discriminator, batch[0].float(), opt_g, opt_d,
+        return r1_gan_step(self.generate, self.discriminator,
+                           to_unit(batch[0], self.cfg.num_levels), opt_g, opt_d,
                            self.cfg.r1_gamma, "GRAF")
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Renders (B, 1, N, N) at random poses, binarised at 0.5 (the data's two levels)."""
+        """Renders (B, 1, N, N) at random poses in the data's levels (`to_levels`: silhouettes
+        binarised at 0.5)."""
         if cond is not None:
             raise UserError("graf is unconditional; sample without cond")
-        return (self.generate(num_samples, generator) > 0.5).float()
+        return to_levels(self.generate(num_samples, generator), self.cfg.num_levels)
 
     def check_data(self, info) -> None:
         check_image_shape("graf", self.cfg.data_shape, info)
@@ -139,6 +158,8 @@ class GRAF(nn.Module):
 @dataclass
 class GRAFConfig:
     data_shape: tuple[int, ...] = (1, 16, 16)
+    num_levels: int = 2
+    """grey levels of the data (filled from the dataset): 2 silhouettes, 256 shaded views"""
     shape_dim: int = 32
     appearance_dim: int = 16
     hidden: int = 64

@@ -16,17 +16,24 @@ the valid shapes, and the meshes' share of the train split) and the IoU of the h
 (test split: bunny, spot) to their nearest training shape. The classifier was trained on the
 four primitive kinds only: real meshes are outside its training data.
 
-The 3D-aware image generators (graf, eg3d, hologan) are scored on their renders by
-`study_views(run_dir)`: a Fréchet distance in the view classifier's features
-(`classifier.ViewClassifier`) between 512 binarised renders at random poses and 512 exact
-silhouettes of the 128 held-out shapes (valid + test, 4 random poses each), beside the floor
-of 512 silhouettes of train shapes (2 poses each) against the same reference; the
-view-consistency error (`common.view_consistency_error`) of 32 latents between poses 6 degrees
-apart where the model renders depth; the identity agreement (how often the view classifier
-gives one latent's renders at two poses 90 degrees apart the same kind, beside the same for
-two different latents); the diversity across latents at one pose (`latent_diversity`: pixel
-std and mean pairwise feature distance, beside the same for real silhouettes); and a
-turntable GIF of renders.
+The 3D-aware image generators (graf, eg3d, giraffe, hologan) are scored on their renders by
+`study_views(run_dir)`, against the view dataset of the run (`view_reference`): a Fréchet
+distance in the view classifier's features (`gans3d.view_classifier`: seven classes, the
+primitive kinds and the training meshes) between 1,000 binarised renders at random poses and
+1,000 exact silhouettes of held-out shapes at random poses, beside the floor of 1,000
+silhouettes of train shapes at other random poses against the same reference. On
+voxel_views16 the reference is the 128 valid + test primitives at 8 poses each (the floor:
+the 256 train primitives at 4); on voxel_views16+real it is the valid split (64 primitives and
+8 new placements of each training mesh, the training distribution) at 12 poses each (the
+floor: the 352 train shapes at 3), 1,000 of each drawn seeded. A shaded run (`:shaded` data)
+is scored on the silhouettes of its renders (a pixel brighter than half the shading's ambient
+level, `SHADED_THRESHOLD`): the FD says whether the shapes are right, not the shading. Beside
+it: the view-consistency error (`common.view_consistency_error`) of 32 latents between poses
+6 degrees apart where the model renders depth; the identity agreement (how often the view
+classifier gives one latent's renders at two poses 90 degrees apart the same class, beside
+the same for two different latents); the diversity across latents at one pose
+(`latent_diversity`: pixel std and mean pairwise feature distance, beside the same for real
+silhouettes of the reference shapes); and a turntable GIF of renders.
 """
 
 from __future__ import annotations
@@ -187,7 +194,10 @@ def study(run_dir) -> dict[str, float]:
 
 
 # -- 3D-aware image generators ----------------------------------------------------------------
-NUM_VIEW_SAMPLES = 512
+NUM_VIEW_SAMPLES = 1000
+#: a shaded render's silhouette: pixels above half the shading's ambient level (the darkest lit
+#: pixel of the data is `data.voxels.AMBIENT`, the background 0)
+SHADED_THRESHOLD = voxels.AMBIENT / 2
 
 
 def latents(model, num: int, generator: torch.Generator) -> torch.Tensor:
@@ -204,6 +214,56 @@ def orbit(num: int, elevation: float = 0.3, offset_deg: float = 0.0) -> torch.Te
         az = 2 * math.pi * i / num + math.radians(offset_deg)
         out.append(camera((math.cos(az), math.sin(az), elevation)))
     return torch.stack(out)
+
+
+def view_dataset(dataset: str) -> tuple[bool, bool]:
+    """(real, shaded) of a 16 x 16 view dataset the view scores take (voxel_views16,
+    voxel_views16+real and their :shaded variants); a UserError for any other."""
+    if dataset not in voxels.INFOS or not dataset.startswith("voxel_views16"):
+        raise UserError(f"the view scores are for 16 x 16 views (voxel_views16, "
+                        f"voxel_views16+real and their :shaded variants), got {dataset!r}")
+    return voxels.is_real(dataset), voxels.is_shaded(dataset)
+
+
+def silhouettes_of(images: torch.Tensor, shaded: bool) -> torch.Tensor:
+    """Binary silhouettes (floats) of grey renders in [0, 1]: above 0.5, or for a model of
+    shaded views above `SHADED_THRESHOLD`."""
+    return (images > (SHADED_THRESHOLD if shaded else 0.5)).float()
+
+
+def _subset(x: torch.Tensor, y: torch.Tensor, num: int, seed: int):
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:num]
+    return x[idx], y[idx]
+
+
+def view_reference(dataset: str = "voxel_views16", num: int = NUM_VIEW_SAMPLES
+                   ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """{"heldout": (silhouettes (num, 1, 16, 16) uint8, classes), "floor": (...)}: the FD's
+    reference and real-vs-real floor sets of a view dataset (module docstring)."""
+    real, _ = view_dataset(dataset)
+    if (real, num) not in _VIEW_REFERENCES:
+        _VIEW_REFERENCES[real, num] = _view_reference(real, num)
+    return _VIEW_REFERENCES[real, num]
+
+
+_VIEW_REFERENCES: dict[tuple[bool, int], dict] = {}
+
+
+def _view_reference(real: bool, num: int):
+    from perceptzoo.gans3d.view_classifier import view_sets
+
+    if real:
+        held = view_sets("valid", 12, seed=100, real=True)
+        floor = view_sets("train", 3, seed=200, real=True)
+    else:
+        sets = [view_sets(s, 8, seed=100 + i) for i, s in enumerate(("valid", "test"))]
+        held = tuple(torch.cat(parts) for parts in zip(*sets))
+        floor = view_sets("train", 4, seed=200)
+    for name, (x, _) in (("reference", held), ("floor", floor)):
+        if len(x) < num:
+            raise UserError(f"the view {name} set holds {len(x)} silhouettes, fewer than the "
+                            f"{num} asked for")
+    return {"heldout": _subset(*held, num, 0), "floor": _subset(*floor, num, 1)}
 
 
 def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 24,
@@ -235,29 +295,45 @@ def fixed_pose_renders(model, num_latents: int, cams: torch.Tensor, seed: int = 
                             for i in range(num_latents)], 1)
 
 
-def latent_diversity(model, num_latents: int = 64,
-                     clf: classifier.ViewClassifier | None = None) -> dict[str, float]:
+def latent_diversity(model, num_latents: int = 64, clf=None, dataset: str = "voxel_views16"
+                     ) -> dict[str, float]:
     """How much a 3D-aware generator's renders change with the latent at one pose (a
     generator that ignores z draws one object; issue 19): at each of 4 cameras (azimuths
     0, 90, 180, 270 degrees), L latents are rendered and scored by
 
     - the pixel std across latents of the grey renders, averaged over pixels and cameras;
     - the mean pairwise distance (over pairs of different latents) of the binarised renders
-      in the view classifier's 64-d features,
+      (`silhouettes_of`) in the view classifier's 64-d features,
 
-    each beside the same for the exact silhouettes of the first L held-out shapes (valid +
-    test) at the same rotations (c2w's rotation transposed, as `hologan.render_views`)."""
-    clf = clf or classifier.load_views()
+    each beside the same for the exact silhouettes of L held-out shapes (voxel_views16: the
+    first L valid + test primitives; +real: a seeded L of the valid split) at the same
+    rotations (c2w's rotation transposed, as `hologan.render_views`); for a shaded dataset
+    the pixel std of the real views is that of their shaded renders."""
+    from perceptzoo.gans3d import view_classifier
+
+    real_data, shaded = view_dataset(dataset)
+    clf = clf or view_classifier.load()
     cams = orbit(4)
     fake = fixed_pose_renders(model, num_latents, cams)                  # (P, L, 1, n, n)
     if fake.shape[-2:] != (16, 16):
         raise UserError("the diversity scores are for 16 x 16 renders (voxel_views16)")
-    prims = (voxels._primitives("valid") + voxels._primitives("test"))[:num_latents]
-    real = torch.stack([torch.stack([voxels.silhouette(p, c[:, :3].T, 16) for p in prims])
-                        for c in cams])[:, :, None].float()
+    if real_data:
+        shapes = voxels.split_shapes("valid", True)
+        pick = torch.randperm(len(shapes), generator=torch.Generator().manual_seed(0))
+        shapes = tuple(shapes[int(i)] for i in pick[:num_latents])
+    else:
+        shapes = (voxels.split_shapes("valid") + voxels.split_shapes("test"))[:num_latents]
+    rots = [c[:, :3].T.expand(len(shapes), 3, 3) for c in cams]
+    if shaded:
+        renders = [voxels.shaded_renders(shapes, r, 16) for r in rots]
+        grey = torch.stack([r["image"] for r in renders])[:, :, None]
+        sil = torch.stack([r["mask"] for r in renders])[:, :, None].float()
+    else:
+        sil = torch.stack([voxels.silhouettes(shapes, r, 16) for r in rots])[:, :, None].float()
+        grey = sil
     out = {}
     with torch.no_grad():
-        for key, x, binary in (("", fake, (fake > 0.5).float()), ("_real", real, real)):
+        for key, x, binary in (("", fake, silhouettes_of(fake, shaded)), ("_real", grey, sil)):
             feats = torch.stack([clf.features(b) for b in binary])          # (P, L, 64)
             dist = torch.cdist(feats, feats)
             pairs = x.shape[1] * (x.shape[1] - 1)
@@ -268,35 +344,43 @@ def latent_diversity(model, num_latents: int = 64,
     return out
 
 
-def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32,
-                clf: classifier.ViewClassifier | None = None) -> dict[str, float]:
+def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=None,
+                dataset: str = "voxel_views16") -> dict[str, float]:
     """FD of renders (with its floor), view consistency and identity agreement (module
-    docstring) of a 3D-aware generator of 16 x 16 views."""
-    clf = clf or classifier.load_views()
-    held = [classifier.view_sets(s, 4, seed=100 + i) for i, s in enumerate(("valid", "test"))]
-    ref_x = torch.cat([x for x, _ in held])[:num]
-    ref_y = torch.cat([y for _, y in held])[:num]
-    train_x = classifier.view_sets("train", 2, seed=200)[0][:num]
+    docstring) of a 3D-aware generator of 16 x 16 views of `dataset`."""
+    from perceptzoo.gans3d import view_classifier
+
+    _, shaded = view_dataset(dataset)
+    clf = clf or view_classifier.load()
+    refs = view_reference(dataset, num)
+    ref_x, ref_y = refs["heldout"]
+    levels = getattr(getattr(model, "cfg", None), "num_levels", 2) or 2
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        fake = torch.cat([model.sample(min(64, num - i), generator=g)
-                          for i in range(0, num, 64)]).cpu()
+        fake = torch.cat([model.sample(min(100, num - i), generator=g)
+                          for i in range(0, num, 100)]).cpu().float() / (levels - 1)
         if fake.shape[1:] != (1, 16, 16):
             raise UserError("the view scores are for 16 x 16 renders (voxel_views16)")
         f_ref = clf.features(ref_x.float())
+        known = ref_y >= 0
         out = {"frechet_distance_view_classifier": round(frechet_distance(
-                   clf.features(fake.float()), f_ref), 3),
+                   clf.features(silhouettes_of(fake, shaded)), f_ref), 3),
                "frechet_distance_real_vs_real_floor": round(frechet_distance(
-                   clf.features(train_x.float()), f_ref), 3),
+                   clf.features(refs["floor"][0].float()), f_ref), 3),
                "view_classifier_heldout_accuracy": round(
-                   (clf(ref_x.float()).argmax(1) == ref_y).float().mean().item(), 3),
-               "frechet_num_samples": len(fake), "frechet_num_reference": len(ref_x)}
+                   (clf(ref_x[known].float()).argmax(1) == ref_y[known]).float().mean().item(),
+                   3),
+               "frechet_num_samples": len(fake), "frechet_num_reference": len(ref_x),
+               "view_classifier_classes": len(view_classifier.CLASSES)}
+        if shaded:
+            out["sample_foreground_mean_level"] = round(
+                fake[fake > SHADED_THRESHOLD].mean().item() * (levels - 1), 1)
         z = latents(model, num_latents, torch.Generator().manual_seed(1))
         errors, kinds = [], []
         for i in range(num_latents):
             cams = orbit(4, offset_deg=360.0 * i / num_latents)   # 0, 90, 180, 270 degrees
             views = model.render_views(z[i:i + 1], cams)
-            kinds.append(clf((views["image"] > 0.5).float()).argmax(1))
+            kinds.append(clf(silhouettes_of(views["image"], shaded)).argmax(1))
             if "depth" in views:
                 near = orbit(4, offset_deg=360.0 * i / num_latents + 6.0)[:1]
                 moved = model.render_views(z[i:i + 1], near)
@@ -309,7 +393,7 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32,
     out.update({"identity_agreement_same_latent_90deg": round(same, 3),
                 "identity_agreement_different_latents": round(other, 3),
                 "num_latents": num_latents})
-    out.update(latent_diversity(model, clf=clf))
+    out.update(latent_diversity(model, clf=clf, dataset=dataset))
     if errors:
         out.update({"view_consistency_error_mean": round(sum(errors) / len(errors), 4),
                     "view_consistency_latents_with_opaque_pixels": len(errors),
@@ -318,10 +402,12 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32,
 
 
 def study_views(run_dir) -> dict[str, float]:
-    """The bench harness's extra figures for a graf / eg3d / hologan run folder, and its
-    turntable GIF there."""
+    """The bench harness's extra figures for a graf / eg3d / giraffe / hologan run folder,
+    scored against the run's dataset, and its turntable GIF there."""
     from perceptzoo.core import runner
+    from perceptzoo.core.runs import RunDir
 
     model = runner.load(run_dir)
+    dataset = runner.read_config(RunDir(run_dir))["dataset"]
     view_turntable(model, Path(run_dir) / "turntable.gif")
-    return view_scores(model)
+    return view_scores(model, dataset=dataset)

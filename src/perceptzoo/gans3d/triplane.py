@@ -72,6 +72,7 @@ from perceptzoo.gans3d.common import (
     random_cameras,
     render_field,
 )
+from perceptzoo.gans3d.graf import to_levels, to_unit
 
 #: (first, second) world axes of each plane: xy, xz, yz
 PLANE_AXES = ((0, 1), (0, 2), (1, 2))
@@ -333,18 +334,19 @@ class EG3D(nn.Module):
             return self.discriminator_input(out["image"], out["raw"])
 
         return r1_gan_step(generate, self.discriminator,
-                           self.discriminator_input(batch[0].float()), opt_g, opt_d,
+                           self.discriminator_input(to_unit(batch[0], self.cfg.num_levels)),
+                           opt_g, opt_d,
                            self.cfg.r1_gamma, "EG3D")
 
     @torch.no_grad()
     def sample(self, num_samples: int, *, cond=None,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Renders (B, 1, N, N) at random poses (conditioned on their own camera), binarised at
-        0.5 (the data's two levels)."""
+        """Renders (B, 1, N, N) at random poses (conditioned on their own camera) in the
+        data's levels (`graf.to_levels`: silhouettes binarised at 0.5)."""
         if cond is not None:
             raise UserError("eg3d is unconditional (its pose conditioning is internal); "
                             "sample without cond")
-        return (self.generate(num_samples, generator)["image"] > 0.5).float()
+        return to_levels(self.generate(num_samples, generator)["image"], self.cfg.num_levels)
 
     @torch.no_grad()
     def render_views(self, z: torch.Tensor, c2w: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -359,6 +361,8 @@ class EG3D(nn.Module):
 @dataclass
 class TriplaneConfig:
     data_shape: tuple[int, ...] = (1, 16, 16)
+    num_levels: int = 2
+    """grey levels of the data (filled from the dataset): 2 silhouettes, 256 shaded views"""
     latent_dim: int = 32
     w_dim: int = 64
     channels: int = 32

@@ -135,4 +135,29 @@ RECIPES: list[Recipe] = [
         notes="EG3D with GRAF's discriminator settings (R1 gamma 10, D at 0.2x lr): the "
               "generators compared with one training game",
     ),
+    Recipe(
+        name="graf-voxel_views16+real", model="graf", dataset="voxel_views16+real",
+        task="gans3d_renders", model_config={"channels": 16}, train=dict(_VIEWS_TRAIN),
+        evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="GRAF (graf-voxel_views16's settings) on silhouettes of the catalogue with 3 real "
+              "meshes mixed in (armadillo, dragon, cow at random rotations/scales, 27 % of "
+              "train; bunny and spot held out); FD against the valid split's views (the same "
+              "mix, new placements) in the 7-class view classifier's features",
+    ),
+    Recipe(
+        name="graf-voxel_views16+real-shaded", model="graf",
+        dataset="voxel_views16+real:shaded", task="gans3d_renders", variant="shaded",
+        model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
+        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="GRAF on the Lambertian-shaded grey views (256 levels) of the same shapes and "
+              "poses: its one grey channel carries the shading under the fixed world light; "
+              "FD on the silhouettes of its renders (pixels above half the ambient level)",
+    ),
+    Recipe(
+        name="eg3d-voxel_views16+real", model="eg3d", dataset="voxel_views16+real",
+        task="gans3d_renders", model_config={"channels": 32}, train=dict(_VIEWS_TRAIN),
+        evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+        notes="EG3D (eg3d-voxel_views16's settings) on the +real silhouettes; FD against the "
+              "valid split's views",
+    ),
 ]

@@ -1,0 +1,217 @@
+"""The view classifier: a small 2-D convolutional classifier of 16 x 16 silhouettes whose
+penultimate 64-d features score the 3D-aware image generators (GRAF, GIRAFFE, HoloGAN, EG3D):
+the Fréchet distance between rendered and held-out silhouettes in its features (computed with
+the project's one `metrics.frechet.frechet_distance`; `gans3d.scores.view_scores`) is the FD of
+renders, the 2-D sibling of the voxel classifier (`gans3d.classifier`).
+
+It tells apart seven classes (`CLASSES`, the voxel classifier's): the catalogue's four
+primitive kinds (sphere, box, torus, capsule) and the three training meshes of the "+real"
+datasets (armadillo, dragon, cow), so its features have seen real meshes and an FD on
+voxel_views16+real means something for them. Training data (`training_set`): exact
+silhouettes (`data.voxels.silhouettes`) of the voxel_views16+real train split's shapes (the
+256 catalogue primitives and 32 placements of each training mesh) at `VIEWS_PER_SHAPE` random
+poses each from the data's pose prior; random flips and transposes augment it (a class does
+not change under them). The held-out meshes (bunny, spot) are never shown. `fit()` trains it
+deterministically (seeded, one thread) and `python -m perceptzoo.gans3d.view_classifier`
+writes the shipped weights `gans3d/weights/view_classifier16.safetensors` with their held-out
+accuracy in the metadata (`metadata()`: on the valid split's primitives and new placements of
+the training meshes, on the test split's primitives, and the fraction of the held-out meshes'
+views put in a mesh class).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from perceptzoo.errors import UserError
+
+WEIGHTS = Path(__file__).parent / "weights" / "view_classifier16.safetensors"
+RESOLUTION = 16
+#: poses per training shape, Adam steps (batch 64, lr 1e-3 halved at 2/3), seed
+VIEWS_PER_SHAPE, STEPS, SEED = 16, 3000, 0
+#: silhouettes built per call of `data.voxels.silhouettes` (memory: 2n^3 points each)
+CHUNK = 512
+
+
+def _classes() -> tuple[str, ...]:
+    from perceptzoo.data.shapes import PRIMITIVES, REAL_TRAIN
+
+    return (*PRIMITIVES, *REAL_TRAIN)
+
+
+#: the classes: the primitive kinds, then the training meshes by name
+CLASSES = _classes()
+
+
+class ViewClassifier(nn.Module):
+    """(B, 1, 16, 16) silhouettes in [0, 1] -> logits (B, 7); `features` gives (B, 64)."""
+
+    def __init__(self, num_classes: int = len(CLASSES)):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),    # (B, 32, 8, 8)
+            nn.Conv2d(32, 64, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),   # (B, 64, 4, 4)
+            nn.Flatten(1), nn.Linear(64 * 16, 64), nn.ReLU())                  # (B, 64)
+        self.head = nn.Linear(64, num_classes)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        if images.dim() != 4 or images.shape[1:] != (1, RESOLUTION, RESOLUTION):
+            raise UserError(f"the view classifier takes (B, 1, 16, 16) silhouettes, got "
+                            f"{tuple(images.shape)}")
+        return self.body(images.float())
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+def labels(shapes) -> torch.Tensor:
+    """(S,) class indices (`CLASSES`) of primitives and placed meshes; -1 for a mesh outside
+    the classes (the held-out bunny and spot)."""
+    from perceptzoo.data.voxels import PlacedMesh
+
+    names = [s.name if isinstance(s, PlacedMesh) else s.kind for s in shapes]
+    return torch.tensor([CLASSES.index(n) if n in CLASSES else -1 for n in names])
+
+
+def view_sets(split: str, views_per_shape: int, seed: int, n: int = RESOLUTION,
+              real: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact silhouettes (S * K, 1, n, n) uint8 of the split's S shapes (with `real`, of the
+    voxel_views+real split's), K random poses each from the data's pose prior (shape i's views
+    are rows i K .. i K + K - 1), and their classes (S * K,) (`labels`)."""
+    from perceptzoo.data import voxels
+
+    shapes = voxels.split_shapes(split, real)
+    k = views_per_shape
+    poses = voxels.random_poses(len(shapes) * k, torch.Generator().manual_seed(seed))
+    every = [shapes[i // k] for i in range(len(poses))]
+    x = torch.cat([voxels.silhouettes(tuple(every[i:i + CHUNK]), poses[i:i + CHUNK], n)
+                   for i in range(0, len(every), CHUNK)])[:, None]
+    return x, labels(every)
+
+
+def training_set() -> tuple[torch.Tensor, torch.Tensor]:
+    """(silhouettes, classes) the shipped classifier trains on (module docstring); needs the
+    shared meshes (a UserError naming the missing ones otherwise)."""
+    return view_sets("train", VIEWS_PER_SHAPE, seed=1, real=True)
+
+
+def train(x: torch.Tensor, y: torch.Tensor, steps: int = STEPS, seed: int = SEED
+          ) -> ViewClassifier:
+    """Fit a view classifier on silhouettes x (N, 1, 16, 16) with classes y (N,): Adam at batch
+    64, lr 1e-3 halved after 2/3 of the steps; random flips and transposes as augmentation;
+    deterministic for a seed on one thread."""
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = ViewClassifier()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for i in range(steps):
+        if i == (2 * steps) // 3:
+            for group in opt.param_groups:
+                group["lr"] = 5e-4
+        idx = torch.randint(len(x), (64,), generator=g)
+        xb = x[idx].float()
+        if torch.rand(1, generator=g) < 0.5:
+            xb = xb.transpose(2, 3)
+        flips = [d for d in (2, 3) if torch.rand(1, generator=g) < 0.5]
+        xb = xb.flip(flips) if flips else xb
+        loss = F.cross_entropy(model(xb), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def accuracy(model: ViewClassifier, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of silhouettes x whose argmax class is y."""
+    return float((model(x.float()).argmax(1) == y).float().mean())
+
+
+def heldout_report(model: ViewClassifier) -> dict[str, str]:
+    """Held-out accuracy of a view classifier (module docstring), 4 poses per shape."""
+    from perceptzoo.data.shapes import PRIMITIVES
+
+    vx, vy = view_sets("valid", 4, seed=3, real=True)
+    tx, ty = view_sets("test", 4, seed=4)
+    hx, _ = view_sets("test", 4, seed=5, real=True)             # bunny and spot only
+    mesh = vy >= len(PRIMITIVES)
+    with torch.no_grad():
+        held_mesh = (model(hx.float()).argmax(1) >= len(PRIMITIVES)).float().mean()
+    return {"valid_accuracy": f"{accuracy(model, vx, vy):.4f}",
+            "valid_accuracy_primitives": f"{accuracy(model, vx[~mesh], vy[~mesh]):.4f}",
+            "valid_accuracy_meshes": f"{accuracy(model, vx[mesh], vy[mesh]):.4f}",
+            "test_accuracy_primitives": f"{accuracy(model, tx, ty):.4f}",
+            "heldout_meshes_in_a_mesh_class": f"{float(held_mesh):.4f}",
+            "valid_views": str(len(vx)), "test_views": str(len(tx))}
+
+
+def fit(steps: int = STEPS, seed: int = SEED) -> tuple[ViewClassifier, dict[str, str]]:
+    """The shipped view classifier, trained from scratch on `training_set` (one thread,
+    deterministic), and its metadata (`heldout_report`, steps, seed, classes)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        x, y = training_set()
+        model = train(x, y, steps, seed)
+        meta = {"classes": ",".join(CLASSES), "steps": str(steps), "seed": str(seed),
+                "views_per_shape": str(VIEWS_PER_SHAPE), "train_views": str(len(x)),
+                **heldout_report(model)}
+    finally:
+        torch.set_num_threads(threads)
+    return model, meta
+
+
+def save(model: ViewClassifier, path: Path = WEIGHTS,
+         metadata: dict[str, str] | None = None) -> None:
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path),
+              metadata=metadata)
+
+
+def load(path: Path = WEIGHTS) -> ViewClassifier:
+    """The shipped view classifier (or the weights at `path`)."""
+    from safetensors.torch import load_file
+
+    if not Path(path).exists():
+        raise UserError(f"no view classifier weights at {path}; train them with "
+                        "`python -m perceptzoo.gans3d.view_classifier`")
+    state = load_file(str(path))
+    model = ViewClassifier(state["head.weight"].shape[0])
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def metadata(path: Path = WEIGHTS) -> dict[str, str]:
+    """The metadata the shipped weights carry (`fit`: accuracies, steps, classes)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        return dict(f.metadata() or {})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m perceptzoo.gans3d.view_classifier [--steps N] [--seed S]`: train the view
+    classifier from scratch (`fit`) and write the shipped weights."""
+    import argparse
+    import time
+
+    p = argparse.ArgumentParser(description="train the view classifier whose features score "
+                                "the 3D-aware generators (writes gans3d/weights)")
+    p.add_argument("--steps", type=int, default=STEPS)
+    p.add_argument("--seed", type=int, default=SEED)
+    args = p.parse_args(argv)
+    start, cpu = time.time(), time.process_time()
+    model, meta = fit(args.steps, args.seed)
+    save(model, WEIGHTS, meta)
+    print(f"{meta} -> {WEIGHTS} ({time.time() - start:.0f} s wall, "
+          f"{time.process_time() - cpu:.0f} s CPU)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
