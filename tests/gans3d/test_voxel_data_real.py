@@ -1,20 +1,16 @@
-"""Real meshes in the voxel datasets (voxels16+real, voxel_views16+real, ...) and the voxel
-scores at 32^3: placements are exact inside tests of the implicit family's meshes, fit the
-cube, differ from one another, keep the held-out meshes out of train; 32^3 grids reach the
-16^3 classifier by block averaging. Tests needing the meshes skip without the shared data."""
-
-import math
+"""Real meshes in the voxel datasets (voxels16+real, voxel_views16+real, ...): placements are
+exact inside tests of the implicit family's meshes, fit the cube, differ from one another,
+keep the held-out meshes out of train (the voxel scores' tests: test_voxel_scores.py). Tests
+needing the meshes skip without the shared data."""
 
 import numpy as np
 import pytest
 import torch
 
-import perceptzoo
 from perceptzoo import data
 from perceptzoo.data import voxels
 from perceptzoo.data.shapes import REAL_HELDOUT, REAL_TRAIN, Primitive, inside, list_meshes
 from perceptzoo.errors import UserError
-from perceptzoo.gans3d import scores
 
 
 @pytest.fixture
@@ -88,46 +84,3 @@ def test_the_real_mesh_grids_are_solid_and_not_one_grid(meshes):
     assert len({tuple(row.tolist()) for row in flat}) == 64  # no two placements alike
     g = ds.x[:, 0]
     assert g[:, [0, -1]].sum() + g[:, :, [0, -1]].sum() + g[..., [0, -1]].sum() == 0  # no clip
-
-
-def test_32_cubed_grids_reach_the_classifier_by_block_averaging():
-    sphere = Primitive("sphere", (0.55,))
-    down = scores.to_classifier_grid(voxels.voxelize(sphere, 32)[None, None])
-    exact = voxels.voxelize(sphere, 16)[None, None].float()
-    assert down.shape == (1, 1, 16, 16, 16)
-    assert (down != exact).float().mean() < 0.01
-    full = torch.ones(2, 1, 32, 32, 32)
-    assert torch.equal(scores.to_classifier_grid(full), torch.ones(2, 1, 16, 16, 16))
-    with pytest.raises(UserError, match="power of two"):
-        scores.to_classifier_grid(torch.ones(1, 1, 24, 24, 24))
-    with pytest.raises(UserError, match="16\\^3"):
-        scores.to_classifier_grid(torch.ones(1, 1, 8, 8, 8))
-    assert math.isclose(down.mean().item(), exact.mean().item(), rel_tol=0.1)
-
-
-def test_a_32_cubed_voxel_gan_is_scored_at_its_resolution():
-    torch.manual_seed(0)
-    model = perceptzoo.build("voxel_gan", dataset="voxels32", latent_dim=8, channels=4)
-    assert model.sample(2).shape == (2, 1, 32, 32, 32)
-    out = scores.score(model, num=32, dataset="voxels32")
-    assert out["voxel_resolution"] == 32 and out["classifier_resolution"] == 16
-    assert 0 <= out["iou_to_nearest_train_mean"] <= 1
-    assert out["frechet_distance_real_vs_real_floor"] < out["frechet_distance_voxel_classifier"]
-    with pytest.raises(UserError, match="resolution"):
-        scores.score(model, num=4, dataset="voxels16")
-    assert scores.voxel_dataset("voxel_views32+real") == "voxels32+real"
-    with pytest.raises(UserError, match="voxel datasets"):
-        scores.voxel_dataset("mnist")
-
-
-@pytest.mark.slow
-def test_scores_on_a_real_dataset_report_the_mesh_figures(meshes):
-    model = perceptzoo.build("voxel_gan", dataset="voxels16+real", latent_dim=8, channels=4)
-    out = scores.score(model, num=32, dataset="voxels16+real")
-    assert out["num_heldout_real"] == 88
-    assert out["train_real_mesh_fraction"] == round(96 / 352, 3)
-    assert 0 <= out["nearest_train_is_real_mesh_fraction"] <= 1
-    # valid holds the training meshes at new placements (27 % of it): some find a mesh as
-    # their nearest training shape (at 16^3 a turned armadillo may be nearest a capsule)
-    assert 0 < out["nearest_train_is_real_mesh_fraction_heldout_real"] <= 96 / 352
-    assert 0 < out["iou_to_nearest_train_heldout_meshes_mean"] < 1

@@ -277,8 +277,20 @@ def split_shapes(split: str, real: bool = False) -> tuple[Shape, ...]:
 
 @lru_cache(maxsize=4)
 def _primitives(split: str) -> tuple[Primitive, ...]:
+    return primitives(split, SPLIT_SIZES[split])
+
+
+@lru_cache(maxsize=8)
+def primitives(split: str, num: int) -> tuple[Primitive, ...]:
+    """The first `num` draws of the split's seeded stream of random primitives: its first
+    `SPLIT_SIZES[split]` are the split's catalogue shapes, and further draws continue the
+    stream with new shapes of the same distribution. Each split has its own seed, so the
+    streams of train, valid and test are disjoint however far they are drawn (the voxel
+    scores draw 1,000 held-out shapes from the valid and test streams this way)."""
+    if split not in SPLIT_SIZES:
+        raise UserError(f"unknown split {split!r}; use train, valid or test")
     rng = np.random.default_rng(_SEEDS[split] * 7919)
-    return tuple(random_primitive(rng) for _ in range(SPLIT_SIZES[split]))
+    return tuple(random_primitive(rng) for _ in range(num))
 
 
 #: points per inside test of a real mesh: the ray test bins the mesh's triangles once per call,
@@ -335,13 +347,18 @@ def silhouettes(shapes: tuple[Shape, ...], rotations: torch.Tensor, n: int) -> t
     return occupied_many(shapes, p).reshape(len(shapes), 2 * n, n, n).any(1).to(torch.uint8)
 
 
+def voxelize_many(shapes: tuple[Shape, ...] | list[Shape], n: int) -> torch.Tensor:
+    """(S, 1, n, n, n) uint8: `voxelize` of each shape, the placements of one real mesh
+    tested together (`occupied_many`)."""
+    points = grid_points(n).reshape(1, -1, 3).expand(len(shapes), -1, -1)
+    return occupied_many(shapes, points).reshape(-1, 1, n, n, n).to(torch.uint8)
+
+
 @lru_cache(maxsize=8)
 def _voxels(split: str, n: int, real: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     shapes = split_shapes(split, real)
-    points = grid_points(n).reshape(1, -1, 3).expand(len(shapes), -1, -1)
-    x = occupied_many(shapes, points).reshape(-1, 1, n, n, n).to(torch.uint8)
     y = torch.tensor([KINDS.index(s.kind) for s in shapes])
-    return x, y
+    return voxelize_many(shapes, n), y
 
 
 @lru_cache(maxsize=8)

@@ -5,16 +5,29 @@ turntable GIFs (absorption-only renders of the volumes turning about z).
 
 `study(run_dir)` is the bench recipes' extra figures for a voxel_gan or platonic_gan run
 (`perceptzoo.bench.recipes.gans3d`), scored against the voxel dataset of the run's data
-(`voxel_dataset`: voxels16 for voxel_views16, voxels32+real for voxel_views32+real, ...).
-IoU is measured at the run's resolution. The classifier takes 16^3 grids: 32^3 grids, the
-generated and the real alike, are downsampled for it (`to_classifier_grid`: a 16^3 voxel is
-occupied when at least half of its 2 x 2 x 2 block is). On the "+real" datasets the FD
-reference is the valid split (the catalogue and new placements of the training meshes, the
-training distribution), and three more figures say whether the real meshes were learned: the
-fraction of generated shapes whose nearest training shape is a real mesh (beside the same for
-the valid shapes, and the meshes' share of the train split) and the IoU of the held-out meshes
-(test split: bunny, spot) to their nearest training shape. The classifier was trained on the
-four primitive kinds only: real meshes are outside its training data.
+(`voxel_dataset`: voxels16 for voxel_views16, voxels32+real for voxel_views32+real, ...),
+at the run's own resolution: the classifier of that resolution (16^3 or 32^3, no
+downsampling) gives the features, and IoU is measured there too.
+
+The Fréchet distance follows the project's protocol (`NUM_SAMPLES` = 1,000): 1,000 generated
+volumes against 1,000 held-out real shapes (`reference_sets`, "heldout"), and the real-vs-real
+floor is a second, disjoint set of 1,000 held-out shapes against the same reference ("floor").
+The held-out shapes continue the valid and test splits' seeded primitive streams
+(`data.voxels.primitives`: the reference is the 64 test shapes and 936 more of the test
+stream, the floor set the 64 valid shapes and 936 more of the valid stream), so neither meets
+a training shape (the train stream has its own seed). On a "+real" dataset both sets hold real
+meshes in the proportion the dataset's train split has them (96 of 352, 27 %): 727 primitives
+and 273 random placements (rotation and scale, `data.voxels.placed_meshes`) of the held-out
+meshes (bunny, spot; new placements, seeded differently in the two sets), so the figure asks
+for shapes the generator never saw, the same test as the dataset's test split. Beside it, the
+distance of a third set from the training distribution (the floor set's primitives with 273
+new placements of the training meshes armadillo, dragon, cow) to the same reference
+(`frechet_distance_training_distribution_vs_heldout`) is what a perfect model of the training
+data would score; and whether the real meshes were learned: the fraction of generated shapes
+whose nearest training shape is a real mesh (beside the same for that third set, and the
+meshes' share of the train split) and the IoU of the held-out mesh placements to their
+nearest training shape. The classifier's classes include the training meshes, so its features
+have seen real shapes (never bunny or spot).
 
 The 3D-aware image generators (graf, eg3d, giraffe, hologan) are scored on their renders by
 `study_views(run_dir)`, against the view dataset of the run (`view_reference`): a Fréchet
@@ -39,12 +52,14 @@ silhouettes of the reference shapes); and a turntable GIF of renders.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import torch
 from PIL import Image
 
 from perceptzoo.data import voxels
+from perceptzoo.data.shapes import PRIMITIVES, REAL_HELDOUT, REAL_TRAIN
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d import classifier
 from perceptzoo.gans3d.common import camera, view_consistency_error
@@ -80,15 +95,16 @@ def turntable(volumes: torch.Tensor, path: str | Path, frames: int = 24, scale: 
     return path
 
 
-def generated_volumes(model, num: int, seed: int = 0) -> torch.Tensor:
-    """Binary volumes (num, 1, n, n, n) uint8 of a voxel_gan or platonic_gan."""
+def generated_volumes(model, num: int, seed: int = 0, batch: int = 100) -> torch.Tensor:
+    """Binary volumes (num, 1, n, n, n) uint8 of a voxel_gan or platonic_gan, drawn `batch` at a
+    time (one seeded generator)."""
     g = torch.Generator().manual_seed(seed)
+    draw = model.generate_volumes if hasattr(model, "generate_volumes") else model.generate
+    out = []
     with torch.no_grad():
-        if hasattr(model, "generate_volumes"):
-            probs = model.generate_volumes(num, g)
-        else:
-            probs = model.generate(num, g)
-    return (probs.cpu() > 0.5).to(torch.uint8)
+        for start in range(0, num, batch):
+            out.append((draw(min(batch, num - start), g).cpu() > 0.5).to(torch.uint8))
+    return torch.cat(out)
 
 
 def nearest(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,24 +113,6 @@ def nearest(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     inter = a @ b.T
     union = a.sum(1, keepdim=True) + b.sum(1)[None] - inter
     return (inter / union.clamp(min=1)).max(1)
-
-
-CLASSIFIER_RESOLUTION = 16
-
-
-def to_classifier_grid(volumes: torch.Tensor) -> torch.Tensor:
-    """Binary volumes (B, 1, n, n, n) -> (B, 1, 16, 16, 16) floats for the voxel classifier: n
-    = 16 unchanged; a larger power of two averaged over blocks of (n/16)^3 voxels and
-    thresholded at one half (a 16^3 voxel centre is its block's centre)."""
-    n = volumes.shape[-1]
-    voxels.check_resolution(n, "the voxel classifier's input")
-    if n < CLASSIFIER_RESOLUTION:
-        raise UserError(f"the voxel classifier takes 16^3 grids or larger ones to downsample, "
-                        f"got {n}^3")
-    if n == CLASSIFIER_RESOLUTION:
-        return volumes.float()
-    pooled = torch.nn.functional.avg_pool3d(volumes.float(), n // CLASSIFIER_RESOLUTION)
-    return (pooled >= 0.5).float()
 
 
 def voxel_dataset(dataset: str) -> str:
@@ -126,32 +124,80 @@ def voxel_dataset(dataset: str) -> str:
     return name
 
 
-def score(model, num: int = 128, clf: classifier.VoxelClassifier | None = None,
+#: generated volumes and held-out real shapes in each Fréchet distance (module docstring)
+NUM_SAMPLES = 1000
+#: seeds of the real-mesh placements of the reference sets of the "+real" datasets (apart from
+#: every seed of `data.voxels`' splits and the classifier's training placements)
+MESH_SEEDS = {"heldout": 2_000_003, "floor": 2_000_033, "training": 2_000_039}
+
+
+def mesh_fraction(dataset: str) -> float:
+    """The real meshes' share of a voxel dataset's train split (0 without real meshes)."""
+    name = voxel_dataset(dataset)
+    if not voxels.is_real(name):
+        return 0.0
+    meshes = len(REAL_TRAIN) * voxels.REAL_COPIES["train"]
+    return meshes / voxels.INFOS[name].split_sizes["train"]
+
+
+def _classes(shapes) -> torch.Tensor:
+    """(S,) the voxel classifier's class of each shape, -1 for a mesh it has no class for."""
+    return torch.tensor([classifier.CLASSES.index(getattr(s, "name", s.kind))
+                         if getattr(s, "name", s.kind) in classifier.CLASSES else -1
+                         for s in shapes])
+
+
+@lru_cache(maxsize=4)
+def reference_sets(dataset: str, num: int = NUM_SAMPLES
+                   ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """{set: (volumes (num, 1, N, N, N) uint8, classifier classes (num,), -1 for a held-out
+    mesh)} of held-out real shapes at the dataset's resolution (module docstring): "heldout"
+    (the reference), "floor" (disjoint from it, the same mix) and, on a "+real" dataset,
+    "training" (the floor set's primitives with new placements of the training meshes)."""
+    name = voxel_dataset(dataset)
+    n = voxels.INFOS[name].data_shape[-1]
+    k = round(num * mesh_fraction(name))
+
+    def mix(split: str, meshes: tuple[str, ...], seed: int) -> tuple:
+        placed = voxels.placed_meshes(meshes, -(-k // len(meshes)), seed)[:k] if k else ()
+        return voxels.primitives(split, num - k) + placed
+
+    shapes = {"heldout": mix("test", REAL_HELDOUT, MESH_SEEDS["heldout"]),
+              "floor": mix("valid", REAL_HELDOUT, MESH_SEEDS["floor"])}
+    if k:
+        shapes["training"] = mix("valid", REAL_TRAIN, MESH_SEEDS["training"])
+    return {key: (voxels.voxelize_many(s, n), _classes(s)) for key, s in shapes.items()}
+
+
+def score(model, num: int = NUM_SAMPLES, clf: classifier.VoxelClassifier | None = None,
           dataset: str = "voxels16") -> dict[str, float]:
-    """IoU-to-nearest and FD (with floors) of `num` generated volumes against the voxel
-    dataset's train split and its held-out shapes: `num` of valid + test, or on a "+real"
-    dataset all of valid (module docstring), with the real-vs-real floor of `num` train shapes
-    (the first `num`, or on "+real" a seeded random `num`: its train split lists the meshes
-    last) against the same reference."""
+    """IoU-to-nearest and FD (with floors) of `num` generated volumes against `num` held-out
+    shapes of the voxel dataset, and the floor of `num` more held-out shapes against the same
+    reference (module docstring), in the features of the voxel classifier of the dataset's
+    resolution (or `clf`)."""
     name = voxel_dataset(dataset)
     real = voxels.is_real(name)
-    clf = clf or classifier.load()
     train_ds = voxels.load(name, "train")
     train = train_ds.x
-    if real:
-        held = voxels.load(name, "valid").x
-        floor_idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:num]
-    else:
-        held = torch.cat([voxels.load(name, s).x for s in ("valid", "test")])[:num]
-        floor_idx = torch.arange(min(num, len(train)))
+    n = train.shape[-1]
     vols = generated_volumes(model, num)
     if vols.shape[1:] != train.shape[1:]:
         raise UserError(f"the model generates {tuple(vols.shape[1:])} volumes but {name} holds "
                         f"{tuple(train.shape[1:])}: score it against its own resolution")
+    clf = clf or classifier.load(n)
+    refs = reference_sets(name, num)
+    held, held_cls = refs["heldout"]
     with torch.no_grad():
-        f_held = clf.features(to_classifier_grid(held))
-        fd = frechet_distance(clf.features(to_classifier_grid(vols)), f_held)
-        floor = frechet_distance(clf.features(to_classifier_grid(train[floor_idx])), f_held)
+        feats = {key: clf.features(x) for key, (x, _) in refs.items()}
+        fd = frechet_distance(clf.features(vols), feats["heldout"])
+        floor = frechet_distance(feats["floor"], feats["heldout"])
+        # accuracy on every labelled held-out shape once (training shares floor's primitives)
+        x = torch.cat([held, refs["floor"][0]] + ([refs["training"][0]] if real else []))
+        y = torch.cat([held_cls, refs["floor"][1]]
+                      + ([refs["training"][1].where(refs["training"][1] >= len(PRIMITIVES), -1)]
+                         if real else []))
+        labelled = y >= 0
+        accuracy = classifier.accuracy(clf, x[labelled], y[labelled])
     occupied = vols.flatten(1).float().mean(1)
     iou, idx = nearest(vols, train)
     out = {"iou_to_nearest_train_mean": round(iou.mean().item(), 4),
@@ -161,24 +207,28 @@ def score(model, num: int = 128, clf: classifier.VoxelClassifier | None = None,
            "frechet_distance_real_vs_real_floor": round(floor, 3),
            "empty_samples_fraction": round((occupied == 0).float().mean().item(), 3),
            "num_samples": num, "num_heldout_real": len(held),
-           "voxel_resolution": train.shape[-1],
-           "classifier_resolution": CLASSIFIER_RESOLUTION}
+           "num_floor_real": len(refs["floor"][0]),
+           "voxel_resolution": n, "classifier_resolution": clf.resolution,
+           "voxel_classifier_heldout_accuracy": round(accuracy, 4),
+           "voxel_classifier_heldout_shapes": int(labelled.sum())}
     if real:
-        mesh = voxels.KINDS.index("mesh")
-        is_mesh = train_ds.y == mesh
-        held_idx = nearest(held, train)[1]
-        test = voxels.load(name, "test").x
+        is_mesh = train_ds.y == voxels.KINDS.index("mesh")
+        seen, seen_cls = refs["training"]
+        held_meshes = held[held_cls < 0]
         out.update({
+            "reference_real_mesh_fraction": round(len(held_meshes) / len(held), 3),
+            "frechet_distance_training_distribution_vs_heldout": round(
+                frechet_distance(feats["training"], feats["heldout"]), 3),
             "nearest_train_is_real_mesh_fraction": round(is_mesh[idx].float().mean().item(), 3),
             "nearest_train_is_real_mesh_fraction_heldout_real":
-                round(is_mesh[held_idx].float().mean().item(), 3),
+                round(is_mesh[nearest(seen, train)[1]].float().mean().item(), 3),
             "train_real_mesh_fraction": round(is_mesh.float().mean().item(), 3),
             "iou_to_nearest_train_heldout_meshes_mean":
-                round(iou_to_nearest(test, train).mean().item(), 4),
+                round(iou_to_nearest(held_meshes, train).mean().item(), 4),
             "iou_generated_to_nearest_real_mesh_mean":
                 round(iou_to_nearest(vols, train[is_mesh]).mean().item(), 4),
             "iou_heldout_real_to_nearest_real_mesh_mean":
-                round(iou_to_nearest(held, train[is_mesh]).mean().item(), 4)})
+                round(iou_to_nearest(seen, train[is_mesh]).mean().item(), 4)})
     return out
 
 
