@@ -197,4 +197,12 @@ RECIPES: list[Recipe] = [
         notes="EG3D (eg3d-voxel_views16's settings) on the +real silhouettes; FD against the "
               "valid split's views",
     ),
+    Recipe(
+        name="graf-voxel_views16+real-900steps", model="graf", dataset="voxel_views16+real",
+        task="gans3d_renders", variant="900steps", model_config={"channels": 16},
+        train={**_VIEWS_TRAIN, "steps": 900, "eval_every": 900}, evaluate={"num_samples": 0},
+        minutes=15.0, study=study_views, figure=VIEW_FIGURE,
+        notes="graf-voxel_views16+real trained 3x longer (900 steps): does the FD of renders "
+              "fall with training on the +real views",
+    ),
 ]
