@@ -24,7 +24,10 @@ D lr 1e-4, G lr 1e-3, 25,000 steps; each unrolled step is the optimiser's own up
 included) on the same minibatch. Our default trains both networks at lr 1e-3
 (`train_defaults`): within the 1,000 steps a CPU affords, D at 1e-4 barely moves in 5 unrolled
 steps and K = 5 collapsed like K = 0; at 1e-3 K = 5 covers all 8 ring modes by step 300 (3
-seeds) while K = 0 sits on one.
+seeds) while K = 0 sits on one. On the 25-Gaussian grid (std 0.1, spacing 1) 1,000 steps
+left a blob over the square, no better than one Gaussian fitted to the data (high-quality
+fraction 0.24 vs 0.25, both covering 25/25 modes); it sharpens slowly (0.37 at 3,000 steps),
+which is why the grid recipe trains 3,000 (measurements in bench/recipes/gans.py).
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", unroll_steps=2)
