@@ -70,8 +70,8 @@ TASKS: dict[str, dict[str, Any]] = {
         "extra": ("iou", "test_iou", "normal_consistency", "test_normal_consistency")},
     "gans3d_voxels": {
         "title": "Voxel 3D GANs: Fréchet distance of generated grids in the voxel classifier's "
-                 "features (16^3 classifier; 32^3 grids 2x downsampled), against the "
-                 "real-vs-real floor of the same dataset",
+                 "features (a classifier of the grid's resolution), 1,000 samples against the "
+                 "real-vs-real floor of the same dataset at the same size",
         "better": "lower", "per_dataset": True, "datasets": (), "explicit_only": True,
         "figures": ("frechet_distance_voxel_classifier",),
         "extra": ("frechet_distance_real_vs_real_floor", "iou_to_nearest_train_mean",
@@ -83,6 +83,13 @@ TASKS: dict[str, dict[str, Any]] = {
         "figures": ("frechet_distance_voxel_classifier",),
         "extra": ("frechet_distance_real_vs_real_floor", "iou_to_nearest_train_mean",
                   "num_samples")},
+    "gans3d_renders": {
+        "title": "3D-aware image GANs: Fréchet distance of renders in the view classifier's "
+                 "features, 1,000 against 1,000, beside the real-vs-real floor, and the "
+                 "view-consistency error",
+        "better": "lower", "per_dataset": True, "datasets": (), "explicit_only": True,
+        "figures": ("frechet_distance_view_classifier",),
+        "extra": ("frechet_distance_real_vs_real_floor", "view_consistency_error_mean")},
     "toy2d": {
         "title": "2D toys: MMD to held-out points (and NLL gap to the true density)",
         "better": "lower", "per_dataset": True, "datasets": ("toy2d:",),
