@@ -3,8 +3,8 @@
 the voxel classifier's features (`perceptzoo.gans3d.scores.study`: also IoU to the nearest
 training shape, the real-vs-real floor and a turntable GIF in the run folder). The papers report
 ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure. CPU budget: 800
-steps at batch 32 took about 10 minutes on one shared thread (benchmarks/gans3d_train.py); the
-GPU recipes train 32^3 grids longer.
+steps at batch 32 took about 10 minutes on one shared thread; the GPU recipes train 32^3 grids
+longer.
 
 The FD follows the project's protocol (`scores.NUM_SAMPLES`): 1,000 generated volumes against
 1,000 held-out shapes (the test split and more of its seeded stream), beside the real-vs-real
@@ -27,15 +27,19 @@ dragon and cow at 32 random rotations and scales each; bunny and spot held out) 
 figures on whether the meshes were learned (`scores.score`).
 
 The platonic_gan-voxel_views16-{absorption,sparse,hull,absorption_slow_d} variants are the
-runs that chose PlatonicGAN's settings (trained by benchmarks/gans3d_train.py with exactly
-these configurations, then adopted as recipes and re-scored through the harness).
+runs that chose PlatonicGAN's settings (trained by a retired study script with exactly these
+configurations, then adopted as recipes and re-scored through the harness).
 
 The 3D-aware image generators (GRAF, GIRAFFE, the EG3D tri-plane generator, HoloGAN) train on the
-voxel_views16 silhouettes at one size (300 steps at batch 16) and are ranked by the Fréchet
-distance of their renders in the view classifier's features, beside its real-vs-real floor
-(`perceptzoo.gans3d.scores.study_views`: also the view-consistency error, the identity
-agreement across poses and a turntable GIF). The papers report FID on 64-512 px photographs
-only: no comparable published figure.
+voxel_views16 silhouettes at one size (300 steps at batch 16); GRAF and EG3D also on the
++real silhouettes, and GRAF on the +real shaded views (`voxel_views16+real:shaded`, Lambertian
+renders of the same shapes at the same poses; HoloGAN and GIRAFFE refuse shaded data). They are
+ranked by the Fréchet distance of 1,000 renders against 1,000 views of the run's dataset in the
+view classifier's features (`gans3d.view_classifier`: 4 primitive kinds + armadillo, dragon,
+cow), beside its real-vs-real floor (`perceptzoo.gans3d.scores.study_views`: also the
+view-consistency error, the identity agreement across poses and a turntable GIF); a shaded run
+is scored on its renders' silhouettes, so by shape only. The papers report FID on 64-512 px
+photographs only: no comparable published figure.
 """
 
 from __future__ import annotations
