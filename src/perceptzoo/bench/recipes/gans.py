@@ -192,8 +192,12 @@ RECIPES: list[Recipe] = [
         notes=f"the progressive_gan-digits schedule at 7x7 -> 14x14 -> 28x28: 7x7 for 50 "
               f"steps, 14x14 faded in over 50 and stabilised 50, 28x28 faded in over 50 and "
               f"stabilised {steps - 200} of {steps} steps of 32 ({steps * 32 // 1000}k "
-              f"images); critic at 4x G's lr as on digits")
-      for ds, steps, minutes in (("mnist", 3000, 18), ("fashion_mnist", 1500, 10))],
+              f"images); critic at 4x G's lr as on digits" + extra)
+      for ds, steps, minutes, extra in (
+          ("mnist", 3000, 18, ""),
+          ("fashion_mnist", 3000, 18,
+           "; 1500 steps (48k images, fewer than dcgan-fashion_mnist's 77k) gave FD 87.3, "
+           "precision 0.46, recall 0.185 in 300 s (4.0 CPU-min), blotchy garments"))],
     *[Recipe(
         name=f"stylegan-{ds}", model="stylegan", dataset=ds, task=f"{ds}_sample_quality",
         model_config={"latent_dim": 64, "w_dim": 64, "channels": 16, "r1_gamma": 10.0,
