@@ -173,6 +173,16 @@ RECIPES: list[Recipe] = [
         notes="the gan-mnist setting on Fashion-MNIST",
     ),
     Recipe(
+        name="unrolled_gan-fashion_mnist", model="unrolled_gan", dataset="fashion_mnist",
+        task="fashion_mnist_sample_quality",
+        model_config={"latent_dim": 100, "hidden_g": [256, 512], "hidden_d": [512, 256],
+                      "unroll_steps": 5, "generator_loss": "non_saturating",
+                      "input_scale": 1.0},
+        train={"steps": 2000, "batch_size": 64, "lr": 2e-4, "eval_every": 2000, **_CONSTANT},
+        evaluate={"num_samples": 1000}, suites=("full",), minutes=30,
+        notes="the unrolled_gan-mnist setting on Fashion-MNIST",
+    ),
+    Recipe(
         name="wgan_gp-fashion_mnist", model="wgan_gp", dataset="fashion_mnist",
         task="fashion_mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32, "n_critic": 5},
