@@ -27,6 +27,7 @@ classifier of 16 x 16 silhouettes, is `gans3d.view_classifier`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -156,9 +157,19 @@ def train(x: torch.Tensor, y: torch.Tensor, steps: int = 1500, seed: int = 0,
     """Fit a classifier on volumes x (N, 1, R, R, R) with classes y (N,): Adam at batch 64,
     lr 1e-3 halved after 2/3 of the steps, augmented (`augment`); deterministic for a seed on
     one thread."""
+    return fit_supervised(lambda: VoxelClassifier(x.shape[-1], num_classes), x, y, augment,
+                          steps, seed)
+
+
+def fit_supervised(make_model: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor,
+                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
+                   steps: int, seed: int) -> nn.Module:
+    """The training loop of the voxel and view classifiers: the model built after seeding
+    torch with `seed`, Adam at batch 64, lr 1e-3 halved after 2/3 of the steps, each batch
+    drawn and augmented with one generator seeded with `seed`; deterministic on one thread."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = VoxelClassifier(x.shape[-1], num_classes)
+    model = make_model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in range(steps):
         if i == (2 * steps) // 3:

@@ -24,10 +24,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from perceptzoo.errors import UserError
+from perceptzoo.gans3d.classifier import fit_supervised
 
 WEIGHTS = Path(__file__).parent / "weights" / "view_classifier16.safetensors"
 RESOLUTION = 16
@@ -104,25 +104,15 @@ def train(x: torch.Tensor, y: torch.Tensor, steps: int = STEPS, seed: int = SEED
     """Fit a view classifier on silhouettes x (N, 1, 16, 16) with classes y (N,): Adam at batch
     64, lr 1e-3 halved after 2/3 of the steps; random flips and transposes as augmentation;
     deterministic for a seed on one thread."""
-    torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
-    model = ViewClassifier()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for i in range(steps):
-        if i == (2 * steps) // 3:
-            for group in opt.param_groups:
-                group["lr"] = 5e-4
-        idx = torch.randint(len(x), (64,), generator=g)
-        xb = x[idx].float()
-        if torch.rand(1, generator=g) < 0.5:
-            xb = xb.transpose(2, 3)
-        flips = [d for d in (2, 3) if torch.rand(1, generator=g) < 0.5]
-        xb = xb.flip(flips) if flips else xb
-        loss = F.cross_entropy(model(xb), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
+    return fit_supervised(ViewClassifier, x, y, augment, steps, seed)
+
+
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A random transpose and a random flip of each image axis (one per batch)."""
+    if torch.rand(1, generator=generator) < 0.5:
+        x = x.transpose(2, 3)
+    flips = [d for d in (2, 3) if torch.rand(1, generator=generator) < 0.5]
+    return x.flip(flips) if flips else x
 
 
 @torch.no_grad()
