@@ -180,7 +180,9 @@ RECIPES: list[Recipe] = [
                       "input_scale": 1.0},
         train={"steps": 2000, "batch_size": 64, "lr": 2e-4, "eval_every": 2000, **_CONSTANT},
         evaluate={"num_samples": 1000}, suites=("full",), minutes=30,
-        notes="the unrolled_gan-mnist setting on Fashion-MNIST",
+        notes="the unrolled_gan-mnist setting on Fashion-MNIST. Measured (seed 0): D wins "
+              "(D(x) ~ 0.98, D(G(z)) ~ 0.01-0.15 from step 800) and G collapses to one noisy "
+              "garment-like image, recall 0",
     ),
     Recipe(
         name="wgan_gp-fashion_mnist", model="wgan_gp", dataset="fashion_mnist",
