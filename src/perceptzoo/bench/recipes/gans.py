@@ -3,10 +3,9 @@ recall in the project classifier's features, 1000 samples, beside the real-vs-re
 the same size) and the 2D toys (MMD).
 
 Every image GAN has an MNIST and a Fashion-MNIST row: the MLP GAN, DCGAN, WGAN with weight
-clipping, WGAN-GP, the progressive GAN and the StyleGAN-style generator (the last two also on
-the 8x8 digits, beside a DCGAN). The progressive and style-based generators grow 7x7 ->
-14x14 -> 28x28 on MNIST (see the comment above their recipes). The unrolled GAN also
-builds for images (MLPs) but is measured on the 2D toys only.
+clipping, WGAN-GP, the unrolled GAN, the progressive GAN and the StyleGAN-style generator (the
+last two also on the 8x8 digits, beside a DCGAN). The progressive and style-based generators
+grow 7x7 -> 14x14 -> 28x28 on MNIST (see the comment above their recipes).
 
 The papers report no MNIST sample-quality figure (Goodfellow et al. 2014 give a Parzen
 log-likelihood, the rest Inception/FID scores on natural images), so no recipe carries a
