@@ -649,8 +649,10 @@ RECIPES: list[Recipe] = [
         suites=("full",),
         minutes=67,
         notes=(
-            "On 2 CPU threads (the machine otherwise nearly idle), a 40-epoch cosine "
-            "schedule: the 32-mask ensemble (88.30) beats the one-mask model of the same "
+            "A 40-epoch cosine schedule (the retired script's run: 2 CPU threads, the machine "
+            "nearly idle, 3066 s; re-run through the harness on one thread of a shared "
+            "machine, resumed across two sessions: 10,057 s logged, test NLL 88.305 against "
+            "its 88.302): the 32-mask ensemble (88.30) beats the one-mask model of the same "
             "size (88.93, made-binarized_mnist-1mask-h8000) by 0.63 nats, while each mask "
             "alone is far worse (first mask 92.56): orderings make the masks diverse enough "
             "for the mixture to gain 4.3 nats (32 connectivities in one order gain 2.2, "
