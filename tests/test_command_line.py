@@ -167,3 +167,17 @@ def test_sample_set_switches_a_diffusion_sampler_and_refuses_what_does_not_apply
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], lines
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_weights_from_another_architecture_are_a_clear_error(tmp_path, capsys):
+    """A run whose weights no longer fit its model (edited config, or weights saved by an
+    earlier version of the model's code) is refused with what to do, not a torch traceback."""
+    run = tmp_path / "run"
+    assert main(["train", "made", "--steps", "2", "--out", str(run), *TINY]) == 0
+    config = json.loads((run / "config.json").read_text())
+    config["model_config"]["hidden_sizes"] = [24]
+    (run / "config.json").write_text(json.dumps(config))
+    capsys.readouterr()
+    assert main(["eval", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "earlier version of the model's code" in err and "Traceback" not in err

@@ -79,7 +79,8 @@ class RunDir:
         try:
             load_model(model, str(file))
         except Exception as err:
-            raise UserError(f"{file} is corrupt or does not match config.json "
+            raise UserError(f"{file} is corrupt, does not match config.json, or was saved by "
+                            "an earlier version of the model's code "
                             f"({str(err).splitlines()[0][:200]}); {self._rewrite_advice()}"
                             ) from None
         return model
