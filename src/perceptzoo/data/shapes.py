@@ -48,6 +48,9 @@ from perceptzoo.errors import UserError
 
 PRIMITIVES = ("sphere", "box", "torus", "capsule")
 BOX = (-1.0, 1.0)  # every shape lives in [-1, 1]^3
+#: the scene's fixed world light direction (unit): the implicit family's ground-truth renders
+#: (`implicit.cameras`) and the shaded voxel views (`data.voxels`) are lit by it
+LIGHT = (0.4, 0.3, 0.866)
 MESH_SCALE = 0.8  # largest half-extent of a normalised real mesh
 CHUNK = 16_384  # points per mesh query
 #: points per closest-point query: trimesh gathers candidate triangles for each point, and for

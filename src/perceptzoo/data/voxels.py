@@ -37,7 +37,7 @@ Datasets (imported by `perceptzoo.data`, so `perceptzoo list`, `data.load` and
                            (1, N, N) uint8 grey levels 0..255 of the same views (same shapes,
                            same poses, so `shaded > 0` is the silhouette): each pixel of the
                            silhouette is lit by a Lambertian model under a fixed world light
-                           `LIGHT` (the implicit family's ground-truth light), intensity
+                           `data.shapes.LIGHT` (the implicit family's ground-truth light), intensity
                            AMBIENT + (1 - AMBIENT) max(0, n . l) with normal n of the visible
                            surface; background 0. `shaded_views(...)` returns the poses too.
 
@@ -76,6 +76,7 @@ import torch
 
 from perceptzoo.data.base import ArrayDataset, DatasetInfo
 from perceptzoo.data.shapes import (
+    LIGHT,
     PRIMITIVES,
     REAL_HELDOUT,
     REAL_TRAIN,
@@ -100,9 +101,7 @@ REAL_SUFFIX = "+real"
 #: a placed mesh's bounding sphere radius is FIT times U[MIN_SCALE, 1]: inside the cube at any
 #: rotation, and about as large as the catalogue's primitives (which fit in [-0.9, 0.9]^3)
 FIT, MIN_SCALE = 0.9, 0.7
-#: the shaded views' world light direction (`perceptzoo.implicit.cameras.LIGHT`, the implicit
-#: family's ground-truth light; a data module cannot import a family) and ambient term
-LIGHT = (0.4, 0.3, 0.866)
+#: the shaded views' ambient term (their light is the scene's, `data.shapes.LIGHT`)
 AMBIENT = 0.35
 SHADED_SUFFIX = ":shaded"
 SHADED_LEVELS = 256

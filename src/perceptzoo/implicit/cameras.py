@@ -36,7 +36,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from perceptzoo.data.shapes import Shape
+from perceptzoo.data.shapes import LIGHT, Shape
 
 
 # -- cameras --------------------------------------------------------------------------------
@@ -162,7 +162,6 @@ def volume_render(densities: torch.Tensor, colors: torch.Tensor, depths: torch.T
 
 
 # -- ground-truth renders --------------------------------------------------------------------
-LIGHT = (0.4, 0.3, 0.866)  # fixed world light direction (unit)
 
 
 def albedo(points: torch.Tensor) -> torch.Tensor:
