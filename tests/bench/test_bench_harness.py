@@ -14,7 +14,7 @@ import pytest
 
 from perceptzoo.bench import harness
 from perceptzoo.bench.recipe import Recipe
-from perceptzoo.bench.results import config_hash, current_commit
+from perceptzoo.bench.results import config_hash, current_commit, training_hash
 from perceptzoo.errors import UserError
 
 TINY = Recipe(name="realnvp2d-toy2d_moons-test", model="realnvp2d", dataset="toy2d:moons",
@@ -89,6 +89,40 @@ def test_a_run_left_with_a_checkpoint_is_resumed_not_restarted(tmp_path, options
     harness.run_recipe(TINY, options.__class__(**{**options.__dict__, "eval_only": True}),
                        say=said.append)
     assert not any("training" in s or "resuming" in s for s in said)
+
+
+def test_a_recipe_whose_scoring_alone_changed_is_rescored_not_retrained(tmp_path, options):
+    """The run folder is named by the training half of the recipe: a new sample size re-scores
+    the finished run; a new training config trains afresh. A marker from before training
+    hashes (whole-config hash only) still counts as the same training, and is upgraded."""
+    import dataclasses
+
+    said: list[str] = []
+    first = json.loads(harness.run_recipe(TINY, options, say=said.append).read_text())
+    marker = Path(options.work_dir) / TINY.name / harness.MARKER
+    state = json.loads(marker.read_text())
+    assert state["training_hash"] == training_hash(TINY)
+    del state["training_hash"]  # as an older harness wrote it
+    marker.write_text(json.dumps(state))
+    assert harness.same_training(state, TINY)
+    eval_only = options.__class__(**{**options.__dict__, "eval_only": True})
+    harness.run_recipe(TINY, eval_only, say=said.append)  # upgrades the marker
+    assert json.loads(marker.read_text())["training_hash"] == training_hash(TINY)
+
+    rescored = dataclasses.replace(TINY, evaluate={"num_samples": 300})
+    assert training_hash(rescored) == training_hash(TINY)
+    assert config_hash(rescored) != config_hash(TINY)
+    said.clear()
+    result = json.loads(harness.run_recipe(rescored, options, say=said.append).read_text())
+    assert not any(s.startswith(("training", "resuming")) for s in said), said
+    assert result["config_hash"] == config_hash(rescored) != first["config_hash"]
+    assert result["wall_time_s"] == first["wall_time_s"]  # the same run's training time
+
+    retrained = dataclasses.replace(TINY, train={**TINY.train, "steps": 10})
+    assert not harness.same_training(json.loads(marker.read_text()), retrained)
+    said.clear()
+    harness.run_recipe(retrained, options, say=said.append)
+    assert any(s.startswith("training") for s in said)
 
 
 def test_a_child_over_its_budget_is_stopped_and_reported(tmp_path, options, monkeypatch):

@@ -4,7 +4,8 @@ earlier run left unfinished; write one result file per recipe.
 For each selected recipe (see `perceptzoo.bench.recipe`):
 
 1. skip it when its result file comes from the same commit and the same config (`--force`
-   runs it anyway);
+   runs it anyway); a recipe whose training is unchanged and whose scoring changed re-scores
+   its finished run without training it again;
 2. start a child process (`python -m perceptzoo.bench.harness --child NAME`), so a crash, a
    missing dependency or a model that is mid-rewrite fails that recipe alone: the failure and
    the tail of its log are recorded in `<work>/bench-status.json` and the rest go on;
@@ -348,9 +349,11 @@ def _run_recipe(recipe: Recipe, options: Options, results_dir: Path, work_dir: P
         raise UserError(f"recipe {recipe.name} is sized for a GPU and none is visible; run it "
                         "with --device cpu to try it here anyway (slowly)")
     marker = run / MARKER
-    wanted = res.config_hash(recipe)
     state = json.loads(marker.read_text()) if marker.exists() else {}
-    same = state.get("config_hash") == wanted and state.get("device") == device
+    same = state.get("device") == device and same_training(state, recipe)
+    if same and "training_hash" not in state:  # an older marker: record its training hash
+        state["training_hash"] = res.training_hash(recipe)
+        _write_marker(marker, state)
     if options.eval_only:
         if not (same and state.get("trained")):
             raise UserError(f"{run} holds no finished training of recipe {recipe.name}; run "
@@ -369,7 +372,8 @@ def _run_recipe(recipe: Recipe, options: Options, results_dir: Path, work_dir: P
         else:
             if run.exists():
                 shutil.rmtree(run)
-            state = {"recipe": recipe.name, "config_hash": wanted, "device": device,
+            state = {"recipe": recipe.name, "training_hash": res.training_hash(recipe),
+                     "config_hash": res.config_hash(recipe), "device": device,
                      "commit": res.current_commit(), "started": time.strftime("%Y-%m-%d %H:%M")}
             run.mkdir(parents=True)
             _write_marker(marker, state)
@@ -382,6 +386,14 @@ def _run_recipe(recipe: Recipe, options: Options, results_dir: Path, work_dir: P
         _write_marker(marker, state)
     return score(recipe, run, options, commit=state.get("commit") or res.current_commit(),
                  device=device, results_dir=results_dir, say=say)
+
+
+def same_training(state: dict[str, Any], recipe: Recipe) -> bool:
+    """Whether a run folder's marker (`bench.json`) records the training `recipe` asks for:
+    its training hash, or, in a marker written before training hashes, the whole config's."""
+    if "training_hash" in state:
+        return state["training_hash"] == res.training_hash(recipe)
+    return state.get("config_hash") == res.config_hash(recipe)
 
 
 def _write_marker(path: Path, state: dict[str, Any]) -> None:
@@ -401,7 +413,8 @@ def score(recipe: Recipe, run: Path, options: Options, *, commit: str, device: s
     kwargs = {"split": "test", **recipe.evaluate}
     uses_fd = spec.runner == "trainer" and classifier.has_classifier(recipe.dataset)
     if uses_fd and "num_samples" not in kwargs:
-        kwargs["num_samples"] = sample_size(options.suite, recipe.dataset, options.data_dir)
+        suite = options.suite if options.suite in recipe.suites else recipe.suites[0]
+        kwargs["num_samples"] = sample_size(suite, recipe.dataset, options.data_dir)
     if spec.runner == "field":  # the benchmark protocol (128^3, 100k IoU points), not the
         kwargs.setdefault("full", options.suite != "quick")  # quick one sized to a short run
     say(f"evaluating {run} ({', '.join(f'{k}={v}' for k, v in kwargs.items())})")

@@ -70,11 +70,11 @@ def class_accuracy(dataset: str, samples: torch.Tensor, labels: torch.Tensor) ->
 
 
 def sample_size(suite: str, dataset: str, data_dir: str | Path | None = None) -> int:
-    """Samples for the Fréchet distance: 10,000 in the full suite, 1,000 otherwise, never more
-    than the training split holds (the floor needs as many real images)."""
+    """Samples for the Fréchet distance: 10,000 in the full and GPU suites, 1,000 in the quick
+    one, never more than the training split holds (the floor needs as many real images)."""
     from perceptzoo import data
 
-    wanted = 10_000 if suite == "full" else 1_000
+    wanted = 1_000 if suite == "quick" else 10_000
     return min(wanted, len(data.load(dataset, "train", data_dir)))
 
 

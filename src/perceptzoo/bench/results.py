@@ -68,16 +68,32 @@ def device_description(device: str = "cpu") -> str:
             f"({platform.machine()})")
 
 
-def recipe_config(recipe: Recipe) -> dict[str, Any]:
-    """What a recipe trains and scores with: the part of it that makes a result."""
+def training_config(recipe: Recipe) -> dict[str, Any]:
+    """What a recipe trains with: the part of it that makes a run folder."""
     return {"model": recipe.model, "dataset": recipe.dataset,
             "model_config": recipe.model_config, "train": recipe.train,
-            "evaluate": recipe.evaluate, "device": recipe.device}
+            "device": recipe.device}
+
+
+def recipe_config(recipe: Recipe) -> dict[str, Any]:
+    """What a recipe trains and scores with: the part of it that makes a result."""
+    return {**training_config(recipe), "evaluate": recipe.evaluate}
+
+
+def _hash(config: dict[str, Any]) -> str:
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def config_hash(recipe: Recipe) -> str:
-    text = json.dumps(recipe_config(recipe), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    """Names a result: what was trained and how it was scored."""
+    return _hash(recipe_config(recipe))
+
+
+def training_hash(recipe: Recipe) -> str:
+    """Names a run folder: what was trained. A recipe whose scoring alone changed keeps its
+    training hash, so `perceptzoo bench` re-scores its run instead of training it again."""
+    return _hash(training_config(recipe))
 
 
 def result_name(recipe: Recipe, tag: str = "") -> str:

@@ -54,8 +54,10 @@ def frechet_distance(feat_1: torch.Tensor, feat_2: torch.Tensor) -> float:
 
 
 def _knn_radii(feat: torch.Tensor, k: int) -> torch.Tensor:
-    d = torch.cdist(feat, feat)
-    return d.kthvalue(k + 1, dim=1).values  # +1: the point itself is at distance 0
+    """Distance of each point to its k-th nearest neighbour, 1,024 rows at a time (10,000
+    points would otherwise hold a 10,000^2 matrix)."""
+    return torch.cat([torch.cdist(feat[start : start + 1024], feat).kthvalue(k + 1, dim=1).values
+                      for start in range(0, len(feat), 1024)])  # +1: the point itself, at 0
 
 
 def _coverage(points: torch.Tensor, support: torch.Tensor, radii: torch.Tensor) -> float:

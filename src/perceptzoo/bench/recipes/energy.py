@@ -69,7 +69,7 @@ RECIPES: list[Recipe] = [
         name="gsn-mnist", model="gsn", dataset="mnist", task="mnist_sample_quality",
         model_config={"hidden_sizes": [500, 500], "noise_level": 0.4, "sample_steps": 200},
         train={"steps": 2500, "batch_size": 100, "lr": 1e-3, "eval_every": 10**9},
-        evaluate={"num_samples": 1000}, minutes=20,
+        minutes=20,
         notes="samples: means of the last reconstruction after 200 chain steps",
     ),
     Recipe(
@@ -80,7 +80,7 @@ RECIPES: list[Recipe] = [
                       "prior_start": 900},
         train={"steps": 1600, "batch_size": 64, "lr": 1e-3, "schedule": "constant",
                "eval_every": 10**9, "eval_examples": 500, "checkpoint_every": 100},
-        evaluate={"num_samples": 1000}, minutes=40, log_prob_of="codes",
+        minutes=40, log_prob_of="codes",
         notes=("test_codes_nll_nats is the prior's NLL of the 7x7 codes of an image, not an "
                "image likelihood (so no bits/dim); test_prior_nll_bits_per_code is the figure "
                "to read"),

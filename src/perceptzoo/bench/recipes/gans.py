@@ -1,6 +1,7 @@
 """GANs: sample quality on MNIST, Fashion-MNIST and digits (Frechet distance, precision,
-recall in the project classifier's features, 1000 samples, beside the real-vs-real floor at
-the same size) and the 2D toys (MMD).
+recall in the project classifier's features, beside the real-vs-real floor at the same size:
+10,000 samples in the full suite, as many as the training split holds on the digits, 1,000 in
+the quick one) and the 2D toys (MMD).
 
 Every image GAN has an MNIST and a Fashion-MNIST row: the MLP GAN, DCGAN, WGAN with weight
 clipping, WGAN-GP, the unrolled GAN, the progressive GAN and the StyleGAN-style generator (the
@@ -115,14 +116,14 @@ RECIPES: list[Recipe] = [
         name="gan-mnist", model="gan", dataset="mnist", task="mnist_sample_quality",
         model_config={"latent_dim": 100, "hidden_g": [256, 512], "hidden_d": [512, 256]},
         train={"steps": 3000, "batch_size": 64, "lr": 2e-4, "eval_every": 3000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=6,
+        suites=("full",), minutes=6,
         notes="MLP generator and discriminator (Goodfellow et al. 2014, non-saturating loss)",
     ),
     Recipe(
         name="unrolled_gan-mnist", model="unrolled_gan", dataset="mnist",
         task="mnist_sample_quality",
         model_config=dict(_UNROLLED_MLP), train=dict(_UNROLLED_TRAIN),
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=30,
+        suites=("full",), minutes=30,
         notes="gan-mnist's MLPs and losses with K = 5 unrolled discriminator steps (so the one "
               "difference from gan-mnist is the unrolling); 2000 steps of 64, not gan-mnist's "
               "3000: each step costs about 6 of the GAN's. Measured (seed 0): D wins "
@@ -134,7 +135,7 @@ RECIPES: list[Recipe] = [
         name="dcgan-mnist", model="dcgan", dataset="mnist", task="mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32},
         train={"steps": 5000, "batch_size": 64, "lr": 2e-4, "eval_every": 5000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=15,
+        suites=("full",), minutes=15,
         notes="5000 steps of 64 (6.4 epochs); an earlier 650-step budget (sized under heavy "
               "load) gave FD 176 in 78 s of training",
     ),
@@ -142,7 +143,7 @@ RECIPES: list[Recipe] = [
         name="wgan_gp-mnist", model="wgan_gp", dataset="mnist", task="mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32, "n_critic": 5},
         train={"steps": 2000, "batch_size": 160, "lr": 1e-4, "eval_every": 2000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=15,
+        suites=("full",), minutes=15,
         notes="n_critic 5 x 32 images per critic step, 2000 generator steps; an earlier "
               "250-step budget (sized under heavy load) gave FD 643 in 77 s of training",
     ),
@@ -150,7 +151,7 @@ RECIPES: list[Recipe] = [
         name="wgan-mnist", model="wgan", dataset="mnist", task="mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32, "n_critic": 5, "clip_value": 0.01},
         train={"steps": 1000, "batch_size": 160, "lr": 5e-5, "eval_every": 1000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=8,
+        suites=("full",), minutes=8,
         notes="weight clipping (Arjovsky et al. 2017, Algorithm 1: RMSProp lr 5e-5, c 0.01, "
               "n_critic 5; their critic keeps batch norm) on the wgan_gp-mnist networks, "
               "n_critic 5 x 32 images per critic step, 1000 generator steps (the paper: "
@@ -162,7 +163,7 @@ RECIPES: list[Recipe] = [
         task="fashion_mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32},
         train={"steps": 1200, "batch_size": 64, "lr": 2e-4, "eval_every": 1200, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=15,
+        suites=("full",), minutes=15,
         notes="the dcgan-mnist setting on Fashion-MNIST (Radford et al. 2016: Adam 2e-4, "
               "beta1 0.5, batch norm, N(0, 0.02) init); steps sized to ~15 CPU-minutes",
     ),
@@ -171,14 +172,14 @@ RECIPES: list[Recipe] = [
         task="fashion_mnist_sample_quality",
         model_config={"latent_dim": 100, "hidden_g": [256, 512], "hidden_d": [512, 256]},
         train={"steps": 3000, "batch_size": 64, "lr": 2e-4, "eval_every": 3000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=6,
+        suites=("full",), minutes=6,
         notes="the gan-mnist setting on Fashion-MNIST",
     ),
     Recipe(
         name="unrolled_gan-fashion_mnist", model="unrolled_gan", dataset="fashion_mnist",
         task="fashion_mnist_sample_quality",
         model_config=dict(_UNROLLED_MLP), train=dict(_UNROLLED_TRAIN),
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=30,
+        suites=("full",), minutes=30,
         notes="the unrolled_gan-mnist setting on Fashion-MNIST. Measured (seed 0): D wins "
               "(D(x) ~ 0.98, D(G(z)) ~ 0.01-0.15 from step 800) and G collapses to one noisy "
               "garment-like image, recall 0",
@@ -188,7 +189,7 @@ RECIPES: list[Recipe] = [
         task="fashion_mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32, "n_critic": 5},
         train={"steps": 1000, "batch_size": 160, "lr": 1e-4, "eval_every": 1000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=10,
+        suites=("full",), minutes=10,
         notes="the wgan_gp-mnist setting on Fashion-MNIST at half its 2000 generator steps",
     ),
     Recipe(
@@ -196,7 +197,7 @@ RECIPES: list[Recipe] = [
         task="fashion_mnist_sample_quality",
         model_config={"latent_dim": 100, "channels": 32, "n_critic": 5, "clip_value": 0.01},
         train={"steps": 1000, "batch_size": 160, "lr": 5e-5, "eval_every": 1000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=8,
+        suites=("full",), minutes=8,
         notes="the wgan-mnist setting (weight clipping) on Fashion-MNIST, 1000 generator steps",
     ),
     # -- MNIST and Fashion-MNIST: the progressive and style-based generators -----------------
@@ -214,7 +215,7 @@ RECIPES: list[Recipe] = [
         task=f"{ds}_sample_quality",
         model_config={"latent_dim": 64, "channels": 16, "stage_steps": 50, "d_lr_scale": 4.0},
         train={"steps": steps, "batch_size": 32, "lr": 1e-3, "eval_every": steps, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=minutes,
+        suites=("full",), minutes=minutes,
         notes=f"the progressive_gan-digits schedule at 7x7 -> 14x14 -> 28x28: 7x7 for 50 "
               f"steps, 14x14 faded in over 50 and stabilised 50, 28x28 faded in over 50 and "
               f"stabilised {steps - 200} of {steps} steps of 32 ({steps * 32 // 1000}k "
@@ -229,7 +230,7 @@ RECIPES: list[Recipe] = [
         model_config={"latent_dim": 64, "w_dim": 64, "channels": 16, "r1_gamma": 10.0,
                       "r1_every": 16},
         train={"steps": steps, "batch_size": 32, "lr": 1e-3, "eval_every": steps, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=minutes,
+        suites=("full",), minutes=minutes,
         notes=f"the stylegan-digits training (equalised lr, Adam 1e-3 betas (0, 0.99), mapping "
               f"at 0.01x, R1 gamma 10 every 16 steps, EMA with ramp-up, sqrt(2) gain) with a "
               f"7x7 constant grown to 28x28; {steps} steps of 32 ({steps * 32 // 1000}k images)")
@@ -239,7 +240,7 @@ RECIPES: list[Recipe] = [
         name="dcgan-digits", model="dcgan", dataset="digits", task="digits_sample_quality",
         model_config={"latent_dim": 100, "channels": 32},
         train={"steps": 1000, "batch_size": 64, "lr": 2e-4, "eval_every": 1000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=5,
+        suites=("full",), minutes=5,
         notes="the DCGAN of the MNIST recipe on the 8x8 digits, 1000 steps: the reference the "
               "StyleGAN and progressive GAN recipes are compared with at the same floor",
     ),
@@ -249,7 +250,7 @@ RECIPES: list[Recipe] = [
         model_config={"latent_dim": 64, "w_dim": 64, "channels": 32, "r1_gamma": 10.0,
                       "r1_every": 16},
         train={"steps": 1500, "batch_size": 32, "lr": 1e-3, "eval_every": 1500, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=12,
+        suites=("full",), minutes=12,
         notes="Karras et al. 2019/2020 training: equalised lr, Adam 1e-3 betas (0, 0.99), "
               "mapping at 0.01x, R1 gamma 10 lazily every 16 steps, EMA of G with ramp-up; "
               "sqrt(2) gain after each LeakyReLU as in StyleGAN2's code (a 400-step probe "
@@ -260,7 +261,7 @@ RECIPES: list[Recipe] = [
         task="digits_sample_quality",
         model_config={"latent_dim": 64, "channels": 32, "stage_steps": 50, "d_lr_scale": 4.0},
         train={"steps": 2000, "batch_size": 32, "lr": 1e-3, "eval_every": 2000, **_CONSTANT},
-        evaluate={"num_samples": 1000}, suites=("full",), minutes=10,
+        suites=("full",), minutes=10,
         notes="64k images, as many as dcgan-digits (1000 x 64); 2x2 for 50 steps, 4x4 faded "
               "in over 50 and stabilised 50, 8x8 faded in over 50 and stabilised 1800 (the "
               "800-step recipe before, stages of 125, left 300 stabilised 8x8 steps: FD 80.5/"
