@@ -171,8 +171,7 @@ def test_observe_view_is_the_evaluation_view_and_its_cone_holds_the_shape():
 
 
 def test_mesh_views_are_splatted_like_the_ray_cast_render():
-    from perceptzoo.implicit.cameras import orbit_cameras, render_mesh
-    from perceptzoo.implicit.occupancy import render_view
+    from perceptzoo.implicit.cameras import orbit_cameras, render_mesh, render_view
 
     mesh_only = sampling.Shape("torus-mesh", sampling.get_shape("torus").mesh)
     cam = orbit_cameras(2, seed=1)[0]

@@ -20,7 +20,8 @@ Renderers:
 - Ground-truth renders of the shapes of `perceptzoo.data.shapes`: `render_mesh` (trimesh ray
   casting), `render_sdf` (sphere tracing of an exact SDF) and `render_shape` (whichever
   fits), all giving RGB under a fixed world light (view-independent, so a texture field can
-  explain it), a silhouette mask and depth.
+  explain it), a silhouette mask and depth; `render_view`, the image ONet's input renders
+  (`render_shape` for primitives, a z-buffer of surface splats for meshes: fast).
 
     >>> c2w = look_at((2.5, 0.0, 0.0))
     >>> origins, dirs = camera_rays(c2w, 4, 4)
@@ -225,3 +226,27 @@ def render_shape(shape: Shape, c2w: torch.Tensor, height: int, width: int,
     if shape.analytic is not None:
         return render_sdf(shape.analytic.sdf, c2w, height, width, fov_deg)
     return render_mesh(shape.mesh, c2w, height, width, fov_deg)
+
+
+def render_view(shape: Shape, c2w: torch.Tensor, size: int, fov_deg: float = 40.0,
+                splats: int = 200_000) -> dict:
+    """The image model's render of a shape: `render_shape` (sphere tracing) for a
+    primitive; for a mesh, a z-buffer of `splats` area-uniform surface points (the nearest
+    point per pixel, shaded by its face normal with `shade`): ray casting's picture
+    up to a pixel at the silhouette (measured on the bunny at 64x64: masks agree on 97 % of
+    the pixels, the splats' a pixel wider; median depth difference 0.012; 0.15 CPU-s against
+    9 s and 3 GB for trimesh's ray casting without Embree, which took 20+ GB for the
+    real meshes' 6 views each and was killed).
+    Returns rgb (H, W, 3), mask (H, W), depth (H, W) (inf off the shape)."""
+    if shape.analytic is not None:
+        return render_shape(shape, c2w, size, size, fov_deg)
+    points, normals = shape.surface(splats, seed=0)
+    j, i, ok = pixel_of(points, c2w, size, size, fov_deg)
+    pix, dist = (j * size + i)[ok], (points - c2w[:, 3]).norm(dim=-1)[ok]
+    depth = torch.full((size * size,), float("inf")).scatter_reduce(0, pix, dist, "amin")
+    win = dist <= depth[pix]  # each pixel's nearest point (ties: any of them)
+    rgb = torch.ones(size * size, 3)
+    rgb[pix[win]] = shade(points[ok][win], normals[ok][win])
+    mask = torch.isfinite(depth)
+    return {"rgb": rgb.reshape(size, size, 3), "mask": mask.reshape(size, size),
+            "depth": depth.reshape(size, size)}
