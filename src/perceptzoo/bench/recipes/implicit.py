@@ -881,7 +881,7 @@ RECIPES: list[Recipe] = [
             "projects into it), scored with the same protocol: what the silhouette alone "
             "gives, with no learned prior (its marching-cubes surface is open where the "
             "cone meets the box). One CPU thread. Meshes are rendered by z-buffered "
-            "surface splats (occupancy.render_view; ray casting without Embree was "
+            "surface splats (cameras.render_view; ray casting without Embree was "
             "OOM-killed at 20 GB on the first attempt). Measured (commit 0144590, 2 shared "
             "cores at load 3-10): IoU 0.335, Chamfer-L1 0.180, normal consistency 0.677 "
             "against the view cone's 0.209 / 0.203 / 0.563: the learned prior adds to what "
