@@ -32,6 +32,87 @@ def unigram_study(run: Path) -> dict[str, Any]:
     return {"unigram_bits_per_sample": float(-log_p[test].mean()),
             "uniform_bits_per_sample": math.log2(levels)}
 
+
+#: published figures that several recipes compare with (one per model and protocol)
+_DIGITS = Published(
+    {},
+    "none: digits are this project's embedded dataset",
+)
+_GATED_PIXELCNN = Published(
+    {"pytorch_generative_nll_nats": 81.5},
+    (
+        "van den Oord et al. 2016b report no binarized MNIST figure; pytorch-generative "
+        "compares its gated PixelCNN with PixelCNN's 81.30 (2016a, Table 4)"
+    ),
+    comparable=(
+        "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
+        "binarized MNIST (a new binarization every epoch: about 2 nats easier "
+        "than the fixed one)"
+    ),
+)
+_MADE_1MASK = Published(
+    {"test_nll_nats": 88.4},
+    "Germain et al. 2015, Table 2, MADE 1 hidden layer, 1 mask",
+)
+_MADE_32MASKS = Published(
+    {"test_nll_nats": 86.64},
+    (
+        "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors' README gives "
+        "2 hidden layers of 8000 units, order+connectivity masks)"
+    ),
+)
+_MADE_32MASKS_ORDERS = Published(
+    {"test_nll_nats": 86.64},
+    (
+        "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors README gives "
+        "2 hidden layers of 8000 units, order+connectivity masks)"
+    ),
+)
+_NADE = Published(
+    {
+        "test_nll_nats": 88.86,
+        "other_table_nll_nats": 88.33,
+        "pytorch_generative_nll_nats": 85.65,
+    },
+    (
+        "Larochelle & Murray 2011 (the figure pytorch-generative's README cites for NADE, "
+        "ref. [5]); van den Oord et al. 2016a, Table 4, lists NADE at 88.33"
+    ),
+    comparable=(
+        "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
+        "binarized MNIST (a new binarization every epoch: about 2 nats easier "
+        "than the fixed one)"
+    ),
+)
+_PIXELCNN = Published(
+    {"test_nll_nats": 81.3, "pytorch_generative_nll_nats": 81.45},
+    (
+        "van den Oord et al. 2016a (Pixel Recurrent Neural Networks), Table 4, PixelCNN "
+        "(also cited so by pytorch-generative)"
+    ),
+    comparable=(
+        "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
+        "binarized MNIST (a new binarization every epoch: about 2 nats easier "
+        "than the fixed one)"
+    ),
+)
+_PIXELRNN = Published(
+    {"test_nll_nats": 80.54},
+    (
+        "van den Oord et al. 2016a, Table 4, Row LSTM (Diagonal BiLSTM, 7 layers: 79.20); "
+        "figures as given in the issue, not re-checked against the PDF here"
+    ),
+)
+_TRANSFORMER = Published(
+    {"pytorch_generative_nll_nats": 79.17},
+    "no fixed-binarization figure published for an ImageGPT-style model",
+    comparable=(
+        "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
+        "binarized MNIST (a new binarization every epoch: about 2 nats easier "
+        "than the fixed one)"
+    ),
+)
+
 RECIPES: list[Recipe] = [
     # -- quick suite: seconds on a laptop CPU, embedded data ----------------------------------
     Recipe(
@@ -102,10 +183,7 @@ RECIPES: list[Recipe] = [
             "eval_examples": 180,
             "checkpoint_every": 200,
         },
-        published=Published(
-            {},
-            "none: digits are this project's embedded dataset",
-        ),
+        published=_DIGITS,
         suites=("full",),
         minutes=2,
         notes="CPU budget: 800 steps of batch 64 on one shared core, default model config.",
@@ -135,18 +213,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"pytorch_generative_nll_nats": 81.5},
-            (
-                "van den Oord et al. 2016b report no binarized MNIST figure; pytorch-generative "
-                "compares its gated PixelCNN with PixelCNN's 81.30 (2016a, Table 4)"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_GATED_PIXELCNN,
         suites=("gpu",),
         minutes=24,
         device="cuda",
@@ -181,18 +248,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 250,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"pytorch_generative_nll_nats": 81.5},
-            (
-                "van den Oord et al. 2016b report no binarized MNIST figure; pytorch-generative "
-                "compares its gated PixelCNN with PixelCNN's 81.30 (2016a, Table 4)"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_GATED_PIXELCNN,
         suites=("full",),
         minutes=47,
         notes=(
@@ -225,10 +281,7 @@ RECIPES: list[Recipe] = [
             "eval_examples": 180,
             "checkpoint_every": 200,
         },
-        published=Published(
-            {},
-            "none: digits are this project's embedded dataset",
-        ),
+        published=_DIGITS,
         suites=("full",),
         minutes=9,
         notes=(
@@ -264,10 +317,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 1000,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 88.4},
-            "Germain et al. 2015, Table 2, MADE 1 hidden layer, 1 mask",
-        ),
+        published=_MADE_1MASK,
         suites=("full",),
         minutes=78,
         notes=(
@@ -307,10 +357,7 @@ RECIPES: list[Recipe] = [
             "patience": 4,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 88.4},
-            "Germain et al. 2015, Table 2, MADE 1 hidden layer, 1 mask",
-        ),
+        published=_MADE_1MASK,
         suites=("gpu",),
         minutes=2,
         device="cuda",
@@ -395,13 +442,7 @@ RECIPES: list[Recipe] = [
             "patience": 15,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors' README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS,
         suites=("gpu",),
         minutes=10,
         device="cuda",
@@ -445,13 +486,7 @@ RECIPES: list[Recipe] = [
             "patience": 4,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors' README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS,
         suites=("full",),
         minutes=224,
         notes=(
@@ -497,13 +532,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 1000,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS_ORDERS,
         suites=("full",),
         minutes=37,
         notes=(
@@ -538,13 +567,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 1000,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS_ORDERS,
         suites=("full",),
         minutes=24,
         notes=(
@@ -580,13 +603,7 @@ RECIPES: list[Recipe] = [
             "patience": 15,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors' README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS,
         suites=("gpu",),
         minutes=13,
         device="cuda",
@@ -639,13 +656,7 @@ RECIPES: list[Recipe] = [
             "patience": 15,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors' README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS,
         suites=("full",),
         minutes=67,
         notes=(
@@ -693,13 +704,7 @@ RECIPES: list[Recipe] = [
             "patience": 15,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 86.64},
-            (
-                "Germain et al. 2015, Table 2, best MADE with 32 masks (the authors' README gives "
-                "2 hidden layers of 8000 units, order+connectivity masks)"
-            ),
-        ),
+        published=_MADE_32MASKS,
         suites=("gpu",),
         minutes=10,
         device="cuda",
@@ -762,22 +767,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {
-                "test_nll_nats": 88.86,
-                "other_table_nll_nats": 88.33,
-                "pytorch_generative_nll_nats": 85.65,
-            },
-            (
-                "Larochelle & Murray 2011 (the figure pytorch-generative's README cites for NADE, "
-                "ref. [5]); van den Oord et al. 2016a, Table 4, lists NADE at 88.33"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_NADE,
         suites=("gpu",),
         minutes=12,
         device="cuda",
@@ -804,22 +794,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 250,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {
-                "test_nll_nats": 88.86,
-                "other_table_nll_nats": 88.33,
-                "pytorch_generative_nll_nats": 85.65,
-            },
-            (
-                "Larochelle & Murray 2011 (the figure pytorch-generative's README cites for NADE, "
-                "ref. [5]); van den Oord et al. 2016a, Table 4, lists NADE at 88.33"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_NADE,
         suites=("full",),
         minutes=84,
         notes=(
@@ -846,10 +821,7 @@ RECIPES: list[Recipe] = [
             "eval_examples": 180,
             "checkpoint_every": 200,
         },
-        published=Published(
-            {},
-            "none: digits are this project's embedded dataset",
-        ),
+        published=_DIGITS,
         suites=("full",),
         minutes=16,
         notes="CPU budget: 800 steps of batch 64 on one shared core, default model config.",
@@ -877,18 +849,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 81.3, "pytorch_generative_nll_nats": 81.45},
-            (
-                "van den Oord et al. 2016a (Pixel Recurrent Neural Networks), Table 4, PixelCNN "
-                "(also cited so by pytorch-generative)"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_PIXELCNN,
         suites=("gpu",),
         minutes=11,
         device="cuda",
@@ -920,18 +881,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 81.3, "pytorch_generative_nll_nats": 81.45},
-            (
-                "van den Oord et al. 2016a (Pixel Recurrent Neural Networks), Table 4, PixelCNN "
-                "(also cited so by pytorch-generative)"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_PIXELCNN,
         suites=("full",),
         minutes=162,
         notes=(
@@ -977,18 +927,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 81.3, "pytorch_generative_nll_nats": 81.45},
-            (
-                "van den Oord et al. 2016a (Pixel Recurrent Neural Networks), Table 4, PixelCNN "
-                "(also cited so by pytorch-generative)"
-            ),
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_PIXELCNN,
         suites=("full",),
         minutes=180,
         notes=(
@@ -1017,10 +956,7 @@ RECIPES: list[Recipe] = [
             "eval_examples": 180,
             "checkpoint_every": 200,
         },
-        published=Published(
-            {},
-            "none: digits are this project's embedded dataset",
-        ),
+        published=_DIGITS,
         suites=("full",),
         minutes=17,
         notes="CPU budget: 800 steps of batch 64 on one shared core, default model config.",
@@ -1086,13 +1022,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 80.54},
-            (
-                "van den Oord et al. 2016a, Table 4, Row LSTM (Diagonal BiLSTM, 7 layers: 79.20); "
-                "figures as given in the issue, not re-checked against the PDF here"
-            ),
-        ),
+        published=_PIXELRNN,
         suites=("gpu",),
         minutes=16,
         device="cuda",
@@ -1125,13 +1055,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 250,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"test_nll_nats": 80.54},
-            (
-                "van den Oord et al. 2016a, Table 4, Row LSTM (Diagonal BiLSTM, 7 layers: 79.20); "
-                "figures as given in the issue, not re-checked against the PDF here"
-            ),
-        ),
+        published=_PIXELRNN,
         suites=("full",),
         minutes=31,
         notes=(
@@ -1165,10 +1089,7 @@ RECIPES: list[Recipe] = [
             "eval_examples": 180,
             "checkpoint_every": 200,
         },
-        published=Published(
-            {},
-            "none: digits are this project's embedded dataset",
-        ),
+        published=_DIGITS,
         suites=("full",),
         minutes=9,
         notes="CPU budget: 800 steps of batch 64 on one shared core, default model config.",
@@ -1213,15 +1134,7 @@ RECIPES: list[Recipe] = [
             "keep_best": True,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"pytorch_generative_nll_nats": 79.17},
-            "no fixed-binarization figure published for an ImageGPT-style model",
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_TRANSFORMER,
         suites=("gpu",),
         minutes=18,
         device="cuda",
@@ -1255,15 +1168,7 @@ RECIPES: list[Recipe] = [
             "checkpoint_every": 250,
         },
         evaluate={"num_samples": 0},
-        published=Published(
-            {"pytorch_generative_nll_nats": 79.17},
-            "no fixed-binarization figure published for an ImageGPT-style model",
-            comparable=(
-                "pytorch_generative: EugenHotaj/pytorch-generative README, dynamically "
-                "binarized MNIST (a new binarization every epoch: about 2 nats easier "
-                "than the fixed one)"
-            ),
-        ),
+        published=_TRANSFORMER,
         suites=("full",),
         minutes=19,
         notes=(
@@ -1298,10 +1203,7 @@ RECIPES: list[Recipe] = [
             "eval_examples": 180,
             "checkpoint_every": 200,
         },
-        published=Published(
-            {},
-            "none: digits are this project's embedded dataset",
-        ),
+        published=_DIGITS,
         suites=("full",),
         minutes=30,
         notes="CPU budget: 800 steps of batch 64 on one shared core, default model config.",
