@@ -72,6 +72,30 @@ _CFLOW_TRAIN = {"steps": 500, "batch_size": 64, "lr": 1e-3, "warmup_steps": 100,
 _NO_MNIST_FIGURE = ("C-Flow (Pumarola et al. 2020) reports no MNIST figure; test_bits_per_dim "
                     "is the pair's bound per digit pixel, an upper bound on the digit's")
 
+#: published figures that several recipes compare with
+_GLOW_MNIST = Published(
+    {"test_bits_per_dim": 1.05},
+    (
+        "Grathwohl et al. 2019 (FFJORD), Table 2, MNIST column, row Glow (quoted from "
+        "memory of the paper; not re-read here)"
+    ),
+)
+_REALNVP_MNIST = Published(
+    {"test_bits_per_dim": 1.06},
+    (
+        "Grathwohl et al. 2019 (FFJORD), Table 2, MNIST column, row Real NVP (quoted from "
+        "memory of the paper; not re-read here)"
+    ),
+)
+_TOY2D_TRUE_NLL = Published(
+    {},
+    (
+        "no published figure for these toys; the reference is the true test NLL "
+        "(test_true_nll_nats) where the toy has a closed form"
+    ),
+)
+
+
 RECIPES: list[Recipe] = [
     # -- quick suite: seconds on a laptop CPU, embedded data ----------------------------------
     Recipe(
@@ -108,13 +132,7 @@ RECIPES: list[Recipe] = [
             "grad_clip": 50.0,
             "steps": 4294,
         },
-        published=Published(
-            {"test_bits_per_dim": 1.05},
-            (
-                "Grathwohl et al. 2019 (FFJORD), Table 2, MNIST column, row Glow (quoted from "
-                "memory of the paper; not re-read here)"
-            ),
-        ),
+        published=_GLOW_MNIST,
         suites=("gpu",),
         minutes=13,
         device="cuda",
@@ -134,13 +152,7 @@ RECIPES: list[Recipe] = [
         task="mnist_bits_per_dim",
         model_config={"hidden": 48, "num_steps": 4, "num_scales": 2, "logit_alpha": 0.05},
         train={"steps": 800, "batch_size": 64, "lr": 0.001, "warmup_steps": 50},
-        published=Published(
-            {"test_bits_per_dim": 1.05},
-            (
-                "Grathwohl et al. 2019 (FFJORD), Table 2, MNIST column, row Glow (quoted from "
-                "memory of the paper; not re-read here)"
-            ),
-        ),
+        published=_GLOW_MNIST,
         suites=("full",),
         minutes=38,
         notes=(
@@ -163,13 +175,7 @@ RECIPES: list[Recipe] = [
             "grad_clip": 100.0,
             "steps": 11668,
         },
-        published=Published(
-            {"test_bits_per_dim": 1.06},
-            (
-                "Grathwohl et al. 2019 (FFJORD), Table 2, MNIST column, row Real NVP (quoted from "
-                "memory of the paper; not re-read here)"
-            ),
-        ),
+        published=_REALNVP_MNIST,
         suites=("gpu",),
         minutes=15,
         device="cuda",
@@ -189,13 +195,7 @@ RECIPES: list[Recipe] = [
         task="mnist_bits_per_dim",
         model_config={"hidden": 32, "num_scales": 3},
         train={"steps": 500, "batch_size": 64, "lr": 0.001, "warmup_steps": 50},
-        published=Published(
-            {"test_bits_per_dim": 1.06},
-            (
-                "Grathwohl et al. 2019 (FFJORD), Table 2, MNIST column, row Real NVP (quoted from "
-                "memory of the paper; not re-read here)"
-            ),
-        ),
+        published=_REALNVP_MNIST,
         suites=("full",),
         minutes=54,
         notes=(
@@ -213,13 +213,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=6,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_25gaussians.png",
@@ -232,13 +226,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=5,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_25gaussians.png",
@@ -252,13 +240,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=7,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_8gaussians.png",
@@ -271,13 +253,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=8,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_8gaussians.png",
@@ -291,13 +267,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=8,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_checkerboard.png",
@@ -310,13 +280,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=7,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_checkerboard.png",
@@ -330,13 +294,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=10,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_moons.png",
@@ -349,13 +307,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=5,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_moons.png",
@@ -369,13 +321,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "mixture", "num_components": 8},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=7,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_rings.png",
@@ -388,13 +334,7 @@ RECIPES: list[Recipe] = [
         model_config={"num_layers": 8, "hidden": 64, "base": "normal"},
         train={"steps": 2000, "batch_size": 256, "lr": 0.002, "warmup_steps": 100},
         evaluate={"num_samples": 2000},
-        published=Published(
-            {},
-            (
-                "no published figure for these toys; the reference is the true test NLL "
-                "(test_true_nll_nats) where the toy has a closed form"
-            ),
-        ),
+        published=_TOY2D_TRUE_NLL,
         suites=("full",),
         minutes=7,
         notes="CPU budget run; density plot benchmarks/figures/flows_toy2d_rings.png",

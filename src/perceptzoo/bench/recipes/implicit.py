@@ -167,6 +167,64 @@ _IGR_MESHES_PUBLISHED = Published(
     ),
 )
 
+#: published figures that several recipes compare with
+_DVR = Published(
+    {},
+    (
+        "Niemeyer, Mescheder, Oechsle, Geiger. Differentiable Volumetric Rendering: "
+        "Learning Implicit 3D Representations without 3D Supervision. CVPR 2020. (no "
+        "figure could be verified). Not comparable: DVR's multi-view figures are on real "
+        "DTU scans (real photos, Chamfer in mm from the official DTU evaluation scripts) "
+        "and its single-view figures on ShapeNet with ONet's x10 scaling; ours renders a "
+        "torus or the bunny synthetically into 20 views of 32x32 pixels, trains 600 "
+        "(torus) or 1200 (bunny) CPU steps and reports Chamfer-L1 in our normalised units "
+        "(largest half-extent 0.8), unscaled."
+    ),
+    comparable=(
+        "DVR (Niemeyer et al. 2020) reports multi-view results on DTU (real "
+        "images, Chamfer in mm) and single-view ShapeNet; not comparable with "
+        "synthetic 32x32 renders here."
+    ),
+)
+_ONET_IMAGE = Published(
+    {
+        "iou": 0.571,
+        "chamfer_l1": 0.215,
+        "normal_consistency": 0.834,
+        "chamfer_l1_chair": 0.228,
+    },
+    (
+        "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
+        "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
+        "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
+        "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
+        "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+        "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+        "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+        "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+        "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+        "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+        "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+        "unitless but measured on far simpler shapes."
+    ),
+)
+_ONET_POINTCLOUD = Published(
+    {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
+    (
+        "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
+        "units as Table 1 [secondary copy, not checked against the paper]. Not "
+        "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
+        "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
+        "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
+        "points with different noise; meshes come from 64^3 marching cubes after a CPU "
+        "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
+        "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
+        "scaled to a unit box, so even the units differ; IoU and normal consistency are "
+        "unitless but measured on far simpler shapes."
+    ),
+)
+
+
 RECIPES: list[Recipe] = [
     # -- quick suite: seconds on a laptop CPU, a procedural shape ----------------------------
     Recipe(
@@ -228,24 +286,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 512, "steps": 1200},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Niemeyer, Mescheder, Oechsle, Geiger. Differentiable Volumetric Rendering: "
-                "Learning Implicit 3D Representations without 3D Supervision. CVPR 2020. (no "
-                "figure could be verified). Not comparable: DVR's multi-view figures are on real "
-                "DTU scans (real photos, Chamfer in mm from the official DTU evaluation scripts) "
-                "and its single-view figures on ShapeNet with ONet's x10 scaling; ours renders a "
-                "torus or the bunny synthetically into 20 views of 32x32 pixels, trains 600 "
-                "(torus) or 1200 (bunny) CPU steps and reports Chamfer-L1 in our normalised units "
-                "(largest half-extent 0.8), unscaled."
-            ),
-            comparable=(
-                "DVR (Niemeyer et al. 2020) reports multi-view results on DTU (real "
-                "images, Chamfer in mm) and single-view ShapeNet; not comparable with "
-                "synthetic 32x32 renders here."
-            ),
-        ),
+        published=_DVR,
         suites=("full",),
         minutes=4,
         notes=(
@@ -280,24 +321,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 512, "steps": 600},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {},
-            (
-                "Niemeyer, Mescheder, Oechsle, Geiger. Differentiable Volumetric Rendering: "
-                "Learning Implicit 3D Representations without 3D Supervision. CVPR 2020. (no "
-                "figure could be verified). Not comparable: DVR's multi-view figures are on real "
-                "DTU scans (real photos, Chamfer in mm from the official DTU evaluation scripts) "
-                "and its single-view figures on ShapeNet with ONet's x10 scaling; ours renders a "
-                "torus or the bunny synthetically into 20 views of 32x32 pixels, trains 600 "
-                "(torus) or 1200 (bunny) CPU steps and reports Chamfer-L1 in our normalised units "
-                "(largest half-extent 0.8), unscaled."
-            ),
-            comparable=(
-                "DVR (Niemeyer et al. 2020) reports multi-view results on DTU (real "
-                "images, Chamfer in mm) and single-view ShapeNet; not comparable with "
-                "synthetic 32x32 renders here."
-            ),
-        ),
+        published=_DVR,
         suites=("full",),
         minutes=2,
         notes=(
@@ -444,28 +468,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 16, "steps": 3000},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {
-                "iou": 0.571,
-                "chamfer_l1": 0.215,
-                "normal_consistency": 0.834,
-                "chamfer_l1_chair": 0.228,
-            },
-            (
-                "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
-                "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
-                "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
-                "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
-                "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
-                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
-                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
-                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
-                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
-                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
-                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
-                "unitless but measured on far simpler shapes."
-            ),
-        ),
+        published=_ONET_IMAGE,
         suites=("full",),
         minutes=16,
         notes=(
@@ -495,28 +498,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 16, "steps": 6000},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {
-                "iou": 0.571,
-                "chamfer_l1": 0.215,
-                "normal_consistency": 0.834,
-                "chamfer_l1_chair": 0.228,
-            },
-            (
-                "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
-                "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
-                "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
-                "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
-                "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
-                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
-                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
-                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
-                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
-                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
-                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
-                "unitless but measured on far simpler shapes."
-            ),
-        ),
+        published=_ONET_IMAGE,
         suites=("full",),
         minutes=24,
         notes=(
@@ -546,28 +528,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 16, "steps": 1500},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {
-                "iou": 0.571,
-                "chamfer_l1": 0.215,
-                "normal_consistency": 0.834,
-                "chamfer_l1_chair": 0.228,
-            },
-            (
-                "ONet paper, Table 1 (single image 3D reconstruction), row 'ONet', column 'mean' "
-                "of the IoU, Chamfer-L1 and Normal Consistency blocks; Chamfer-L1 in units of "
-                "1/10 of the object's bounding-box max edge (i.e. raw distance x 10 for unit-box "
-                "shapes); IoU and NC unitless [secondary copy, not checked against the paper]. "
-                "Not comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
-                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
-                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
-                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
-                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
-                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
-                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
-                "unitless but measured on far simpler shapes."
-            ),
-        ),
+        published=_ONET_IMAGE,
         suites=("full",),
         minutes=18,
         notes=(
@@ -598,21 +559,7 @@ RECIPES: list[Recipe] = [
         },
         train={"batch_size": 8, "steps": 2000},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
-            (
-                "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
-                "units as Table 1 [secondary copy, not checked against the paper]. Not "
-                "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
-                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
-                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
-                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
-                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
-                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
-                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
-                "unitless but measured on far simpler shapes."
-            ),
-        ),
+        published=_ONET_POINTCLOUD,
         suites=("full",),
         minutes=27,
         notes=(
@@ -633,21 +580,7 @@ RECIPES: list[Recipe] = [
         model_config=dict(_ONET_POINTCLOUD_NET),
         train={"batch_size": 16, "steps": 400},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
-            (
-                "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
-                "units as Table 1 [secondary copy, not checked against the paper]. Not "
-                "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
-                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
-                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
-                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
-                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
-                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
-                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
-                "unitless but measured on far simpler shapes."
-            ),
-        ),
+        published=_ONET_POINTCLOUD,
         suites=("full",),
         minutes=5,
         notes=(
@@ -669,21 +602,7 @@ RECIPES: list[Recipe] = [
         model_config=dict(_ONET_POINTCLOUD_NET),
         train={"batch_size": 16, "steps": 1500},
         evaluate={"num_shapes": 8},
-        published=Published(
-            {"iou": 0.778, "chamfer_l1": 0.079, "normal_consistency": 0.895},
-            (
-                "ONet paper, Table 2 (3D reconstruction from point clouds), row 'ONet'; same "
-                "units as Table 1 [secondary copy, not checked against the paper]. Not "
-                "comparable: ours trains on 64 procedural primitives (sphere, box, torus, "
-                "capsule) and scores 8 held-out ones, not the 13 ShapeNet classes; the image "
-                "encoder sees one 64x64 render of a primitive and the point-cloud encoder 300 "
-                "points with different noise; meshes come from 64^3 marching cubes after a CPU "
-                "budget of a few hundred Adam steps. Our chamfer_l1 has ONet's form (mean of "
-                "accuracy and completeness) but is NOT multiplied by 10 and our shapes are not "
-                "scaled to a unit box, so even the units differ; IoU and normal consistency are "
-                "unitless but measured on far simpler shapes."
-            ),
-        ),
+        published=_ONET_POINTCLOUD,
         suites=("full",),
         minutes=10,
         notes=(

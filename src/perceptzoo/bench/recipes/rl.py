@@ -142,6 +142,34 @@ def _binned(episodes: list[dict], key: str, bins: int = 60):
     return x[:n].reshape(-1, k).mean(1), y[:n].reshape(-1, k).mean(1)
 
 
+#: published figures that several recipes compare with
+_SB3_SAME_RUN = Published(
+    {},
+    (
+        "stable-baselines3 2.9.2 run in the same script on the same machine, same "
+        "hyper-parameters, seeds and solve check"
+    ),
+)
+_PENDULUM_SOLVED = Published(
+    {"mean_return": -200},
+    "about -150 to -200 is 'solved' for Pendulum-v1 (rl-baselines3-zoo A2C table)",
+)
+_FROZENLAKE_4X4 = Published(
+    {"success_rate": 0.74},
+    (
+        "the commonly quoted optimum within the time limit (issue 4); our exact figure is "
+        "success_rate_optimal_within_limit (backward induction over the step limit)"
+    ),
+)
+_FROZENLAKE_8X8 = Published(
+    {"success_rate": 0.91},
+    (
+        "the commonly quoted optimum within the time limit (issue 4); our exact figure is "
+        "success_rate_optimal_within_limit (backward induction over the step limit)"
+    ),
+)
+
+
 RECIPES: list[Recipe] = [
     # -- quick suite: seconds on a laptop CPU ------------------------------------------------
     Recipe(
@@ -184,13 +212,7 @@ RECIPES: list[Recipe] = [
         },
         train={"steps": 100000},
         evaluate={"num_episodes": 100},
-        published=Published(
-            {},
-            (
-                "stable-baselines3 2.9.2 run in the same script on the same machine, same "
-                "hyper-parameters, seeds and solve check"
-            ),
-        ),
+        published=_SB3_SAME_RUN,
         suites=("full",),
         minutes=11,
         notes=(
@@ -217,10 +239,7 @@ RECIPES: list[Recipe] = [
         },
         train={"steps": 200000},
         evaluate={"num_episodes": 100},
-        published=Published(
-            {"mean_return": -200},
-            "about -150 to -200 is 'solved' for Pendulum-v1 (rl-baselines3-zoo A2C table)",
-        ),
+        published=_PENDULUM_SOLVED,
         suites=("full",),
         minutes=15,
         notes=(
@@ -364,13 +383,7 @@ RECIPES: list[Recipe] = [
         },
         train={"steps": 50000},
         evaluate={"num_episodes": 100},
-        published=Published(
-            {},
-            (
-                "stable-baselines3 2.9.2 run in the same script on the same machine, same "
-                "hyper-parameters, seeds and solve check"
-            ),
-        ),
+        published=_SB3_SAME_RUN,
         suites=("full",),
         minutes=72,
         notes=(
@@ -406,13 +419,7 @@ RECIPES: list[Recipe] = [
         variant="4x4",
         model_config={"env_id": "FrozenLake-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
-        published=Published(
-            {"success_rate": 0.74},
-            (
-                "the commonly quoted optimum within the time limit (issue 4); our exact figure is "
-                "success_rate_optimal_within_limit (backward induction over the step limit)"
-            ),
-        ),
+        published=_FROZENLAKE_4X4,
         suites=("full",),
         minutes=1,
     ),
@@ -424,13 +431,7 @@ RECIPES: list[Recipe] = [
         variant="8x8",
         model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
-        published=Published(
-            {"success_rate": 0.91},
-            (
-                "the commonly quoted optimum within the time limit (issue 4); our exact figure is "
-                "success_rate_optimal_within_limit (backward induction over the step limit)"
-            ),
-        ),
+        published=_FROZENLAKE_8X8,
         suites=("full",),
         minutes=3,
     ),
@@ -511,10 +512,7 @@ RECIPES: list[Recipe] = [
         },
         train={"steps": 200000},
         evaluate={"num_episodes": 100},
-        published=Published(
-            {"mean_return": -200},
-            "about -150 to -200 is 'solved' for Pendulum-v1 (rl-baselines3-zoo A2C table)",
-        ),
+        published=_PENDULUM_SOLVED,
         suites=("full",),
         minutes=21,
     ),
@@ -545,13 +543,7 @@ RECIPES: list[Recipe] = [
         variant="4x4",
         model_config={"env_id": "FrozenLake-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
-        published=Published(
-            {"success_rate": 0.74},
-            (
-                "the commonly quoted optimum within the time limit (issue 4); our exact figure is "
-                "success_rate_optimal_within_limit (backward induction over the step limit)"
-            ),
-        ),
+        published=_FROZENLAKE_4X4,
         suites=("full",),
         minutes=2,
     ),
@@ -563,13 +555,7 @@ RECIPES: list[Recipe] = [
         variant="8x8",
         model_config={"env_id": "FrozenLake8x8-v1", "gamma": 0.999},
         evaluate={"num_episodes": 1000},
-        published=Published(
-            {"success_rate": 0.91},
-            (
-                "the commonly quoted optimum within the time limit (issue 4); our exact figure is "
-                "success_rate_optimal_within_limit (backward induction over the step limit)"
-            ),
-        ),
+        published=_FROZENLAKE_8X8,
         suites=("full",),
         minutes=4,
     ),
