@@ -97,3 +97,20 @@ def test_a_log_prob_of_codes_stays_out_of_the_likelihood_tables(tmp_path):
         {"model": "vq_vae", "dataset": "mnist", "metrics": metrics}))
     tables = leaderboard(load_results(tmp_path))
     assert "mnist_bits_per_dim" not in tables and len(tables["mnist_sample_quality"]) == 1
+
+
+def test_every_cpu_result_is_what_its_recipe_as_written_produces():
+    """A committed result of a quick or full recipe carries that recipe's config hash: a figure
+    on the leaderboard is the one `perceptzoo bench NAME` reproduces. A recipe changed after
+    its run is re-run (or re-scored, when only its scoring changed) before it lands. The GPU
+    recipes keep their earlier results (the issue's rule) until a GPU re-runs them."""
+    from perceptzoo.bench.results import config_hash
+
+    stale = []
+    for recipe in all_recipes():
+        path = REPO / "benchmarks" / "results" / f"{recipe.name}.json"
+        if recipe.suites == ("gpu",) or not path.exists():
+            continue
+        if json.loads(path.read_text()).get("config_hash") != config_hash(recipe):
+            stale.append(recipe.name)
+    assert not stale, f"re-run with `perceptzoo bench {' '.join(stale)}`"
