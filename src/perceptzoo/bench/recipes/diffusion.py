@@ -67,15 +67,15 @@ RECIPES: list[Recipe] = [
             "dropout": 0.0,
             "groups": 8,
             "variance": "beta",
-            "sampler": "ddim",
-            "sample_steps": 50,
-            "ddim_eta": 0.0,
+            "sampler": "dpm_solver",
+            "sample_steps": 20,
             "clip_x0": True,
             "bound_timesteps": 50,
         },
-        # 50 DDIM steps a sample: 10,000 samples would take an hour on a CPU, so 1,000
-        train=_train(700, 32, 0.001, warmup_steps=100, checkpoint_every=100,
-                     ema_decay=0.995, eval_examples=200),
+        train=_train(6000, 32, 0.001, warmup_steps=100, checkpoint_every=250,
+                     ema_decay=0.999, eval_examples=200),
+        num_samples=None,  # the full suite's 10,000: 20 DPM-Solver++ steps make it about
+        # 15 CPU-minutes (50 DDIM steps took 225 ms an image)
         published=Published(
             {},
             (
@@ -85,10 +85,11 @@ RECIPES: list[Recipe] = [
             ),
         ),
         suites=("full",),
-        minutes=99,
+        minutes=60,
         notes=(
-            "FD/precision/recall of 1,000 samples (deterministic DDIM, 50 steps, x0 clipped) "
-            "against a fixed random 1,000 of the test images in the project's MNIST "
+            "a 16-channel three-level U-Net (280k parameters), 6,000 steps of 32 (3.2 epochs), "
+            "EMA 0.999. FD/precision/recall of 10,000 samples (DPM-Solver++(2M), 20 steps, x0 "
+            "clipped) against the 10,000 test images in the project's MNIST "
             "classifier features; real_vs_real_frechet_distance is train vs test images at "
             "the same sample size (the floor). The bound is estimated on the test split with "
             "50 stratified terms of sum L_{t-1} (an unbiased Monte Carlo estimate of it)."
