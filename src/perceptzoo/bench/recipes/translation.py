@@ -2,8 +2,8 @@
 digits (CycleGAN), edge video -> moving-digit video (vid2vid, reduced).
 
 The harness's evaluation gives the Fréchet distance of `sample(n)` (translations of held-out
-sources) in the MNIST classifier's features. The edges -> digits studies add, on the first 1000
-MNIST test digits' edge maps: L1 to the true digit, FD against 1000 *other* test digits beside
+sources) in the MNIST classifier's features. The edges -> digits studies add, on the first 5000
+MNIST test digits' edge maps: L1 to the true digit, FD against 5000 *other* test digits beside
 the real-vs-real floor at that size, the classifier's accuracy on the outputs, the diversity
 (mean pairwise L1 of 10 translations of each of 100 edge maps) and a grid; BicycleGAN's adds
 the latent regression error beside chance. CycleGAN's study gives cycle errors and the digit
@@ -11,8 +11,8 @@ kept both ways; vid2vid's the per-frame FD, temporal consistency (frame differen
 warping error under the ground-truth motion of the moving digits) and a GIF.
 
 The paired and unpaired studies store the translation protocol's Fréchet distance under the
-harness's keys: translations of the first 1000 test sources against test[1000:2000], the floor
-the real test[:1000] against the same, at the same sizes (`_protocol_fd`); the harness's generic
+harness's keys: translations of the first n test sources against test[n:2n], the floor the
+real test[:n] against the same, at the same sizes (`_protocol_fd`); the harness's generic
 figure and floor (random test sources; train images) are not this protocol.
 
 Published figures: none is comparable, and none is quoted. Isola et al. 2017 (Pix2Pix) score
@@ -31,7 +31,13 @@ from typing import Any
 
 from perceptzoo.bench.recipe import Recipe
 
-N = 1000
+#: the paired protocol's n: test[:n] translated, scored against test[n:2n], so the 10,000-image
+#: MNIST test split holds at most 5,000
+N = 5000
+#: CycleGAN's n: the printed digits' test split holds 2,000
+N_UNPAIRED = 2000
+#: vid2vid's: the moving digits' test split holds 1,000 videos
+N_VIDEOS = 1000
 FIGURES = Path(__file__).resolve().parents[4] / "benchmarks" / "figures" / "translation"
 
 
@@ -136,9 +142,9 @@ def pix2pix_small_study(run: Path) -> dict[str, Any]:
 
 def bicyclegan_study(run: Path) -> dict[str, Any]:
     """The edges -> digits figures with six z per source in the grid, and the latent regression
-    error mean |mu(E(G(A, z))) - z| over the 1000 sources beside chance (the same codes shuffled
+    error mean |mu(E(G(A, z))) - z| over the N sources beside chance (the same codes shuffled
     across sources) and the prior's mean |z|; the same error for the codes E gives real digits
-    (each source given another test digit's code, test[1000:2000]) beside its chance, and those
+    (each source given another test digit's code, test[N:2N]) beside its chance, and those
     codes' mean and std per dimension (how far they are from filling N(0, I))."""
     import torch
 
@@ -162,12 +168,13 @@ def bicyclegan_study(run: Path) -> dict[str, Any]:
 
 
 def cyclegan_study(run: Path) -> dict[str, Any]:
-    """X = MNIST test[:1000], Y = printed_digits test[:1000]: cycle errors mean |F(G(x)) - x|
+    """X = MNIST test[:n], Y = printed_digits test[:n], n = N_UNPAIRED (all 2,000 printed test
+    digits): cycle errors mean |F(G(x)) - x|
     and |G(F(y)) - y| per pixel in [0, 1] beside a freshly initialised pair (seed 0); the MNIST
     classifier's accuracy that a translation keeps the source's digit, both ways (beside its
-    accuracy on the real images of each domain); FD of F(y) against MNIST test[1000:2000] beside
+    accuracy on the real images of each domain); FD of F(y) against MNIST test[n:2n] beside
     the printed-vs-handwritten FD (and as the recipe's frechet_distance, with its floor MNIST
-    test[:1000] against test[1000:2000], see `_protocol_fd`); a grid, rows x, G(x), F(G(x)),
+    test[:n] against test[n:2n], see `_protocol_fd`); a grid, rows x, G(x), F(G(x)),
     y, F(y), G(F(y))."""
     import torch
 
@@ -178,11 +185,12 @@ def cyclegan_study(run: Path) -> dict[str, Any]:
 
     model = runner.load(run)
     mnist, printed = data.load("mnist", "test"), data.load("printed_digits", "test")
-    x, x_labels, x_other = mnist.x[:N], mnist.y[:N], mnist.x[N:2 * N]
-    y, y_labels = printed.x[:N], printed.y[:N]
+    n = N_UNPAIRED
+    x, x_labels, x_other = mnist.x[:n], mnist.y[:n], mnist.x[n:2 * n]
+    y, y_labels = printed.x[:n], printed.y[:n]
     with torch.no_grad():
-        g_x = torch.cat([model.translate(x[i:i + 250], "x_to_y") for i in range(0, N, 250)])
-        f_y = torch.cat([model.translate(y[i:i + 250], "y_to_x") for i in range(0, N, 250)])
+        g_x = torch.cat([model.translate(x[i:i + 250], "x_to_y") for i in range(0, n, 250)])
+        f_y = torch.cat([model.translate(y[i:i + 250], "y_to_x") for i in range(0, n, 250)])
         cyc_x, cyc_y = model.cycle_errors(x, y)
         torch.manual_seed(0)
         untrained = perceptzoo.build("cyclegan", dataset="mnist", **{
@@ -203,7 +211,7 @@ def cyclegan_study(run: Path) -> dict[str, Any]:
         "class_accuracy_real_y": round(_accuracy(y, y_labels), 4),
         "frechet_distance_printed_vs_handwritten": round(_fd(y, x_other), 3),
         **_protocol_fd(f_y, x, x_other),
-        "study_num_samples": N,
+        "study_num_samples": n,
     }
 
 
@@ -243,7 +251,7 @@ def _write_gif(path: Path, src, out, tgt, scale: int = 3) -> None:
 
 
 def vid2vid_frames(run: Path) -> dict[str, Any]:
-    """On 1000 held-out videos of 8 frames: the per-frame FD of generated frame t against the
+    """On the 1000 held-out videos of 8 frames (the whole test split, N_VIDEOS): the per-frame FD of generated frame t against the
     real frame t (MNIST classifier features) and its mean, beside the floor real frame t+4
     against real frame t; per-frame L1; temporal consistency: mean |x_t - x_{t-1}| generated and
     real, temporal_error_l1 = mean |(x~_t - x~_{t-1}) - (x_t - x_{t-1})| (frame differences,
@@ -264,11 +272,12 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
 
     model = runner.load(run)
     test = data.load("moving_digits", "test")
-    real = frames(test.x[:N])                                       # (N, T, 1, H, W)
+    n = N_VIDEOS
+    real = frames(test.x[:n])                                       # (n, T, 1, H, W)
     steps = real.shape[1]
     edges = edge_source(real.flatten(0, 1)).view_as(real)
     with torch.no_grad():
-        out = torch.cat([model.translate(edges[i:i + 100]) for i in range(0, N, 100)]).cpu()
+        out = torch.cat([model.translate(edges[i:i + 100]) for i in range(0, n, 100)]).cpu()
     fds = [round(_fd(out[:, t], real[:, t]), 3) for t in range(steps)]
     floor = [round(_fd(real[:, (t + steps // 2) % steps], real[:, t]), 3) for t in range(steps)]
     d_out = (out[:, 1:] - out[:, :-1]).float() / 255
@@ -294,8 +303,8 @@ def vid2vid_frames(run: Path) -> dict[str, Any]:
         "label_consistency": round(float((lab_out == lab_out[:, :1]).all(1).float().mean()), 4),
         "label_consistency_real": round(float((lab_real == lab_real[:, :1]).all(1)
                                               .float().mean()), 4),
-        "class_accuracy": round(float((lab_out == test.y[:N, None]).float().mean()), 4),
-        "num_videos": N, "num_frames": steps,
+        "class_accuracy": round(float((lab_out == test.y[:n, None]).float().mean()), 4),
+        "num_videos": n, "num_frames": steps,
     }
 
 
@@ -318,8 +327,8 @@ RECIPES: list[Recipe] = [
         "pix2pix", "mnist", "edges2digits", "translation_edges2digits",
         model_config={"channels": 32, "d_channels": 32},
         train={"steps": 1500, "batch_size": 32}, study=pix2pix_study, minutes=20.0,
-        notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of the first 1000 test "
-        "edge maps against test[1000:2000]; the study adds L1, class accuracy, dropout "
+        notes="U-Net + pair PatchGAN, cGAN + 100 L1; FD of translations of the first 5000 test "
+        "edge maps against test[5000:10000]; the study adds L1, class accuracy, dropout "
         "diversity and benchmarks/figures/translation/pix2pix_edges2digits.png"),
     _recipe(
         "pix2pix", "mnist", "edges2digits-small", "translation_edges2digits",
@@ -337,8 +346,8 @@ RECIPES: list[Recipe] = [
         train={"lr": 1e-3, "steps": 2000, "batch_size": 16}, study=bicyclegan_study,
         minutes=15.0,
         notes="cVAE-GAN + cLR-GAN (z at every G layer, conditional Ds, E without norm), "
-        "z in R^1, lambda_KL 0.1; FD of translations of the first 1000 test edge maps with "
-        "z ~ N(0, I) against test[1000:2000]; the study adds L1, class accuracy, diversity "
+        "z in R^1, lambda_KL 0.1; FD of translations of the first 5000 test edge maps with "
+        "z ~ N(0, I) against test[5000:10000]; the study adds L1, class accuracy, diversity "
         "(mean pairwise L1 of 10 z per edge map), the latent regression error for prior draws "
         "and for the codes E gives real digits, each beside chance, and "
         "benchmarks/figures/translation/bicyclegan_edges2digits.png (rows: sources, six z, "
@@ -353,8 +362,9 @@ RECIPES: list[Recipe] = [
         "cyclegan", "mnist", "printed_digits", "translation_unpaired",
         model_config={"channels": 8, "num_blocks": 2, "d_channels": 16},
         train={"steps": 500, "batch_size": 8}, study=cyclegan_study, minutes=30.0,
+        num_samples=N_UNPAIRED,
         notes="handwritten MNIST <-> printed digits (installed fonts), unpaired; FD of F(y) for "
-        "the first 1000 printed test digits y against MNIST test[1000:2000]; the study adds "
+        "the 2000 printed test digits y against MNIST test[2000:4000]; the study adds "
         "cycle errors beside an untrained pair's, class kept both ways and "
         "benchmarks/figures/translation/cyclegan_mnist_printed.png"),
     _recipe(
