@@ -15,6 +15,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,8 @@ def results(tmp_path: Path) -> Path:
         "glow-mnist.json": _result(
             "glow", "mnist", {"test_bits_per_dim": 2.3, "frechet_distance": 450.0,
                               "precision": 0.05, "recall": 0.05, "sampling_time_s": 10.0},
-            config={"evaluate": {"num_samples": 1000}}),
+            config={"evaluate": {"num_samples": 1000}},
+            samples="figures/pixelcnn_grid.png"),  # a figure two models share
         "ddpm-mnist.json": _result(
             "ddpm", "mnist", {"test_bits_per_dim_bound": 2.65, "frechet_distance": 142.0,
                               "real_vs_real_frechet_distance": 40.0,
@@ -164,10 +166,13 @@ def test_the_page_is_self_contained_with_every_figure_inlined(results, tmp_path)
     page = write_html(results, tmp_path / "report.html").read_text()
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in page and "<link" not in page and "<script src" not in page
-    # pixelcnn's named grid, ddpm's run samples, nade's and gan's figures found by name; not
-    # the unrelated one
-    assert page.count('<img class="sample"') == 4 and "unrelated_plot.png" not in page
+    # pixelcnn's named grid (glow names it too), ddpm's run samples, nade's and gan's figures
+    # found by name; not the unrelated one
+    assert page.count('<img class="sample"') == 5 and "unrelated_plot.png" not in page
+    # each file's bytes once: glow's copy of pixelcnn's grid takes the first one's source
     assert page.count("data:image/png;base64,") == 4
+    shared = re.findall(r'<img class="sample" alt="pixelcnn_grid.png" ([\w-]+="[^"]*")', page)
+    assert shared[0].startswith('id="media-') and shared[1] == f'data-same="{shared[0][4:-1]}"'
     assert page.count('<svg class="curve"') == 2  # pixelcnn's own curves, ddpm's metrics.jsonl
     assert "Germain et al. 2015, Table 2" in page and "+0.5" in page  # gap beside the source
     assert page.count("upper bound on the NLL (the ELBO") == 1  # the VAE's bits/dim is marked
@@ -304,7 +309,7 @@ def test_report_in_headless_chromium(results, tmp_path):
                           ["mnist_sample_quality", 4]]
         images = browser.js("Array.from(document.images).map(i => [i.complete, i.naturalWidth,"
                             " i.getBoundingClientRect().width])")
-        assert len(images) == 4 and all(ok and w == 56 and shown > 0 for ok, w, shown in images)
+        assert len(images) == 5 and all(ok and w == 56 and shown > 0 for ok, w, shown in images)
         scatter = browser.js("(() => { const s = document.querySelector('svg.scatter');"
                              " const r = s.getBoundingClientRect();"
                              " return [r.width, r.height, Array.from(s.querySelectorAll("

@@ -1,8 +1,8 @@
 """`perceptzoo report --out report.html`: one self-contained page from the benchmark results.
 
 The page reads `benchmarks/results/*.json` (schema in DESIGN.md, "Benchmark results") and
-holds, with no network asset (images inlined as `data:` URIs, charts drawn as inline SVG,
-sorting in a few lines of plain JavaScript):
+holds, with no network asset (images inlined as `data:` URIs, each file's bytes once, charts
+drawn as inline SVG, sorting in a few lines of plain JavaScript):
 
 - **Leaderboards**, one table per task of `perceptzoo.bench.recipe.TASKS`, one row per model
   (per model and dataset where the table spans datasets), its best run by the task's figure;
@@ -705,18 +705,27 @@ def assign_figures(results: list[dict], figures_root: Path | None,
     return media
 
 
-def _media_html(paths: list[Path]) -> str:
+def _media_html(paths: list[Path], inlined: dict[str, str]) -> str:
+    """The figures of one model section. A file's bytes go in the page once: `inlined` maps
+    each data URI written so far to its element's id, and a later copy (a figure two models
+    share) names that id in `data-same`, whose `src` SAME_JS copies when the page loads."""
     items = []
     for p in paths:
         uri = _data_uri(p)
         if uri is None:
             items.append(f"<figure><figcaption>{_esc(p.name)} (not inlined: over "
                          f"{MAX_INLINE_BYTES // 1_000_000} MB)</figcaption></figure>")
-        elif p.suffix.lower() in AUDIO_TYPES:
-            items.append(f'<figure><audio controls src="{uri}"></audio>'
+            continue
+        if uri in inlined:
+            src = f'data-same="{inlined[uri]}"'
+        else:
+            inlined[uri] = f"media-{len(inlined)}"
+            src = f'id="{inlined[uri]}" src="{uri}"'
+        if p.suffix.lower() in AUDIO_TYPES:
+            items.append(f"<figure><audio controls {src}></audio>"
                          f"<figcaption>{_esc(p.name)}</figcaption></figure>")
         else:
-            items.append(f'<figure><img class="sample" alt="{_esc(p.name)}" src="{uri}">'
+            items.append(f'<figure><img class="sample" alt="{_esc(p.name)}" {src}>'
                          f"<figcaption>{_esc(p.name)}</figcaption></figure>")
     return f'<div class="grid">{"".join(items)}</div>' if items else ""
 
@@ -733,7 +742,7 @@ def _headline(r: dict) -> str:
 
 
 def _model_section(model: str, family: str, runs: list[dict], media: list[Path],
-                   roots: list[Path]) -> str:
+                   roots: list[Path], inlined: dict[str, str]) -> str:
     rows = "".join(
         f"<tr><td><code>{_esc(r['_file'])}</code></td><td>{_esc(r.get('dataset', ''))}</td>"
         f"<td>{_esc(r.get('variant', ''))}</td><td>{_headline(r)}</td>"
@@ -747,7 +756,8 @@ def _model_section(model: str, family: str, runs: list[dict], media: list[Path],
             "<tr><th>result</th><th>dataset</th><th>variant</th><th>figures</th>"
             "<th>train wall time</th><th>device</th><th>commit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
-            f'{_media_html(media)}{f"<div class=curves>{curves}</div>" if curves else ""}'
+            f'{_media_html(media, inlined)}'
+            f'{f"<div class=curves>{curves}</div>" if curves else ""}'
             "</section>")
 
 
@@ -818,6 +828,13 @@ SORT_JS = """
 })();
 """
 
+#: a figure shared by several model sections is inlined once; its copies take its source
+SAME_JS = """
+document.querySelectorAll("[data-same]").forEach(function (el) {
+  el.src = document.getElementById(el.getAttribute("data-same")).src;
+});
+"""
+
 
 def render(results: list[dict], *, figures_root: Path | None = None,
            roots: list[Path] | None = None, source: str = "") -> str:
@@ -835,8 +852,9 @@ def render(results: list[dict], *, figures_root: Path | None = None,
     for r in results:
         by_model.setdefault(r["model"], []).append(r)
     order = sorted(by_model, key=lambda m: (by_model[m][0]["_family"], m))
+    inlined: dict[str, str] = {}
     sections = "".join(_model_section(m, by_model[m][0]["_family"], by_model[m],
-                                      media.get(m, []), roots) for m in order)
+                                      media.get(m, []), roots, inlined) for m in order)
     commits = sorted({str(r.get("commit", "")) for r in results if r.get("commit")})
     toc = " ".join(f'<a href="#model-{_esc(m)}">{_esc(m)}</a>' for m in order)
     speed = (speed_svg(bars) if bars else "<p>No result records a sampling time per image.</p>")
@@ -873,7 +891,7 @@ device is in each bar's tooltip), log scale.</p>
 <h2 id="models">Models</h2>
 <p class="hint">{toc}</p>
 {sections}
-</main><script>{SORT_JS}</script></body></html>
+</main><script>{SORT_JS}{SAME_JS}</script></body></html>
 """
 
 
