@@ -12,23 +12,35 @@ from perceptzoo.core.trainer import TrainConfig
 from perceptzoo.gans.common import discriminator_loss, generator_loss
 
 
-def _model(k=3):
+def _model(k=3, arch="mlp"):
     torch.manual_seed(0)
-    model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", latent_dim=4,
-                             hidden_g=(16,), hidden_d=(16,), unroll_steps=k)
+    if arch == "mlp":
+        model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", latent_dim=4,
+                                 hidden_g=(16,), hidden_d=(16,), unroll_steps=k)
+    else:  # DCGAN's networks on the 8x8 digits
+        model = perceptzoo.build("unrolled_gan", dataset="digits", arch="conv", channels=4,
+                                 latent_dim=4, unroll_steps=k)
     opts = model.configure_optimizers(TrainConfig(lr=1e-2))
     for _ in range(3):  # give the D optimiser some moments to start from
-        model.train_step((torch.randn(64, 2), None), opts)
+        model.train_step((_real(model, 64) if arch == "mlp" else
+                          torch.randint(0, 17, (64, 1, 8, 8)).float(), None), opts)
     return model, opts
 
 
-def test_unrolling_leaves_the_real_discriminator_untouched():
-    model, (opt_g, opt_d) = _model()
+def _real(model, n):
+    """n real examples in model space: 2D points, or images in [-1, 1]."""
+    shape = tuple(model.cfg.data_shape)
+    return torch.randn(n, *shape) if len(shape) == 1 else torch.rand(n, *shape) * 2 - 1
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_unrolling_leaves_the_real_discriminator_untouched(arch):
+    model, (opt_g, opt_d) = _model(arch=arch)
     before = copy.deepcopy(model.discriminator.state_dict())
     grads = [None if p.grad is None else p.grad.clone() for p in model.discriminator.parameters()]
     state = copy.deepcopy(opt_d.state_dict())
     fake = model.generator(model.latent(48))
-    real = torch.randn(48, 2)
+    real = _real(model, 48)
     params = model.unrolled_parameters(real, fake, opt_d)
     torch.autograd.grad(model.surrogate_loss(real, fake, params),
                         list(model.generator.parameters()))
@@ -44,10 +56,11 @@ def test_unrolling_leaves_the_real_discriminator_untouched():
     assert any(not torch.equal(params[n], p) for n, p in model.discriminator.named_parameters())
 
 
-def test_one_unrolled_step_is_the_real_adam_step():
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_one_unrolled_step_is_the_real_adam_step(arch):
     """theta_D^1 from the functional Adam equals what torch.optim.Adam does to a copy."""
-    model, (opt_g, opt_d) = _model(k=1)
-    real = torch.randn(32, 2)
+    model, (opt_g, opt_d) = _model(k=1, arch=arch)
+    real = _real(model, 32)
     with torch.no_grad():
         fake = model.generator(model.latent(32))
     params = model.unrolled_parameters(real, fake, opt_d)
@@ -128,3 +141,15 @@ def test_unrolling_cures_mode_collapse_on_the_ring():
 def test_negative_unroll_is_a_user_error():
     with pytest.raises(perceptzoo.UserError, match="unroll_steps"):
         perceptzoo.build("unrolled_gan", unroll_steps=-1)
+
+
+def test_an_unknown_arch_is_a_user_error():
+    with pytest.raises(perceptzoo.UserError, match="use mlp or conv"):
+        perceptzoo.build("unrolled_gan", dataset="digits", arch="resnet")
+
+
+def test_the_conv_arch_has_dcgans_networks_and_no_batch_norm_in_d():
+    model = perceptzoo.build("unrolled_gan", dataset="mnist", arch="conv", channels=8)
+    assert model.sample(3).shape == (3, 1, 28, 28)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.generator.modules())

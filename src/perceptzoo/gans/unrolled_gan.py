@@ -29,6 +29,12 @@ left a blob over the square, no better than one Gaussian fitted to the data (hig
 fraction 0.24 vs 0.25, both covering 25/25 modes); it sharpens slowly (0.37 at 3,000 steps),
 which is why the grid recipe trains 3,000 (measurements in bench/recipes/gans.py).
 
+On images `arch="conv"` takes DCGAN's networks (`common.conv_generator`, `conv_discriminator`),
+as Metz et al.'s MNIST experiments use convolutional nets rather than MLPs. Its discriminator
+normalises with layer norm, not batch norm: the unrolled steps call D functionally many times
+a step, and batch norm would update the real D's running statistics in them (and make each
+example's logit depend on the rest of the batch).
+
     >>> import perceptzoo
     >>> model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", unroll_steps=2)
     >>> model.sample(4).shape
@@ -49,6 +55,9 @@ from perceptzoo.gans.common import (
     GANBase,
     average_gradients,
     check_generator_loss,
+    conv_discriminator,
+    conv_generator,
+    dcgan_init,
     discriminator_loss,
     finite,
     generator_loss,
@@ -73,6 +82,10 @@ class UnrolledGANConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_lr_scale: float = 1.0
+    arch: str = "mlp"
+    """mlp | conv (images: DCGAN's generator, its discriminator with layer norm)"""
+    channels: int = 32
+    """conv: the DCGAN width (hidden_g, hidden_d and input_scale are the MLPs')"""
 
     @classmethod
     def tiny(cls) -> UnrolledGANConfig:
@@ -91,9 +104,16 @@ class UnrolledGAN(GANBase):
         check_generator_loss(cfg.generator_loss)  # no tensor op: builds are timed on meta
         self.cfg = cfg
         shape = tuple(cfg.data_shape)
-        self.generator = mlp_generator(cfg.latent_dim, tuple(cfg.hidden_g), shape,
-                                       len(shape) == 3)
-        self.discriminator = mlp_discriminator(shape, tuple(cfg.hidden_d), cfg.input_scale)
+        if cfg.arch == "conv":
+            self.generator = conv_generator(cfg.latent_dim, cfg.channels, shape)
+            self.discriminator = conv_discriminator(shape, cfg.channels, "layer")
+            dcgan_init(self)
+        elif cfg.arch == "mlp":
+            self.generator = mlp_generator(cfg.latent_dim, tuple(cfg.hidden_g), shape,
+                                           len(shape) == 3)
+            self.discriminator = mlp_discriminator(shape, tuple(cfg.hidden_d), cfg.input_scale)
+        else:
+            raise UserError(f"unknown arch {cfg.arch!r}; use mlp or conv (images)")
 
     def unrolled_parameters(self, real: torch.Tensor, fake: torch.Tensor,
                             opt_d: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
