@@ -29,11 +29,12 @@ left a blob over the square, no better than one Gaussian fitted to the data (hig
 fraction 0.24 vs 0.25, both covering 25/25 modes); it sharpens slowly (0.37 at 3,000 steps),
 which is why the grid recipe trains 3,000 (measurements in bench/recipes/gans.py).
 
-On images `arch="conv"` takes DCGAN's networks (`common.conv_generator`, `conv_discriminator`),
-as Metz et al.'s MNIST experiments use convolutional nets rather than MLPs. Its discriminator
-normalises with layer norm, not batch norm: the unrolled steps call D functionally many times
-a step, and batch norm would update the real D's running statistics in them (and make each
-example's logit depend on the rest of the batch).
+On images `arch="conv"` takes DCGAN's networks (`common.conv_generator`, `conv_discriminator`
+with batch norm), as Metz et al.'s MNIST experiments use convolutional nets rather than MLPs.
+The unrolled steps run D on copies of its buffers (`_functional_d`), so batch norm's running
+statistics in the real D are not moved by them. (A layer-norm D, tried first, let G keep a grey
+background for 1,500 steps: normalising each example's features over the whole map hides a
+global shift in brightness.)
 
     >>> import perceptzoo
     >>> model = perceptzoo.build("unrolled_gan", dataset="toy2d:8gaussians", unroll_steps=2)
@@ -83,7 +84,7 @@ class UnrolledGANConfig:
     beta2: float = 0.999
     d_lr_scale: float = 1.0
     arch: str = "mlp"
-    """mlp | conv (images: DCGAN's generator, its discriminator with layer norm)"""
+    """mlp | conv (images: DCGAN's generator and discriminator)"""
     channels: int = 32
     """conv: the DCGAN width (hidden_g, hidden_d and input_scale are the MLPs')"""
 
@@ -106,7 +107,7 @@ class UnrolledGAN(GANBase):
         shape = tuple(cfg.data_shape)
         if cfg.arch == "conv":
             self.generator = conv_generator(cfg.latent_dim, cfg.channels, shape)
-            self.discriminator = conv_discriminator(shape, cfg.channels, "layer")
+            self.discriminator = conv_discriminator(shape, cfg.channels, "batch")
             dcgan_init(self)
         elif cfg.arch == "mlp":
             self.generator = mlp_generator(cfg.latent_dim, tuple(cfg.hidden_g), shape,
@@ -131,9 +132,10 @@ class UnrolledGAN(GANBase):
         v = [s["exp_avg_sq"].detach() if "exp_avg_sq" in s else torch.zeros_like(p)
              for s, p in zip(state, params.values())]
         t0 = int(state[0]["step"]) if "step" in state[0] else 0
+        buffers = {n: b.clone() for n, b in self.discriminator.named_buffers()}
         for k in range(self.cfg.unroll_steps):
-            loss = discriminator_loss(functional_call(self.discriminator, params, (real,)),
-                                      functional_call(self.discriminator, params, (fake,)))
+            loss = discriminator_loss(self._functional_d(params, real, buffers),
+                                      self._functional_d(params, fake, buffers))
             grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
             t = t0 + k + 1
             new = {}
@@ -145,6 +147,12 @@ class UnrolledGAN(GANBase):
             params = new
         return params
 
+    def _functional_d(self, params: dict[str, torch.Tensor], x: torch.Tensor,
+                      buffers: dict[str, torch.Tensor]) -> torch.Tensor:
+        """D's logits under `params`, with `buffers` (copies of D's: batch norm's running
+        statistics) standing in for its own, so a functional call leaves the real D as it was."""
+        return functional_call(self.discriminator, {**params, **buffers}, (x,))
+
     def surrogate_loss(self, real: torch.Tensor, fake: torch.Tensor,
                        params: dict[str, torch.Tensor]) -> torch.Tensor:
         """G's loss f_K against the discriminator `params` = theta_D^K(theta_G) (eq. 5).
@@ -154,8 +162,9 @@ class UnrolledGAN(GANBase):
         loss this is f = V itself; with the non-saturating one, -E log D(G(z)) replaces
         E log(1 - D(G(z))). At K = 0 the first term is constant in theta_G: the plain GAN.
         """
-        real_logits = functional_call(self.discriminator, params, (real,))
-        fake_logits = functional_call(self.discriminator, params, (fake,))
+        buffers = {n: b.clone() for n, b in self.discriminator.named_buffers()}
+        real_logits = self._functional_d(params, real, buffers)
+        fake_logits = self._functional_d(params, fake, buffers)
         return (generator_loss(fake_logits, self.cfg.generator_loss)
                 - F.softplus(-real_logits).mean())
 
