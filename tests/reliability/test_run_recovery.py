@@ -61,6 +61,22 @@ def test_resume_of_a_finished_run_says_it_is_finished(tmp_path, capsys):
     assert (run / "metrics.jsonl").read_text() == before  # no duplicate record
 
 
+def test_a_checkpoint_from_another_build_of_the_model_says_what_to_do(tmp_path, capsys):
+    """The model's code or config changed since the checkpoint was written: a clear error, not
+    torch's state-dict traceback, and the checkpoint left as it was."""
+    run = _train(tmp_path / "run")
+    config = json.loads((run / "config.json").read_text())
+    config["model_config"]["hidden_sizes"] = [32]
+    config["train"]["steps"] = 12  # not finished, so resume loads the checkpoint
+    (run / "config.json").write_text(json.dumps(config))
+    before = (run / "checkpoint.pt").read_bytes()
+    with pytest.raises(UserError, match="does not fit made as the code builds it now"):
+        runner.resume(run)
+    assert main(["train", "--resume", str(run)]) == 2
+    assert "Start the run again in a new folder" in capsys.readouterr().err
+    assert (run / "checkpoint.pt").read_bytes() == before
+
+
 def test_a_corrupt_weights_file_is_rewritten_by_the_advised_command(tmp_path, capsys):
     run = _train(tmp_path / "run")
     good = perceptzoo.load(run).state_dict()

@@ -232,7 +232,15 @@ def _fit(run: RunDir, spec, model_cfg, dataset: str, cfg: TrainConfig, data_dir,
         if hasattr(model, "initialize"):  # data-dependent init (ActNorm): same on every rank
             model.initialize(trainer.batch_at(0, shard=False))
     else:
-        trainer.load_state_dict(run.load_checkpoint())
+        try:
+            trainer.load_state_dict(run.load_checkpoint())
+        except (RuntimeError, ValueError, KeyError) as err:  # tensors of another build
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise UserError(
+                f"the checkpoint in {run.path} does not fit {spec.name} as the code builds it "
+                f"now ({first}): its code or its config changed since the checkpoint was "
+                "written. Start the run again in a new folder (or delete this one; `perceptzoo "
+                "bench NAME --force` does that for a recipe)") from None
         if trainer.rank == 0:
             run.truncate_metrics(trainer.step)
     trainer.fit()
