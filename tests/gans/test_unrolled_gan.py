@@ -148,8 +148,24 @@ def test_an_unknown_arch_is_a_user_error():
         perceptzoo.build("unrolled_gan", dataset="digits", arch="resnet")
 
 
-def test_the_conv_arch_has_dcgans_networks():
+def test_the_conv_arch_has_dcgans_networks_without_normalisation_in_d():
     model = perceptzoo.build("unrolled_gan", dataset="mnist", arch="conv", channels=8)
     assert model.sample(3).shape == (3, 1, 28, 28)
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
     assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.generator.modules())
+    assert not any(isinstance(m, (torch.nn.BatchNorm2d, torch.nn.GroupNorm))
+                   for m in model.discriminator.modules())
+
+
+def test_the_unrolled_steps_keep_the_real_ds_running_statistics():
+    """A discriminator with buffers (batch norm) is run on copies of them in the unrolled steps
+    and in f_K, so the real D's running statistics are those its own steps left."""
+    from perceptzoo.gans.common import conv_discriminator
+
+    model, (opt_g, opt_d) = _model(arch="conv")
+    model.discriminator = conv_discriminator((1, 8, 8), 4, "batch")
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=1e-2)
+    before = copy.deepcopy(dict(model.discriminator.named_buffers()))
+    real, fake = _real(model, 32), model.generator(model.latent(32))
+    model.surrogate_loss(real, fake, model.unrolled_parameters(real, fake, opt_d))
+    after = dict(model.discriminator.named_buffers())
+    assert before and all(torch.equal(before[k], after[k]) for k in before)

@@ -134,10 +134,9 @@ RECIPES: list[Recipe] = [
                "MLP generator and discriminator (Goodfellow et al. 2014, non-saturating loss)"),
     _image_gan("unrolled_gan", "mnist", _UNROLLED_CONV, 5000, 64, 2e-4, 45,
                "dcgan-mnist's networks, losses and 5000 steps of 64 with K = 5 unrolled "
-               "discriminator steps, so the one difference from dcgan-mnist is the unrolling. "
-               "A step costs about 7 of DCGAN's (0.43 s against 0.06 s on one thread). A "
-               "layer-norm D, tried first, left a grey background at 1,500 steps (see "
-               "unrolled_gan.py). Metz et al.'s MNIST experiments use conv "
+               "discriminator steps, D without batch norm (with it, or with layer norm, G's "
+               "samples went flat grey: unrolled_gan.py). A step costs about 7 of DCGAN's "
+               "(0.43 s against 0.06 s on one thread). Metz et al.'s MNIST experiments use conv "
                "nets; with gan-mnist's MLPs instead (2000 steps) D won throughout (D(x) ~ 0.98, "
                "D(G(z)) ~ 0.03 from step 200) and FD was 439.5 at 10,000 samples, recall 0"),
     _image_gan("dcgan", "mnist", _DCGAN, 5000, 64, 2e-4, 15,
