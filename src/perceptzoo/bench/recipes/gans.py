@@ -102,10 +102,11 @@ _STYLEGAN = {"latent_dim": 64, "w_dim": 64, "r1_gamma": 10.0, "r1_every": 16}
 
 
 def _image_gan(model: str, dataset: str, config: dict, steps: int, batch_size: int, lr: float,
-               minutes: float, notes: str) -> Recipe:
+               minutes: float, notes: str, variant: str = "") -> Recipe:
     """A full-suite image GAN recipe: constant lr, scored once at the end of training."""
     return Recipe(
-        name=f"{model}-{dataset}", model=model, dataset=dataset,
+        name=f"{model}-{dataset}" + (f"-{variant}" if variant else ""), model=model,
+        dataset=dataset, variant=variant,
         task=f"{dataset}_sample_quality", model_config=dict(config),
         train={"steps": steps, "batch_size": batch_size, "lr": lr, "eval_every": steps,
                **_CONSTANT},
@@ -139,6 +140,9 @@ RECIPES: list[Recipe] = [
                "(0.43 s against 0.06 s on one thread). Metz et al.'s MNIST experiments use conv "
                "nets; with gan-mnist's MLPs instead (2000 steps) D won throughout (D(x) ~ 0.98, "
                "D(G(z)) ~ 0.03 from step 200) and FD was 439.5 at 10,000 samples, recall 0"),
+    _image_gan("unrolled_gan", "mnist", {**_UNROLLED_CONV, "unroll_steps": 0}, 5000, 64, 2e-4,
+               10, "the ablation of unrolled_gan-mnist: the same networks (D without batch "
+               "norm), losses and steps at K = 0, no unrolling", variant="k0"),
     _image_gan("dcgan", "mnist", _DCGAN, 5000, 64, 2e-4, 15,
                "5000 steps of 64 (6.4 epochs); an earlier 650-step budget (sized under heavy "
                "load) gave FD 176 in 78 s of training"),
