@@ -180,14 +180,12 @@ def bicyclegan_study(run: Path) -> dict[str, Any]:
 
 def cyclegan_study(run: Path) -> dict[str, Any]:
     """X = n MNIST test digits, Y = printed_digits test[:n], n = N_UNPAIRED (all 2,000 printed
-    test digits): cycle errors mean |F(G(x)) - x|
-    and |G(F(y)) - y| per pixel in [0, 1] beside a freshly initialised pair (seed 0); the MNIST
-    classifier's accuracy that a translation keeps the source's digit, both ways (beside its
-    accuracy on the real images of each domain); FD of F(y) against n other MNIST test digits
-    beside
-    the printed-vs-handwritten FD (and as the recipe's frechet_distance, with its floor MNIST
-    X against them, `_halves` and `_protocol_fd`); a grid, rows x, G(x), F(G(x)),
-    y, F(y), G(F(y))."""
+    test digits): cycle errors mean |F(G(x)) - x| and |G(F(y)) - y| per pixel in [0, 1] beside
+    a freshly initialised pair (seed 0); the MNIST classifier's accuracy that a translation
+    keeps the source's digit, both ways (beside its accuracy on the real images of each
+    domain); FD of F(y) against n other MNIST test digits beside the printed-vs-handwritten FD
+    (and as the recipe's frechet_distance, with its floor X against them, `_halves` and
+    `_protocol_fd`); a grid, rows x, G(x), F(G(x)), y, F(y), G(F(y))."""
     import torch
 
     import perceptzoo
