@@ -164,6 +164,9 @@ RECIPES: list[Recipe] = [
                "the unrolled_gan-mnist setting on Fashion-MNIST at dcgan-fashion_mnist's 1200 "
                "steps. With gan-mnist's MLPs (2000 steps) G collapsed to one noisy garment-like "
                "image: FD 436.9, recall 0"),
+    _image_gan("unrolled_gan", "fashion_mnist", {**_UNROLLED_CONV, "unroll_steps": 0}, 1200, 64,
+               2e-4, 5, "the ablation of unrolled_gan-fashion_mnist: the same networks (D "
+               "without batch norm), losses and steps at K = 0, no unrolling", variant="k0"),
     _image_gan("wgan_gp", "fashion_mnist", _WGAN_GP, 1000, 160, 1e-4, 10,
                "the wgan_gp-mnist setting on Fashion-MNIST at half its 2000 generator steps"),
     _image_gan("wgan", "fashion_mnist", _WGAN, 1000, 160, 5e-5, 8,
