@@ -82,7 +82,7 @@ def test_a_classifier_refuses_grids_of_another_resolution():
 def test_reference_and_floor_are_disjoint_held_out_sets_of_the_same_size():
     refs = scores.reference_sets("voxels16")
     held, floor = refs["heldout"][0], refs["floor"][0]
-    assert len(held) == len(floor) == scores.NUM_SAMPLES >= 1000
+    assert len(held) == len(floor) == scores.NUM_SAMPLES >= 10_000
     assert torch.equal(held[:64], voxels.load("voxels16", "test").x)    # test split first
     assert torch.equal(floor[:64], voxels.load("voxels16", "valid").x)  # valid split first
     test, valid = voxels.primitives("test", 1000), voxels.primitives("valid", 1000)
@@ -92,9 +92,11 @@ def test_reference_and_floor_are_disjoint_held_out_sets_of_the_same_size():
     assert set(refs) == {"heldout", "floor"} and (refs["heldout"][1] >= 0).all()
 
 
-def test_the_voxel_recipes_score_1000_samples_against_1000_held_out_shapes():
+def test_the_voxel_recipes_score_10000_samples_against_10000_held_out_shapes():
+    """The full suite's size (issue 14): at 1,000 the floor of voxel_gan-voxels16 was 88.7,
+    at 10,000 it is 4.6."""
     default = inspect.signature(scores.score).parameters["num"].default
-    assert default == scores.NUM_SAMPLES >= 1000
+    assert default == scores.NUM_SAMPLES >= 10_000
     voxel = [r for r in RECIPES if r.study is scores.study]
     assert len(voxel) >= 10 and {r.model for r in voxel} == {"voxel_gan", "platonic_gan"}
     for r in voxel:   # a classifier ships at each recipe's resolution
@@ -104,11 +106,11 @@ def test_the_voxel_recipes_score_1000_samples_against_1000_held_out_shapes():
     torch.manual_seed(0)
     model = perceptzoo.build("voxel_gan", dataset="voxels16", latent_dim=8, channels=4)
     out = scores.score(model)                                   # the recipes' call
-    assert out["num_samples"] == out["num_heldout_real"] == out["num_floor_real"] >= 1000
+    assert out["num_samples"] == out["num_heldout_real"] == out["num_floor_real"] >= 10_000
     assert out["classifier_resolution"] == out["voxel_resolution"] == 16
     assert out["frechet_distance_real_vs_real_floor"] < out["frechet_distance_voxel_classifier"]
     assert out["voxel_classifier_heldout_accuracy"] >= MIN_ACCURACY_PRIMITIVES
-    assert out["voxel_classifier_heldout_shapes"] == 2000
+    assert out["voxel_classifier_heldout_shapes"] == 2 * scores.NUM_SAMPLES
 
 
 def test_a_32_cubed_generator_is_scored_by_the_32_cubed_classifier():

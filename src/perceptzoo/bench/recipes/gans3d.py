@@ -6,10 +6,10 @@ ShapeNet/ModelNet figures at 64^3 only, so no recipe carries a published figure.
 steps at batch 32 took about 10 minutes on one shared thread; the GPU recipes train 32^3 grids
 longer.
 
-The FD follows the project's protocol (`scores.NUM_SAMPLES`): 1,000 generated volumes against
-1,000 held-out shapes (the test split and more of its seeded stream), beside the real-vs-real
-floor of 1,000 other held-out shapes (the valid split and more of its stream) against the same
-1,000; on the "+real" datasets both sets hold held-out mesh placements (bunny, spot) in the
+The FD follows the project's protocol (`scores.NUM_SAMPLES`): 10,000 generated volumes against
+10,000 held-out shapes (the test split and more of its seeded stream), beside the real-vs-real
+floor of 10,000 other held-out shapes (the valid split and more of its stream) against the
+same 10,000; on the "+real" datasets both sets hold held-out mesh placements (bunny, spot) in the
 train split's proportion of meshes (27 %), and a third figure gives the training distribution's
 own distance to that reference. The features are those of a classifier of the run's
 resolution (`gans3d.classifier`: voxel_classifier16 / voxel_classifier32, trained on
