@@ -93,10 +93,11 @@ _MLP_GAN = {"latent_dim": 100, "hidden_g": [256, 512], "hidden_d": [512, 256]}
 _DCGAN = {"latent_dim": 100, "channels": 32}
 _WGAN_GP = {**_DCGAN, "n_critic": 5}
 _WGAN = {**_WGAN_GP, "clip_value": 0.01}
-#: the unrolled GAN on images: gan-mnist's MLPs and non-saturating loss with K = 5 unrolled
-#: discriminator steps, 2000 steps of 64 (each costs about 6 of the GAN's)
+#: the unrolled GAN on images: DCGAN's networks (D without normalisation) and non-saturating
+#: loss with K = 5 unrolled discriminator steps; its ablation, the same at K = 0
 _UNROLLED_CONV = {**_DCGAN, "arch": "conv", "unroll_steps": 5,
                   "generator_loss": "non_saturating"}
+_UNROLLED_CONV_K0 = {**_UNROLLED_CONV, "unroll_steps": 0}
 _PROGRESSIVE = {"latent_dim": 64, "stage_steps": 50, "d_lr_scale": 4.0}
 _STYLEGAN = {"latent_dim": 64, "w_dim": 64, "r1_gamma": 10.0, "r1_every": 16}
 
@@ -140,7 +141,7 @@ RECIPES: list[Recipe] = [
                "(0.43 s against 0.06 s on one thread). Metz et al.'s MNIST experiments use conv "
                "nets; with gan-mnist's MLPs instead (2000 steps) D won throughout (D(x) ~ 0.98, "
                "D(G(z)) ~ 0.03 from step 200) and FD was 439.5 at 10,000 samples, recall 0"),
-    _image_gan("unrolled_gan", "mnist", {**_UNROLLED_CONV, "unroll_steps": 0}, 5000, 64, 2e-4,
+    _image_gan("unrolled_gan", "mnist", _UNROLLED_CONV_K0, 5000, 64, 2e-4,
                10, "the ablation of unrolled_gan-mnist: the same networks (D without batch "
                "norm), losses and steps at K = 0, no unrolling", variant="k0"),
     _image_gan("dcgan", "mnist", _DCGAN, 5000, 64, 2e-4, 15,
@@ -164,7 +165,7 @@ RECIPES: list[Recipe] = [
                "the unrolled_gan-mnist setting on Fashion-MNIST at dcgan-fashion_mnist's 1200 "
                "steps. With gan-mnist's MLPs (2000 steps) G collapsed to one noisy garment-like "
                "image: FD 436.9, recall 0"),
-    _image_gan("unrolled_gan", "fashion_mnist", {**_UNROLLED_CONV, "unroll_steps": 0}, 1200, 64,
+    _image_gan("unrolled_gan", "fashion_mnist", _UNROLLED_CONV_K0, 1200, 64,
                2e-4, 5, "the ablation of unrolled_gan-fashion_mnist: the same networks (D "
                "without batch norm), losses and steps at K = 0, no unrolling", variant="k0"),
     _image_gan("wgan_gp", "fashion_mnist", _WGAN_GP, 1000, 160, 1e-4, 10,

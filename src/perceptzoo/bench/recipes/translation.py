@@ -43,13 +43,16 @@ FIGURES = Path(__file__).resolve().parents[4] / "benchmarks" / "figures" / "tran
 
 
 def _halves(n: int, size: int = 10_000):
-    """Two disjoint sets of n indices into the MNIST test split, drawn at random (seed 0): the
-    sources and the FD reference. Not test[:n] and test[n:2n]: MNIST's first 5,000 test digits
+    """Two disjoint sets of n indices into the MNIST test split, drawn at random (with
+    `metrics.frechet.REFERENCE_SEED`, the seed of every fixed reference subset): the sources
+    and the FD reference. Not test[:n] and test[n:2n]: MNIST's first 5,000 test digits
     come from one population of writers (NIST's SD-3) and the last 5,000 from another (SD-1),
     so at n = 5,000 the real-vs-real FD between those halves is 23.9; between these, 0.61."""
     import torch
 
-    perm = torch.randperm(size, generator=torch.Generator().manual_seed(0))
+    from perceptzoo.metrics.frechet import REFERENCE_SEED
+
+    perm = torch.randperm(size, generator=torch.Generator().manual_seed(REFERENCE_SEED))
     return perm[:n], perm[n:2 * n]
 
 
