@@ -159,16 +159,21 @@ def reference_sets(dataset: str, num: int = NUM_SAMPLES
     name = voxel_dataset(dataset)
     n = voxels.INFOS[name].data_shape[-1]
     k = round(num * mesh_fraction(name))
-
-    def mix(split: str, meshes: tuple[str, ...], seed: int) -> tuple:
-        placed = voxels.placed_meshes(meshes, -(-k // len(meshes)), seed)[:k] if k else ()
-        return voxels.primitives(split, num - k) + placed
-
-    shapes = {"heldout": mix("test", REAL_HELDOUT, MESH_SEEDS["heldout"]),
-              "floor": mix("valid", REAL_HELDOUT, MESH_SEEDS["floor"])}
+    shapes = {"heldout": held_out_shapes("test", num, k, REAL_HELDOUT, MESH_SEEDS["heldout"]),
+              "floor": held_out_shapes("valid", num, k, REAL_HELDOUT, MESH_SEEDS["floor"])}
     if k:
-        shapes["training"] = mix("valid", REAL_TRAIN, MESH_SEEDS["training"])
+        shapes["training"] = held_out_shapes("valid", num, k, REAL_TRAIN, MESH_SEEDS["training"])
     return {key: (voxels.voxelize_many(s, n), _classes(s)) for key, s in shapes.items()}
+
+
+def held_out_shapes(split: str, num: int, num_meshes: int, meshes: tuple[str, ...], seed: int
+                    ) -> tuple:
+    """`num` shapes no training split holds: the first num - num_meshes draws of the valid or
+    test split's primitive stream, then `num_meshes` new placements (seeded) of `meshes`, an
+    equal share of each."""
+    k = num_meshes
+    placed = voxels.placed_meshes(meshes, -(-k // len(meshes)), seed)[:k] if k else ()
+    return voxels.primitives(split, num - k) + placed
 
 
 def score(model, num: int = NUM_SAMPLES, clf: classifier.VoxelClassifier | None = None,
@@ -246,7 +251,11 @@ def study(run_dir) -> dict[str, float]:
 
 
 # -- 3D-aware image generators ----------------------------------------------------------------
-NUM_VIEW_SAMPLES = 1000
+#: renders and held-out silhouettes in each Fréchet distance of the view generators
+NUM_VIEW_SAMPLES = 10_000
+#: seeds of the view reference sets' mesh placements and poses (apart from every seed of
+#: `data.voxels`' splits, the view classifier's and `MESH_SEEDS`)
+VIEW_SEEDS = {"heldout": 2_000_081, "floor": 2_000_083}
 #: a shaded render's silhouette: pixels above half the shading's ambient level (the darkest lit
 #: pixel of the data is `data.voxels.AMBIENT`, the background 0)
 SHADED_THRESHOLD = voxels.AMBIENT / 2
@@ -283,39 +292,32 @@ def silhouettes_of(images: torch.Tensor, shaded: bool) -> torch.Tensor:
     return (images > (SHADED_THRESHOLD if shaded else 0.5)).float()
 
 
-def _subset(x: torch.Tensor, y: torch.Tensor, num: int, seed: int):
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:num]
-    return x[idx], y[idx]
+@lru_cache(maxsize=4)
+def view_reference_shapes(real: bool, num: int = NUM_VIEW_SAMPLES) -> dict[str, tuple]:
+    """{"heldout": shapes, "floor": shapes}: `num` held-out shapes each (`held_out_shapes`),
+    the reference from the test split's stream, the floor from the valid split's; on a "+real"
+    view dataset with new placements of the training meshes in the train split's proportion
+    (module docstring)."""
+    k = round(num * mesh_fraction("voxels16+real")) if real else 0
+    return {key: held_out_shapes(split, num, k, REAL_TRAIN, VIEW_SEEDS[key])
+            for key, split in (("heldout", "test"), ("floor", "valid"))}
+
+
+@lru_cache(maxsize=4)
+def _view_reference(real: bool, num: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    from perceptzoo.gans3d.view_classifier import posed_silhouettes
+
+    return {key: posed_silhouettes(shapes, VIEW_SEEDS[key])
+            for key, shapes in view_reference_shapes(real, num).items()}
 
 
 def view_reference(dataset: str = "voxel_views16", num: int = NUM_VIEW_SAMPLES
                    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """{"heldout": (silhouettes (num, 1, 16, 16) uint8, classes), "floor": (...)}: the FD's
-    reference and real-vs-real floor sets of a view dataset (module docstring)."""
+    reference and real-vs-real floor sets of a view dataset, each shape at its own random pose
+    (module docstring)."""
     real, _ = view_dataset(dataset)
-    if (real, num) not in _VIEW_REFERENCES:
-        _VIEW_REFERENCES[real, num] = _view_reference(real, num)
-    return _VIEW_REFERENCES[real, num]
-
-
-_VIEW_REFERENCES: dict[tuple[bool, int], dict] = {}
-
-
-def _view_reference(real: bool, num: int):
-    from perceptzoo.gans3d.view_classifier import view_sets
-
-    if real:
-        held = view_sets("valid", 12, seed=100, real=True)
-        floor = view_sets("train", 3, seed=200, real=True)
-    else:
-        sets = [view_sets(s, 8, seed=100 + i) for i, s in enumerate(("valid", "test"))]
-        held = tuple(torch.cat(parts) for parts in zip(*sets))
-        floor = view_sets("train", 4, seed=200)
-    for name, (x, _) in (("reference", held), ("floor", floor)):
-        if len(x) < num:
-            raise UserError(f"the view {name} set holds {len(x)} silhouettes, fewer than the "
-                            f"{num} asked for")
-    return {"heldout": _subset(*held, num, 0), "floor": _subset(*floor, num, 1)}
+    return _view_reference(real, num)
 
 
 def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 24,

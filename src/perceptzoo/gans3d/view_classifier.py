@@ -86,11 +86,19 @@ def view_sets(split: str, views_per_shape: int, seed: int, n: int = RESOLUTION,
 
     shapes = voxels.split_shapes(split, real)
     k = views_per_shape
-    poses = voxels.random_poses(len(shapes) * k, torch.Generator().manual_seed(seed))
-    every = [shapes[i // k] for i in range(len(poses))]
-    x = torch.cat([voxels.silhouettes(tuple(every[i:i + CHUNK]), poses[i:i + CHUNK], n)
-                   for i in range(0, len(every), CHUNK)])[:, None]
-    return x, labels(every)
+    return posed_silhouettes(tuple(shapes[i // k] for i in range(len(shapes) * k)), seed, n)
+
+
+def posed_silhouettes(shapes, seed: int, n: int = RESOLUTION
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact silhouettes (S, 1, n, n) uint8 of S shapes, each at its own random pose from the
+    data's pose prior (seeded), and their classes (S,) (`labels`)."""
+    from perceptzoo.data import voxels
+
+    poses = voxels.random_poses(len(shapes), torch.Generator().manual_seed(seed))
+    x = torch.cat([voxels.silhouettes(tuple(shapes[i:i + CHUNK]), poses[i:i + CHUNK], n)
+                   for i in range(0, len(shapes), CHUNK)])[:, None]
+    return x, labels(shapes)
 
 
 def training_set() -> tuple[torch.Tensor, torch.Tensor]:
