@@ -34,13 +34,17 @@ shapes (never bunny or spot).
 The 3D-aware image generators (graf, eg3d, giraffe, hologan) are scored on their renders by
 `study_views(run_dir)`, against the view dataset of the run (`view_reference`): a Fréchet
 distance in the view classifier's features (`gans3d.view_classifier`: seven classes, the
-primitive kinds and the training meshes) between 1,000 binarised renders at random poses and
-1,000 exact silhouettes of held-out shapes at random poses, beside the floor of 1,000
-silhouettes of train shapes at other random poses against the same reference. On
-voxel_views16 the reference is the 128 valid + test primitives at 8 poses each (the floor:
-the 256 train primitives at 4); on voxel_views16+real it is the valid split (64 primitives and
-8 new placements of each training mesh, the training distribution) at 12 poses each (the
-floor: the 352 train shapes at 3), 1,000 of each drawn seeded. A shaded run (`:shaded` data)
+primitive kinds and the training meshes) between `NUM_VIEW_SAMPLES` = 10,000 binarised renders
+at random poses and exact silhouettes of 10,000 held-out shapes, each at its own random pose
+from the data's pose prior, beside the floor of 10,000 more held-out shapes against the same
+reference. The shapes continue the seeded primitive streams as the voxel sets do
+(`view_reference_shapes`): the reference is the test stream's first 10,000 primitives, the
+floor the valid stream's, so neither meets a training shape and each view is of a different
+shape. On voxel_views16+real both sets are the training distribution: 27 % of them (the train
+split's share) are new placements of the training meshes (armadillo, dragon, cow; seeded
+differently in the two sets), the rest primitives. (Until session 12 the reference was 1,000
+of 1,024 views of the 128 valid and test primitives at 8 poses each, or of the valid split at
+12, and the floor was views of the train shapes.) A shaded run (`:shaded` data)
 is scored on the silhouettes of its renders (a pixel brighter than half the shading's ambient
 level, `SHADED_THRESHOLD`): the FD says whether the shapes are right, not the shading. Beside
 it: the view-consistency error (`common.view_consistency_error`) of 32 latents between poses

@@ -34,12 +34,12 @@ The 3D-aware image generators (GRAF, GIRAFFE, the EG3D tri-plane generator, Holo
 voxel_views16 silhouettes at one size (300 steps at batch 16); GRAF and EG3D also on the
 +real silhouettes, and GRAF on the +real shaded views (`voxel_views16+real:shaded`, Lambertian
 renders of the same shapes at the same poses; HoloGAN and GIRAFFE refuse shaded data). They are
-ranked by the Fréchet distance of 1,000 renders against 1,000 views of the run's dataset in the
-view classifier's features (`gans3d.view_classifier`: 4 primitive kinds + armadillo, dragon,
-cow), beside its real-vs-real floor (`perceptzoo.gans3d.scores.study_views`: also the
-view-consistency error, the identity agreement across poses and a turntable GIF); a shaded run
-is scored on its renders' silhouettes, so by shape only. The papers report FID on 64-512 px
-photographs only: no comparable published figure.
+ranked by the Fréchet distance of 10,000 renders against views of 10,000 held-out shapes of the
+run's dataset in the view classifier's features (`gans3d.view_classifier`: 4 primitive kinds +
+armadillo, dragon, cow), beside its real-vs-real floor (`perceptzoo.gans3d.scores.study_views`:
+also the view-consistency error, the identity agreement across poses and a turntable GIF); a
+shaded run is scored on its renders' silhouettes, so by shape only. The papers report FID on
+64-512 px photographs only: no comparable published figure.
 """
 
 from __future__ import annotations
