@@ -84,6 +84,7 @@ def test_a_run_left_with_a_checkpoint_is_resumed_not_restarted(tmp_path, options
     assert any(s.startswith("resuming") for s in said)
     result = json.loads(path.read_text())
     assert result["commit"] == "0000001"  # the commit the run started on
+    assert result["scored_commit"] == current_commit()  # the code that computed the metrics
     assert max(r["step"] for r in RunDir(run).read_metrics()) == 30  # went on from 20
     said.clear()
     harness.run_recipe(TINY, options.__class__(**{**options.__dict__, "eval_only": True}),

@@ -85,7 +85,7 @@ TASKS: dict[str, dict[str, Any]] = {
                   "num_samples")},
     "gans3d_renders": {
         "title": "3D-aware image GANs: Fréchet distance of renders in the view classifier's "
-                 "features, 1,000 against 1,000, beside the real-vs-real floor, and the "
+                 "features, 10,000 against 10,000, beside the real-vs-real floor, and the "
                  "view-consistency error",
         "better": "lower", "per_dataset": True, "datasets": (), "explicit_only": True,
         "figures": ("frechet_distance_view_classifier",),

@@ -7,10 +7,13 @@
      "metrics": {...},
      "published": {"test_nll_nats": 88.40, "source": "...", "comparable": "..."},
      "wall_time_s": 1234.5, "eval_time_s": 12.0, "device": "cpu, 1 thread(s) of 2 cores",
-     "commit": "abc1234", "date": "2026-11-30", "parameters": 1234567, "suite": "full"}
+     "commit": "abc1234", "scored_commit": "def5678", "date": "2026-11-30",
+     "parameters": 1234567, "suite": "full"}
 
 `wall_time_s` is the *training* time the run logged (its Trainer's `time_s`, summed over
-resumes), not the wall clock of the bench process; `commit` is the commit the run started on.
+resumes), not the wall clock of the bench process; `commit` is the commit the run started on,
+`scored_commit` the commit whose code computed the metrics (they differ when a finished run
+was re-scored: `perceptzoo bench NAME --eval-only`, or a recipe whose scoring alone changed).
 `suite` is the suite `perceptzoo bench` ran it in, "study" for a peer comparison or one-off
 study in `benchmarks/` (written through `benchmarks/common.py`, the script named in the
 config), empty for a result written before the harness existed.
@@ -157,8 +160,8 @@ def write_result(recipe: Recipe, results_dir: Path, *, metrics: dict[str, Any],
         "metrics": metrics, "published": published_record(recipe),
         "wall_time_s": None if wall_time_s is None else round(wall_time_s, 3),
         "eval_time_s": None if eval_time_s is None else round(eval_time_s, 3),
-        "device": device, "commit": commit, "date": datetime.date.today().isoformat(),
-        "parameters": parameters, "suite": suite,
+        "device": device, "commit": commit, "scored_commit": current_commit(),
+        "date": datetime.date.today().isoformat(), "parameters": parameters, "suite": suite,
     }
     if recipe.figure:
         record["figure"] = recipe.figure
