@@ -182,8 +182,9 @@ RECIPES: list[Recipe] = [
         evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
         notes="GRAF (graf-voxel_views16's settings) on silhouettes of the catalogue with 3 real "
               "meshes mixed in (armadillo, dragon, cow at random rotations/scales, 27 % of "
-              "train; bunny and spot held out); FD against the valid split's views (the same "
-              "mix, new placements) in the 7-class view classifier's features",
+              "train; bunny and spot held out); FD against views of 10,000 held-out shapes of "
+              "the same mix (new primitives, new placements of the training meshes) in the "
+              "7-class view classifier's features",
     ),
     Recipe(
         name="graf-voxel_views16+real-shaded", model="graf",
@@ -198,8 +199,8 @@ RECIPES: list[Recipe] = [
         name="eg3d-voxel_views16+real", model="eg3d", dataset="voxel_views16+real",
         task="gans3d_renders", model_config={"channels": 32}, train=dict(_VIEWS_TRAIN),
         evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="EG3D (eg3d-voxel_views16's settings) on the +real silhouettes; FD against the "
-              "valid split's views",
+        notes="EG3D (eg3d-voxel_views16's settings) on the +real silhouettes; FD against views "
+              "of held-out shapes of the same mix",
     ),
     Recipe(
         name="graf-voxel_views16+real-900steps", model="graf", dataset="voxel_views16+real",
