@@ -31,8 +31,8 @@ runs that chose PlatonicGAN's settings (trained by a retired study script with e
 configurations, then adopted as recipes and re-scored through the harness).
 
 The 3D-aware image generators (GRAF, GIRAFFE, the EG3D tri-plane generator, HoloGAN) train on the
-voxel_views16 silhouettes at one size (300 steps at batch 16); GRAF and EG3D also on the
-+real silhouettes, and GRAF on the +real shaded views (`voxel_views16+real:shaded`, Lambertian
+voxel_views16 silhouettes at one size (300 steps at batch 16), all four also on the +real
+silhouettes, and GRAF on the +real shaded views (`voxel_views16+real:shaded`, Lambertian
 renders of the same shapes at the same poses; HoloGAN and GIRAFFE refuse shaded data). They are
 ranked by the Fréchet distance of 10,000 renders against views of 10,000 held-out shapes of the
 run's dataset in the view classifier's features (`gans3d.view_classifier`: 4 primitive kinds +
@@ -201,6 +201,22 @@ RECIPES: list[Recipe] = [
         evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
         notes="EG3D (eg3d-voxel_views16's settings) on the +real silhouettes; FD against views "
               "of held-out shapes of the same mix",
+    ),
+    Recipe(
+        name="hologan-voxel_views16+real", model="hologan", dataset="voxel_views16+real",
+        task="gans3d_renders", model_config={"channels": 16},
+        train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0}, minutes=8.0,
+        study=study_views, figure=VIEW_FIGURE,
+        notes="HoloGAN (hologan-voxel_views16's settings) on the +real silhouettes; FD against "
+              "views of held-out shapes of the same mix",
+    ),
+    Recipe(
+        name="giraffe-voxel_views16+real", model="giraffe", dataset="voxel_views16+real",
+        task="gans3d_renders", model_config={"channels": 16, "background": False},
+        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
+        study=study_views, figure=VIEW_FIGURE,
+        notes="GIRAFFE (giraffe-voxel_views16's settings) on the +real silhouettes; FD against "
+              "views of held-out shapes of the same mix",
     ),
     Recipe(
         name="graf-voxel_views16+real-900steps", model="graf", dataset="voxel_views16+real",
