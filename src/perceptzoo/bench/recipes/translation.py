@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,11 @@ def _halves(n: int, size: int = 10_000):
     return perm[:n], perm[n:2 * n]
 
 
+@lru_cache(maxsize=1)
 def _test_pairs(n: int = N):
     """(edge maps, digits, labels, other digits): n MNIST test digits with their edge maps,
-    and n other test digits (the FD reference), `_halves(n)`."""
+    and n other test digits (the FD reference), `_halves(n)`; built once per process (the
+    BicycleGAN study reads them twice). Read-only."""
     from perceptzoo import data
     from perceptzoo.data.paired import edge_source
 
