@@ -106,10 +106,19 @@ def generated_volumes(model, num: int, seed: int = 0, batch: int = 100) -> torch
     time (one seeded generator)."""
     g = torch.Generator().manual_seed(seed)
     draw = model.generate_volumes if hasattr(model, "generate_volumes") else model.generate
+    return drawn(lambda k: (draw(k, g).cpu() > 0.5).to(torch.uint8), num, batch, "volumes")
+
+
+def drawn(draw, num: int, batch: int, desc: str) -> torch.Tensor:
+    """torch.cat of draw(k) over batches of at most `batch`, `num` in all, without gradients,
+    with a progress bar from 1,000 on (the full suite's figures draw 10,000)."""
+    from perceptzoo.core.trainer import progress_bar
+
     out = []
-    with torch.no_grad():
+    with progress_bar(num, desc, disable=num < 1000) as bar, torch.no_grad():
         for start in range(0, num, batch):
-            out.append((draw(min(batch, num - start), g).cpu() > 0.5).to(torch.uint8))
+            out.append(draw(min(batch, num - start)))
+            bar.update(len(out[-1]))
     return torch.cat(out)
 
 
@@ -415,8 +424,8 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=N
     levels = getattr(getattr(model, "cfg", None), "num_levels", 2) or 2
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        fake = torch.cat([model.sample(min(100, num - i), generator=g)
-                          for i in range(0, num, 100)]).cpu().float() / (levels - 1)
+        fake = drawn(lambda k: model.sample(k, generator=g).cpu(), num, 100,
+                     "renders").float() / (levels - 1)
         if fake.shape[1:] != (1, 16, 16):
             raise UserError("the view scores are for 16 x 16 renders (voxel_views16)")
         f_ref = clf.features(ref_x.float())
