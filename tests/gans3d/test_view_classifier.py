@@ -25,25 +25,39 @@ def meshes():
         pytest.skip("real meshes absent: set PERCEPTZOO_DATA to the shared data folder")
 
 
-def test_the_shipped_classifier_has_the_seven_classes_it_was_trained_with():
-    clf = view_classifier.load()
+@pytest.mark.parametrize("n", view_classifier.RESOLUTIONS)
+def test_the_shipped_classifier_has_the_seven_classes_it_was_trained_with(n):
+    clf = view_classifier.load(n)
     assert view_classifier.CLASSES == (*PRIMITIVES, *REAL_TRAIN)
-    assert clf.head.out_features == 7
-    meta = view_classifier.metadata()
+    assert clf.head.out_features == 7 and clf.resolution == n
+    assert view_classifier.weights_path(n).stat().st_size < 1_000_000
+    meta = view_classifier.metadata(n)
     assert meta["classes"].split(",") == list(view_classifier.CLASSES)
     assert float(meta["valid_accuracy_meshes"]) >= MESH_ACCURACY
+    assert clf.features(torch.zeros(2, 1, n, n)).shape == (2, 64)
+    with pytest.raises(UserError, match=f"takes \\(B, 1, {n}, {n}\\)"):
+        clf.features(torch.zeros(2, 1, 2 * n, 2 * n))
 
 
-def test_the_shipped_classifier_knows_held_out_primitives():
-    x, y = view_classifier.view_sets("test", 2, seed=7)
-    assert view_classifier.accuracy(view_classifier.load(), x, y) >= PRIMITIVE_ACCURACY
+@pytest.mark.parametrize("n", view_classifier.RESOLUTIONS)
+def test_the_shipped_classifier_knows_held_out_primitives(n):
+    x, y = view_classifier.view_sets("test", 2, seed=7, n=n)
+    assert view_classifier.accuracy(view_classifier.load(n), x, y) >= PRIMITIVE_ACCURACY
 
 
-def test_the_shipped_classifier_tells_the_training_meshes_apart_on_new_placements(meshes):
-    x, y = view_classifier.view_sets("valid", 2, seed=8, real=True)
+@pytest.mark.parametrize("n", view_classifier.RESOLUTIONS)
+def test_the_shipped_classifier_tells_the_training_meshes_apart_on_new_placements(meshes, n):
+    x, y = view_classifier.view_sets("valid", 2, seed=8, n=n, real=True)
     mesh = y >= len(PRIMITIVES)
     assert mesh.sum() == 2 * 3 * 8
-    assert view_classifier.accuracy(view_classifier.load(), x[mesh], y[mesh]) >= MESH_ACCURACY
+    assert view_classifier.accuracy(view_classifier.load(n), x[mesh], y[mesh]) >= MESH_ACCURACY
+
+
+def test_no_classifier_ships_for_other_sizes():
+    with pytest.raises(UserError, match="--resolution 64"):
+        view_classifier.load(64)
+    with pytest.raises(UserError, match="power of two from 16"):
+        view_classifier.ViewClassifier(resolution=24)
 
 
 def test_bunny_and_spot_have_no_class_and_the_training_split_holds_none_of_them(meshes):
@@ -60,6 +74,8 @@ def test_training_is_reproducible_from_the_library():
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k])
     assert not torch.equal(a.head.weight, c.head.weight)
+    x32 = torch.nn.functional.interpolate(x, scale_factor=2.0)      # the same at 32 x 32
+    assert view_classifier.train(x32, y, steps=2, seed=3).resolution == 32
 
 
 def test_graf_on_shaded_views_trains_on_levels_and_samples_them():
@@ -91,5 +107,7 @@ def test_a_shaded_renders_silhouette_is_its_lit_pixels():
     grey = torch.tensor([0.0, 0.1, voxels.AMBIENT, 0.6, 1.0])
     assert scores.silhouettes_of(grey, shaded=True).tolist() == [0, 0, 1, 1, 1]
     assert scores.silhouettes_of(grey, shaded=False).tolist() == [0, 0, 0, 1, 1]
-    with pytest.raises(UserError, match="16 x 16"):
-        scores.view_dataset("voxel_views32+real:shaded")
+    assert scores.view_dataset("voxel_views32+real:shaded") == (True, True, 32)
+    assert scores.view_dataset("voxel_views16") == (False, False, 16)
+    with pytest.raises(UserError, match="16 x 16 or 32 x 32"):
+        scores.view_dataset("voxels16")

@@ -14,6 +14,7 @@ import perceptzoo
 from perceptzoo.bench.recipes.gans3d import RECIPES
 from perceptzoo.data import voxels
 from perceptzoo.data.shapes import REAL_HELDOUT, REAL_TRAIN, list_meshes
+from perceptzoo.errors import UserError
 from perceptzoo.gans3d import scores, view_classifier
 
 
@@ -64,13 +65,18 @@ def test_the_real_view_reference_holds_new_placements_of_the_training_meshes():
     assert (y >= 0).all() and (y >= len(voxels.PRIMITIVES)).sum() == k
 
 
-def test_view_scores_report_the_sizes_and_a_floor_below_an_untrained_generator():
+@pytest.mark.parametrize("n", [16, 32])
+def test_view_scores_report_the_sizes_and_a_floor_below_an_untrained_generator(n):
     torch.manual_seed(0)
-    model = perceptzoo.build("hologan", data_shape=(1, 16, 16), latent_dim=8, channels=8,
+    model = perceptzoo.build("hologan", data_shape=(1, n, n), latent_dim=8, channels=8,
                              projection_channels=16)
-    out = scores.view_scores(model, num=300, num_latents=4)
+    out = scores.view_scores(model, num=300, num_latents=4, dataset=f"voxel_views{n}")
     assert out["frechet_num_samples"] == out["frechet_num_reference"] == 300
+    x, _ = scores.view_reference(f"voxel_views{n}", 300)["heldout"]
+    assert x.shape == (300, 1, n, n)      # scored at the renders' own size
     assert 0 < out["frechet_distance_real_vs_real_floor"] < out[
         "frechet_distance_view_classifier"]
     # one view often cannot tell a capsule from a sphere (the weights' metadata: 0.81-0.91)
     assert out["view_classifier_heldout_accuracy"] > 0.75
+    with pytest.raises(UserError, match="score it against its own dataset"):
+        scores.view_scores(model, num=300, dataset=f"voxel_views{48 - n}")

@@ -33,26 +33,27 @@ shapes (never bunny or spot).
 
 The 3D-aware image generators (graf, eg3d, giraffe, hologan) are scored on their renders by
 `study_views(run_dir)`, against the view dataset of the run (`view_reference`): a Fréchet
-distance in the view classifier's features (`gans3d.view_classifier`: seven classes, the
-primitive kinds and the training meshes) between `NUM_VIEW_SAMPLES` = 10,000 binarised renders
-at random poses and exact silhouettes of 10,000 held-out shapes, each at its own random pose
-from the data's pose prior, beside the floor of 10,000 more held-out shapes against the same
-reference. The shapes continue the seeded primitive streams as the voxel sets do
-(`view_reference_shapes`): the reference is the test stream's first 10,000 primitives, the
+distance in the features of the view classifier of the run's image size
+(`gans3d.view_classifier`, 16 x 16 or 32 x 32: seven classes, the primitive kinds and the
+training meshes; every silhouette below is at that size) between `NUM_VIEW_SAMPLES` = 10,000
+binarised renders at random poses and exact silhouettes of 10,000 held-out shapes, each at its
+own random pose from the data's pose prior, beside the floor of 10,000 more held-out shapes
+against the same reference. The shapes continue the seeded primitive streams as the voxel sets
+do (`view_reference_shapes`): the reference is the test stream's first 10,000 primitives, the
 floor the valid stream's, so neither meets a training shape and each view is of a different
-shape. On voxel_views16+real both sets are the training distribution: 27 % of them (the train
+shape. On a "+real" view dataset both sets are the training distribution: 27 % of them (the train
 split's share) are new placements of the training meshes (armadillo, dragon, cow; seeded
-differently in the two sets), the rest primitives. (Until session 12 the reference was 1,000
-of 1,024 views of the 128 valid and test primitives at 8 poses each, or of the valid split at
-12, and the floor was views of the train shapes.) A shaded run (`:shaded` data)
-is scored on the silhouettes of its renders (a pixel brighter than half the shading's ambient
-level, `SHADED_THRESHOLD`): the FD says whether the shapes are right, not the shading. Beside
-it: the view-consistency error (`common.view_consistency_error`) of 32 latents between poses
-6 degrees apart where the model renders depth; the identity agreement (how often the view
-classifier gives one latent's renders at two poses 90 degrees apart the same class, beside
-the same for two different latents); the diversity across latents at one pose
-(`latent_diversity`: pixel std and mean pairwise feature distance, beside the same for real
-silhouettes of the reference shapes); and a turntable GIF of renders.
+differently in the two sets), the rest primitives. (Until session 12 the reference was 1,000 of
+1,024 views of the 128 valid and test primitives at 8 poses each, or of the valid split at 12,
+and the floor was views of the train shapes.) A shaded run (`:shaded` data) is scored on the
+silhouettes of its renders (a pixel brighter than half the shading's ambient level,
+`SHADED_THRESHOLD`): the FD says whether the shapes are right, not the shading. Beside it: the
+view-consistency error (`common.view_consistency_error`) of 32 latents between poses 6 degrees
+apart where the model renders depth; the identity agreement (how often the view classifier
+gives one latent's renders at two poses 90 degrees apart the same class, beside the same for
+two different latents); the diversity across latents at one pose (`latent_diversity`: pixel std
+and mean pairwise feature distance, beside the same for real silhouettes of the reference
+shapes); and a turntable GIF of renders.
 """
 
 from __future__ import annotations
@@ -290,13 +291,20 @@ def orbit(num: int, elevation: float = 0.3, offset_deg: float = 0.0) -> torch.Te
     return torch.stack(out)
 
 
-def view_dataset(dataset: str) -> tuple[bool, bool]:
-    """(real, shaded) of a 16 x 16 view dataset the view scores take (voxel_views16,
-    voxel_views16+real and their :shaded variants); a UserError for any other."""
-    if dataset not in voxels.INFOS or not dataset.startswith("voxel_views16"):
-        raise UserError(f"the view scores are for 16 x 16 views (voxel_views16, "
-                        f"voxel_views16+real and their :shaded variants), got {dataset!r}")
-    return voxels.is_real(dataset), voxels.is_shaded(dataset)
+def view_dataset(dataset: str) -> tuple[bool, bool, int]:
+    """(real, shaded, image side n) of a view dataset the view scores take (voxel_views16,
+    voxel_views32, their +real and :shaded variants: a view classifier ships for each side);
+    a UserError for any other."""
+    from perceptzoo.gans3d.view_classifier import RESOLUTIONS
+
+    if dataset not in voxels.INFOS or not dataset.startswith("voxel_views") or (
+            voxels.INFOS[dataset].data_shape[-1] not in RESOLUTIONS):
+        raise UserError(f"the view scores are for the view datasets of "
+                        f"{' or '.join(f'{r} x {r}' for r in RESOLUTIONS)} silhouettes "
+                        f"(voxel_views16, voxel_views32, their +real and :shaded variants), "
+                        f"got {dataset!r}")
+    n = voxels.INFOS[dataset].data_shape[-1]
+    return voxels.is_real(dataset), voxels.is_shaded(dataset), n
 
 
 def silhouettes_of(images: torch.Tensor, shaded: bool) -> torch.Tensor:
@@ -317,20 +325,21 @@ def view_reference_shapes(real: bool, num: int = NUM_VIEW_SAMPLES) -> dict[str, 
 
 
 @lru_cache(maxsize=4)
-def _view_reference(real: bool, num: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def _view_reference(real: bool, num: int, n: int
+                    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     from perceptzoo.gans3d.view_classifier import posed_silhouettes
 
-    return {key: posed_silhouettes(shapes, VIEW_SEEDS[key])
+    return {key: posed_silhouettes(shapes, VIEW_SEEDS[key], n)
             for key, shapes in view_reference_shapes(real, num).items()}
 
 
 def view_reference(dataset: str = "voxel_views16", num: int = NUM_VIEW_SAMPLES
                    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """{"heldout": (silhouettes (num, 1, 16, 16) uint8, classes), "floor": (...)}: the FD's
-    reference and real-vs-real floor sets of a view dataset, each shape at its own random pose
-    (module docstring)."""
-    real, _ = view_dataset(dataset)
-    return _view_reference(real, num)
+    """{"heldout": (silhouettes (num, 1, n, n) uint8, classes), "floor": (...)}: the FD's
+    reference and real-vs-real floor sets of a view dataset at its image side n, each shape at
+    its own random pose (module docstring)."""
+    real, _, n = view_dataset(dataset)
+    return _view_reference(real, num, n)
 
 
 def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 24,
@@ -378,12 +387,13 @@ def latent_diversity(model, num_latents: int = 64, clf=None, dataset: str = "vox
     the pixel std of the real views is that of their shaded renders."""
     from perceptzoo.gans3d import view_classifier
 
-    real_data, shaded = view_dataset(dataset)
-    clf = clf or view_classifier.load()
+    real_data, shaded, n = view_dataset(dataset)
+    clf = clf or view_classifier.load(n)
     cams = orbit(4)
     fake = fixed_pose_renders(model, num_latents, cams)                  # (P, L, 1, n, n)
-    if fake.shape[-2:] != (16, 16):
-        raise UserError("the diversity scores are for 16 x 16 renders (voxel_views16)")
+    if fake.shape[-2:] != (n, n):
+        raise UserError(f"the model renders {tuple(fake.shape[-2:])} images but {dataset} "
+                        f"holds {n} x {n}: score it against its own dataset")
     if real_data:
         shapes = voxels.split_shapes("valid", True)
         pick = torch.randperm(len(shapes), generator=torch.Generator().manual_seed(0))
@@ -392,11 +402,11 @@ def latent_diversity(model, num_latents: int = 64, clf=None, dataset: str = "vox
         shapes = (voxels.split_shapes("valid") + voxels.split_shapes("test"))[:num_latents]
     rots = [c[:, :3].T.expand(len(shapes), 3, 3) for c in cams]
     if shaded:
-        renders = [voxels.shaded_renders(shapes, r, 16) for r in rots]
+        renders = [voxels.shaded_renders(shapes, r, n) for r in rots]
         grey = torch.stack([r["image"] for r in renders])[:, :, None]
         sil = torch.stack([r["mask"] for r in renders])[:, :, None].float()
     else:
-        sil = torch.stack([voxels.silhouettes(shapes, r, 16) for r in rots])[:, :, None].float()
+        sil = torch.stack([voxels.silhouettes(shapes, r, n) for r in rots])[:, :, None].float()
         grey = sil
     out = {}
     with torch.no_grad():
@@ -414,11 +424,12 @@ def latent_diversity(model, num_latents: int = 64, clf=None, dataset: str = "vox
 def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=None,
                 dataset: str = "voxel_views16") -> dict[str, float]:
     """FD of renders (with its floor), view consistency and identity agreement (module
-    docstring) of a 3D-aware generator of 16 x 16 views of `dataset`."""
+    docstring) of a 3D-aware generator of the views of `dataset` (16 x 16 or 32 x 32), in the
+    features of the view classifier of that side (or `clf`)."""
     from perceptzoo.gans3d import view_classifier
 
-    _, shaded = view_dataset(dataset)
-    clf = clf or view_classifier.load()
+    _, shaded, n = view_dataset(dataset)
+    clf = clf or view_classifier.load(n)
     refs = view_reference(dataset, num)
     ref_x, ref_y = refs["heldout"]
     levels = getattr(getattr(model, "cfg", None), "num_levels", 2) or 2
@@ -426,8 +437,9 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=N
     with torch.no_grad():
         fake = drawn(lambda k: model.sample(k, generator=g).cpu(), num, 100,
                      "renders").float() / (levels - 1)
-        if fake.shape[1:] != (1, 16, 16):
-            raise UserError("the view scores are for 16 x 16 renders (voxel_views16)")
+        if fake.shape[1:] != (1, n, n):
+            raise UserError(f"the model renders {tuple(fake.shape[1:])} images but {dataset} "
+                            f"holds (1, {n}, {n}): score it against its own dataset")
         f_ref = clf.features(ref_x.float())
         known = ref_y >= 0
         out = {"frechet_distance_view_classifier": round(frechet_distance(

@@ -1,22 +1,24 @@
-"""The view classifier: a small 2-D convolutional classifier of 16 x 16 silhouettes whose
-penultimate 64-d features score the 3D-aware image generators (GRAF, GIRAFFE, HoloGAN, EG3D):
-the Fréchet distance between rendered and held-out silhouettes in its features (computed with
-the project's one `metrics.frechet.frechet_distance`; `gans3d.scores.view_scores`) is the FD of
-renders, the 2-D sibling of the voxel classifier (`gans3d.classifier`).
+"""The view classifiers: small 2-D convolutional classifiers of 16 x 16 and 32 x 32
+silhouettes (`RESOLUTIONS`, one shipped weights file each) whose penultimate 64-d features
+score the 3D-aware image generators (GRAF, GIRAFFE, HoloGAN, EG3D): the Fréchet distance
+between rendered and held-out silhouettes in its features (computed with the project's one
+`metrics.frechet.frechet_distance`; `gans3d.scores.view_scores`) is the FD of renders, the
+2-D sibling of the voxel classifier (`gans3d.classifier`).
 
 It tells apart seven classes (`CLASSES`, the voxel classifier's): the catalogue's four
 primitive kinds (sphere, box, torus, capsule) and the three training meshes of the "+real"
 datasets (armadillo, dragon, cow), so its features have seen real meshes and an FD on
 voxel_views16+real means something for them. Training data (`training_set`): exact
-silhouettes (`data.voxels.silhouettes`) of the voxel_views16+real train split's shapes (the
+silhouettes (`data.voxels.silhouettes`) of the voxel_views+real train split's shapes (the
 256 catalogue primitives and 32 placements of each training mesh) at `VIEWS_PER_SHAPE` random
-poses each from the data's pose prior; random flips and transposes augment it (a class does
-not change under them). The held-out meshes (bunny, spot) are never shown. `fit()` trains it
-deterministically (seeded, one thread) and `python -m perceptzoo.gans3d.view_classifier`
-writes the shipped weights `gans3d/weights/view_classifier16.safetensors` with their held-out
-accuracy in the metadata (`metadata()`: on the valid split's primitives and new placements of
-the training meshes, on the test split's primitives, and the fraction of the held-out meshes'
-views put in a mesh class).
+poses each from the data's pose prior, at the classifier's resolution; random flips and
+transposes augment it (a class does not change under them). The held-out meshes (bunny,
+spot) are never shown. `fit()` trains it deterministically (seeded, one thread) and
+`python -m perceptzoo.gans3d.view_classifier` writes the shipped weights
+`gans3d/weights/view_classifier{16,32}.safetensors` with their held-out accuracy in the
+metadata (`metadata(n)`: on the valid split's primitives and new placements of the training
+meshes, on the test split's primitives, and the fraction of the held-out meshes' views put
+in a mesh class).
 """
 
 from __future__ import annotations
@@ -29,8 +31,16 @@ from torch import nn
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d.classifier import fit_supervised
 
-WEIGHTS = Path(__file__).parent / "weights" / "view_classifier16.safetensors"
-RESOLUTION = 16
+#: image sides a view classifier ships for; the default
+RESOLUTIONS, RESOLUTION = (16, 32), 16
+
+
+def weights_path(resolution: int) -> Path:
+    """Where the view classifier of `resolution` x `resolution` silhouettes ships."""
+    return Path(__file__).parent / "weights" / f"view_classifier{resolution}.safetensors"
+
+
+WEIGHTS = weights_path(RESOLUTION)
 #: poses per training shape, Adam steps (batch 64, lr 1e-3 halved at 2/3), seed
 VIEWS_PER_SHAPE, STEPS, SEED = 16, 3000, 0
 #: silhouettes built per call of `data.voxels.silhouettes` (memory: 2n^3 points each)
@@ -48,20 +58,31 @@ CLASSES = _classes()
 
 
 class ViewClassifier(nn.Module):
-    """(B, 1, 16, 16) silhouettes in [0, 1] -> logits (B, 7); `features` gives (B, 64)."""
+    """(B, 1, n, n) silhouettes in [0, 1] -> logits (B, 7); `features` gives (B, 64). 3 x 3
+    convolutions, each followed by a 2 x 2 max-pool, halve the image down to 4 x 4 (32
+    channels, then 64), then a linear layer to the 64 features: at 16 x 16 two stages, at
+    32 x 32 three."""
 
-    def __init__(self, num_classes: int = len(CLASSES)):
+    def __init__(self, num_classes: int = len(CLASSES), resolution: int = RESOLUTION):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),    # (B, 32, 8, 8)
-            nn.Conv2d(32, 64, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2),   # (B, 64, 4, 4)
-            nn.Flatten(1), nn.Linear(64 * 16, 64), nn.ReLU())                  # (B, 64)
+        if resolution < 16 or resolution & (resolution - 1):
+            raise UserError(f"a view classifier takes square images of a power of two from 16 "
+                            f"on, got {resolution} x {resolution}")
+        self.resolution = resolution
+        layers: list[nn.Module] = []
+        channels = 1
+        for i in range(resolution.bit_length() - 3):      # 16 -> 2 stages, 32 -> 3
+            out = 32 if i == 0 else 64
+            layers += [nn.Conv2d(channels, out, 3, 1, 1), nn.LeakyReLU(0.2), nn.MaxPool2d(2)]
+            channels = out
+        self.body = nn.Sequential(*layers, nn.Flatten(1), nn.Linear(64 * 16, 64), nn.ReLU())
         self.head = nn.Linear(64, num_classes)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        if images.dim() != 4 or images.shape[1:] != (1, RESOLUTION, RESOLUTION):
-            raise UserError(f"the view classifier takes (B, 1, 16, 16) silhouettes, got "
-                            f"{tuple(images.shape)}")
+        n = self.resolution
+        if images.dim() != 4 or images.shape[1:] != (1, n, n):
+            raise UserError(f"the view classifier of {n} x {n} silhouettes takes (B, 1, {n}, "
+                            f"{n}), got {tuple(images.shape)}")
         return self.body(images.float())
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -101,18 +122,19 @@ def posed_silhouettes(shapes, seed: int, n: int = RESOLUTION
     return x, labels(shapes)
 
 
-def training_set() -> tuple[torch.Tensor, torch.Tensor]:
-    """(silhouettes, classes) the shipped classifier trains on (module docstring); needs the
-    shared meshes (a UserError naming the missing ones otherwise)."""
-    return view_sets("train", VIEWS_PER_SHAPE, seed=1, real=True)
+def training_set(n: int = RESOLUTION) -> tuple[torch.Tensor, torch.Tensor]:
+    """(silhouettes, classes) the shipped classifier of n x n views trains on (module
+    docstring); needs the shared meshes (a UserError naming the missing ones otherwise)."""
+    return view_sets("train", VIEWS_PER_SHAPE, seed=1, n=n, real=True)
 
 
 def train(x: torch.Tensor, y: torch.Tensor, steps: int = STEPS, seed: int = SEED
           ) -> ViewClassifier:
-    """Fit a view classifier on silhouettes x (N, 1, 16, 16) with classes y (N,): Adam at batch
+    """Fit a view classifier on silhouettes x (N, 1, n, n) with classes y (N,): Adam at batch
     64, lr 1e-3 halved after 2/3 of the steps; random flips and transposes as augmentation;
     deterministic for a seed on one thread."""
-    return fit_supervised(ViewClassifier, x, y, augment, steps, seed)
+    n = x.shape[-1]
+    return fit_supervised(lambda: ViewClassifier(resolution=n), x, y, augment, steps, seed)
 
 
 def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -133,9 +155,10 @@ def heldout_report(model: ViewClassifier) -> dict[str, str]:
     """Held-out accuracy of a view classifier (module docstring), 4 poses per shape."""
     from perceptzoo.data.shapes import PRIMITIVES
 
-    vx, vy = view_sets("valid", 4, seed=3, real=True)
-    tx, ty = view_sets("test", 4, seed=4)
-    hx, _ = view_sets("test", 4, seed=5, real=True)             # bunny and spot only
+    n = model.resolution
+    vx, vy = view_sets("valid", 4, seed=3, n=n, real=True)
+    tx, ty = view_sets("test", 4, seed=4, n=n)
+    hx, _ = view_sets("test", 4, seed=5, n=n, real=True)        # bunny and spot only
     mesh = vy >= len(PRIMITIVES)
     with torch.no_grad():
         held_mesh = (model(hx.float()).argmax(1) >= len(PRIMITIVES)).float().mean()
@@ -147,15 +170,18 @@ def heldout_report(model: ViewClassifier) -> dict[str, str]:
             "valid_views": str(len(vx)), "test_views": str(len(tx))}
 
 
-def fit(steps: int = STEPS, seed: int = SEED) -> tuple[ViewClassifier, dict[str, str]]:
-    """The shipped view classifier, trained from scratch on `training_set` (one thread,
-    deterministic), and its metadata (`heldout_report`, steps, seed, classes)."""
+def fit(steps: int = STEPS, seed: int = SEED, resolution: int = RESOLUTION
+        ) -> tuple[ViewClassifier, dict[str, str]]:
+    """The shipped view classifier of `resolution` x `resolution` silhouettes, trained from
+    scratch on `training_set` (one thread, deterministic), and its metadata
+    (`heldout_report`, steps, seed, classes)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        x, y = training_set()
+        x, y = training_set(resolution)
         model = train(x, y, steps, seed)
-        meta = {"classes": ",".join(CLASSES), "steps": str(steps), "seed": str(seed),
+        meta = {"resolution": str(resolution), "classes": ",".join(CLASSES),
+                "steps": str(steps), "seed": str(seed),
                 "views_per_shape": str(VIEWS_PER_SHAPE), "train_views": str(len(x)),
                 **heldout_report(model)}
     finally:
@@ -172,43 +198,51 @@ def save(model: ViewClassifier, path: Path = WEIGHTS,
               metadata=metadata)
 
 
-def load(path: Path = WEIGHTS) -> ViewClassifier:
-    """The shipped view classifier (or the weights at `path`)."""
+def load(resolution: int = RESOLUTION, path: Path | None = None) -> ViewClassifier:
+    """The shipped view classifier of `resolution` x `resolution` silhouettes (or the weights
+    at `path`)."""
     from safetensors.torch import load_file
 
-    if not Path(path).exists():
-        raise UserError(f"no view classifier weights at {path}; train them with "
-                        "`python -m perceptzoo.gans3d.view_classifier`")
+    train_it = f"`python -m perceptzoo.gans3d.view_classifier --resolution {resolution}`"
+    if resolution not in RESOLUTIONS and path is None:
+        raise UserError(f"no view classifier ships for {resolution} x {resolution} views (only "
+                        f"{', '.join(str(r) for r in RESOLUTIONS)}); train one with {train_it}")
+    path = Path(path) if path is not None else weights_path(resolution)
+    if not path.exists():
+        raise UserError(f"no view classifier weights at {path}; train them with {train_it}")
     state = load_file(str(path))
-    model = ViewClassifier(state["head.weight"].shape[0])
+    model = ViewClassifier(state["head.weight"].shape[0], resolution)
     model.load_state_dict(state)
     return model.eval()
 
 
-def metadata(path: Path = WEIGHTS) -> dict[str, str]:
-    """The metadata the shipped weights carry (`fit`: accuracies, steps, classes)."""
+def metadata(resolution: int = RESOLUTION) -> dict[str, str]:
+    """The metadata the shipped weights of `resolution` carry (`fit`: accuracies, steps)."""
     from safetensors import safe_open
 
-    with safe_open(str(path), "pt") as f:
+    with safe_open(str(weights_path(resolution)), "pt") as f:
         return dict(f.metadata() or {})
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m perceptzoo.gans3d.view_classifier [--steps N] [--seed S]`: train the view
-    classifier from scratch (`fit`) and write the shipped weights."""
+    """`python -m perceptzoo.gans3d.view_classifier [--resolution 16 32] [--steps N]
+    [--seed S]`: train the view classifiers from scratch (`fit`) and write the shipped
+    weights."""
     import argparse
     import time
 
     p = argparse.ArgumentParser(description="train the view classifier whose features score "
                                 "the 3D-aware generators (writes gans3d/weights)")
+    p.add_argument("--resolution", type=int, nargs="+", default=list(RESOLUTIONS))
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args(argv)
-    start, cpu = time.time(), time.process_time()
-    model, meta = fit(args.steps, args.seed)
-    save(model, WEIGHTS, meta)
-    print(f"{meta} -> {WEIGHTS} ({time.time() - start:.0f} s wall, "
-          f"{time.process_time() - cpu:.0f} s CPU)", flush=True)
+    for r in args.resolution:
+        start, cpu = time.time(), time.process_time()
+        model, meta = fit(args.steps, args.seed, r)
+        save(model, weights_path(r), meta)
+        print(f"{r} x {r}: {meta} -> {weights_path(r)} ({time.time() - start:.0f} s wall, "
+              f"{time.process_time() - cpu:.0f} s CPU)", flush=True)
 
 
 if __name__ == "__main__":

@@ -31,15 +31,17 @@ runs that chose PlatonicGAN's settings (trained by a retired study script with e
 configurations, then adopted as recipes and re-scored through the harness).
 
 The 3D-aware image generators (GRAF, GIRAFFE, the EG3D tri-plane generator, HoloGAN) train on the
-voxel_views16 silhouettes at one size (300 steps at batch 16), all four also on the +real
-silhouettes, and GRAF on the +real shaded views (`voxel_views16+real:shaded`, Lambertian
-renders of the same shapes at the same poses; HoloGAN and GIRAFFE refuse shaded data). They are
-ranked by the Fréchet distance of 10,000 renders against views of 10,000 held-out shapes of the
-run's dataset in the view classifier's features (`gans3d.view_classifier`: 4 primitive kinds +
-armadillo, dragon, cow), beside its real-vs-real floor (`perceptzoo.gans3d.scores.study_views`:
-also the view-consistency error, the identity agreement across poses and a turntable GIF); a
-shaded run is scored on its renders' silhouettes, so by shape only. The papers report FID on
-64-512 px photographs only: no comparable published figure.
+voxel_views16 silhouettes (300 steps at batch 16); all four also on the 32 x 32 silhouettes
+(voxel_views32, issue 19's size) and on the +real silhouettes, and GRAF on the +real shaded
+views (`voxel_views16+real:shaded`, Lambertian renders of the same shapes at the same poses;
+HoloGAN and GIRAFFE refuse shaded data). They are ranked by the Fréchet distance of 10,000
+renders against views of 10,000 held-out shapes of the run's dataset in the features of the
+view classifier of its image size (`gans3d.view_classifier`, 16 x 16 or 32 x 32: 4 primitive
+kinds + armadillo, dragon, cow), beside its real-vs-real floor
+(`perceptzoo.gans3d.scores.study_views`: also the view-consistency error, the identity
+agreement across poses and a turntable GIF); a shaded run is scored on its renders'
+silhouettes, so by shape only. The papers report FID on 64-512 px photographs only: no
+comparable published figure.
 """
 
 from __future__ import annotations
@@ -166,6 +168,37 @@ RECIPES: list[Recipe] = [
         study=study_views, figure=VIEW_FIGURE,
         notes="Niemeyer & Geiger 2021: one object field (no background field: the views' "
               "background is empty), feature image 8x8, neural renderer to 16x16, R1 gamma 10",
+    ),
+    # the four at 32 x 32 (issue 19's size), each with its voxel_views16 settings; EG3D renders
+    # at 16 x 16 and its super-resolution module doubles that, as the paper's 2-4x
+    Recipe(
+        name="graf-voxel_views32", model="graf", dataset="voxel_views32", task="gans3d_renders",
+        model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
+        minutes=45.0, study=study_views, figure=VIEW_FIGURE,
+        notes="GRAF (graf-voxel_views16's settings) at 32x32 (whole-image patch); FD in the "
+              "32x32 view classifier's features",
+    ),
+    Recipe(
+        name="eg3d-voxel_views32", model="eg3d", dataset="voxel_views32", task="gans3d_renders",
+        model_config={"channels": 32, "render_resolution": 16}, train=dict(_VIEWS_TRAIN),
+        evaluate={"num_samples": 0}, minutes=30.0, study=study_views, figure=VIEW_FIGURE,
+        notes="EG3D (eg3d-voxel_views16's settings) at 32x32: volume rendering of 16x16 "
+              "feature images, super-resolution to 32x32, D sees both (dual discrimination)",
+    ),
+    Recipe(
+        name="hologan-voxel_views32", model="hologan", dataset="voxel_views32",
+        task="gans3d_renders", model_config={"channels": 16},
+        train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0}, minutes=45.0,
+        study=study_views, figure=VIEW_FIGURE,
+        notes="HoloGAN (hologan-voxel_views16's settings) at 32x32",
+    ),
+    Recipe(
+        name="giraffe-voxel_views32", model="giraffe", dataset="voxel_views32",
+        task="gans3d_renders", model_config={"channels": 16, "background": False},
+        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=20.0,
+        study=study_views, figure=VIEW_FIGURE,
+        notes="GIRAFFE (giraffe-voxel_views16's settings) at 32x32: 8x8 feature image, "
+              "neural renderer to 32x32 (4x, as the paper's 16 -> 64)",
     ),
     Recipe(
         name="eg3d-voxel_views16-graf_d", model="eg3d", dataset="voxel_views16",
