@@ -201,6 +201,13 @@ RECIPES: list[Recipe] = [
               "neural renderer to 32x32 (4x, as the paper's 16 -> 64)",
     ),
     Recipe(
+        name="graf-voxel_views32-900steps", model="graf", dataset="voxel_views32",
+        task="gans3d_renders", variant="900steps", model_config={"channels": 16},
+        train={**_VIEWS_TRAIN, "steps": 900, "eval_every": 900}, evaluate={"num_samples": 0},
+        minutes=75.0, study=study_views, figure=VIEW_FIGURE,
+        notes="graf-voxel_views32 trained 3x longer (900 steps): at 300 its renders are blobs",
+    ),
+    Recipe(
         name="eg3d-voxel_views16-graf_d", model="eg3d", dataset="voxel_views16",
         task="gans3d_renders", variant="graf_d",
         model_config={"channels": 32, "r1_gamma": 10.0, "d_lr_scale": 0.2},
