@@ -46,6 +46,8 @@ comparable published figure.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perceptzoo.bench.recipe import Recipe
 from perceptzoo.gans3d.scores import study, study_views
 
@@ -54,6 +56,51 @@ FIGURE = "frechet_distance_voxel_classifier"
 VIEW_FIGURE = "frechet_distance_view_classifier"
 _VIEWS_TRAIN = {"steps": 300, "batch_size": 16, "lr": 5e-4, "eval_every": 300,
                 "num_samples": 0, **_CONSTANT}
+
+#: the 3D-aware generators' recipes on voxel_views16; `_on` trains each the same way on another
+#: view dataset
+_GRAF = Recipe(
+    name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
+    model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
+    minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+    notes="Schwarz et al. 2020 at 16x16 (whole-image patch), one grey channel",
+)
+_EG3D = Recipe(
+    name="eg3d-voxel_views16", model="eg3d", dataset="voxel_views16", task="gans3d_renders",
+    model_config={"channels": 32}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
+    minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+    notes="Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at "
+          "this size); D not pose-conditioned (unlabelled views), so no generator pose "
+          "conditioning (with it the camera replaced z as the latent: issue 19)",
+)
+_HOLOGAN = Recipe(
+    name="hologan-voxel_views16", model="hologan", dataset="voxel_views16",
+    task="gans3d_renders", model_config={"channels": 16},
+    train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0},
+    minutes=8.0, study=study_views, figure=VIEW_FIGURE,
+    notes="Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, "
+          "identity regulariser, R1 gamma 10 on D (without it G ignored z: issue 19); no "
+          "style discriminator",
+)
+_GIRAFFE = Recipe(
+    name="giraffe-voxel_views16", model="giraffe", dataset="voxel_views16",
+    task="gans3d_renders", model_config={"channels": 16, "background": False},
+    train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
+    study=study_views, figure=VIEW_FIGURE,
+    notes="Niemeyer & Geiger 2021: one object field (no background field: the views' "
+          "background is empty), feature image 8x8, neural renderer to 16x16, R1 gamma 10",
+)
+
+
+def _on(base: Recipe, dataset: str, notes: str, variant: str = "", **changes) -> Recipe:
+    """`base` (a voxel_views16 recipe) trained with its settings on another view dataset (and
+    `changes`: a longer training, another budget), named model-dataset[-variant]."""
+    name = "-".join(p for p in (base.model, dataset.split(":")[0], variant) if p)
+    return replace(base, name=name, dataset=dataset, variant=variant, notes=notes, **changes)
+
+
+_PLUS_REAL = "on the +real silhouettes; FD against views of held-out shapes of the same mix"
+_LONGER = {"train": {**_VIEWS_TRAIN, "steps": 900, "eval_every": 900}}
 
 RECIPES: list[Recipe] = [
     Recipe(
@@ -138,132 +185,39 @@ RECIPES: list[Recipe] = [
                                "init_occupancy": 0.05},
          300, 2.0, "absorption with the hull run's slower D (0.1x), 300 steps: it trains "
          "like the hull, so the collapse was D's rate, not the projection"))],
-    Recipe(
-        name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
-        model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
-        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="Schwarz et al. 2020 at 16x16 (whole-image patch), one grey channel",
-    ),
-    Recipe(
-        name="eg3d-voxel_views16", model="eg3d", dataset="voxel_views16", task="gans3d_renders",
-        model_config={"channels": 32}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
-        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at "
-              "this size); D not pose-conditioned (unlabelled views), so no generator pose "
-              "conditioning (with it the camera replaced z as the latent: issue 19)",
-    ),
-    Recipe(
-        name="hologan-voxel_views16", model="hologan", dataset="voxel_views16",
-        task="gans3d_renders", model_config={"channels": 16},
-        train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0},
-        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, "
-              "identity regulariser, R1 gamma 10 on D (without it G ignored z: issue 19); no "
-              "style discriminator",
-    ),
-    Recipe(
-        name="giraffe-voxel_views16", model="giraffe", dataset="voxel_views16",
-        task="gans3d_renders", model_config={"channels": 16, "background": False},
-        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
-        study=study_views, figure=VIEW_FIGURE,
-        notes="Niemeyer & Geiger 2021: one object field (no background field: the views' "
-              "background is empty), feature image 8x8, neural renderer to 16x16, R1 gamma 10",
-    ),
+    _GRAF, _EG3D, _HOLOGAN, _GIRAFFE,
     # the four at 32 x 32 (issue 19's size), each with its voxel_views16 settings; EG3D renders
     # at 16 x 16 and its super-resolution module doubles that, as the paper's 2-4x
-    Recipe(
-        name="graf-voxel_views32", model="graf", dataset="voxel_views32", task="gans3d_renders",
-        model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
-        minutes=45.0, study=study_views, figure=VIEW_FIGURE,
-        notes="GRAF (graf-voxel_views16's settings) at 32x32 (whole-image patch); FD in the "
-              "32x32 view classifier's features",
-    ),
-    Recipe(
-        name="eg3d-voxel_views32", model="eg3d", dataset="voxel_views32", task="gans3d_renders",
-        model_config={"channels": 32, "render_resolution": 16}, train=dict(_VIEWS_TRAIN),
-        evaluate={"num_samples": 0}, minutes=30.0, study=study_views, figure=VIEW_FIGURE,
-        notes="EG3D (eg3d-voxel_views16's settings) at 32x32: volume rendering of 16x16 "
-              "feature images, super-resolution to 32x32, D sees both (dual discrimination)",
-    ),
-    Recipe(
-        name="hologan-voxel_views32", model="hologan", dataset="voxel_views32",
-        task="gans3d_renders", model_config={"channels": 16},
-        train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0}, minutes=45.0,
-        study=study_views, figure=VIEW_FIGURE,
-        notes="HoloGAN (hologan-voxel_views16's settings) at 32x32",
-    ),
-    Recipe(
-        name="giraffe-voxel_views32", model="giraffe", dataset="voxel_views32",
-        task="gans3d_renders", model_config={"channels": 16, "background": False},
-        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=20.0,
-        study=study_views, figure=VIEW_FIGURE,
-        notes="GIRAFFE (giraffe-voxel_views16's settings) at 32x32: 8x8 feature image, "
-              "neural renderer to 32x32 (4x, as the paper's 16 -> 64)",
-    ),
-    Recipe(
-        name="graf-voxel_views32-900steps", model="graf", dataset="voxel_views32",
-        task="gans3d_renders", variant="900steps", model_config={"channels": 16},
-        train={**_VIEWS_TRAIN, "steps": 900, "eval_every": 900}, evaluate={"num_samples": 0},
-        minutes=75.0, study=study_views, figure=VIEW_FIGURE,
-        notes="graf-voxel_views32 trained 3x longer (900 steps): at 300 its renders are blobs",
-    ),
-    Recipe(
-        name="eg3d-voxel_views16-graf_d", model="eg3d", dataset="voxel_views16",
-        task="gans3d_renders", variant="graf_d",
-        model_config={"channels": 32, "r1_gamma": 10.0, "d_lr_scale": 0.2},
-        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
-        study=study_views, figure=VIEW_FIGURE,
-        notes="EG3D with GRAF's discriminator settings (R1 gamma 10, D at 0.2x lr): the "
-              "generators compared with one training game",
-    ),
-    Recipe(
-        name="graf-voxel_views16+real", model="graf", dataset="voxel_views16+real",
-        task="gans3d_renders", model_config={"channels": 16}, train=dict(_VIEWS_TRAIN),
-        evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="GRAF (graf-voxel_views16's settings) on silhouettes of the catalogue with 3 real "
-              "meshes mixed in (armadillo, dragon, cow at random rotations/scales, 27 % of "
-              "train; bunny and spot held out); FD against views of 10,000 held-out shapes of "
-              "the same mix (new primitives, new placements of the training meshes) in the "
-              "7-class view classifier's features",
-    ),
-    Recipe(
-        name="graf-voxel_views16+real-shaded", model="graf",
-        dataset="voxel_views16+real:shaded", task="gans3d_renders", variant="shaded",
-        model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
-        minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="GRAF on the Lambertian-shaded grey views (256 levels) of the same shapes and "
-              "poses: its one grey channel carries the shading under the fixed world light; "
-              "FD on the silhouettes of its renders (pixels above half the ambient level)",
-    ),
-    Recipe(
-        name="eg3d-voxel_views16+real", model="eg3d", dataset="voxel_views16+real",
-        task="gans3d_renders", model_config={"channels": 32}, train=dict(_VIEWS_TRAIN),
-        evaluate={"num_samples": 0}, minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-        notes="EG3D (eg3d-voxel_views16's settings) on the +real silhouettes; FD against views "
-              "of held-out shapes of the same mix",
-    ),
-    Recipe(
-        name="hologan-voxel_views16+real", model="hologan", dataset="voxel_views16+real",
-        task="gans3d_renders", model_config={"channels": 16},
-        train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0}, minutes=8.0,
-        study=study_views, figure=VIEW_FIGURE,
-        notes="HoloGAN (hologan-voxel_views16's settings) on the +real silhouettes; FD against "
-              "views of held-out shapes of the same mix",
-    ),
-    Recipe(
-        name="giraffe-voxel_views16+real", model="giraffe", dataset="voxel_views16+real",
-        task="gans3d_renders", model_config={"channels": 16, "background": False},
-        train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
-        study=study_views, figure=VIEW_FIGURE,
-        notes="GIRAFFE (giraffe-voxel_views16's settings) on the +real silhouettes; FD against "
-              "views of held-out shapes of the same mix",
-    ),
-    Recipe(
-        name="graf-voxel_views16+real-900steps", model="graf", dataset="voxel_views16+real",
-        task="gans3d_renders", variant="900steps", model_config={"channels": 16},
-        train={**_VIEWS_TRAIN, "steps": 900, "eval_every": 900}, evaluate={"num_samples": 0},
-        minutes=15.0, study=study_views, figure=VIEW_FIGURE,
-        notes="graf-voxel_views16+real trained 3x longer (900 steps): does the FD of renders "
-              "fall with training on the +real views",
-    ),
+    _on(_GRAF, "voxel_views32", "GRAF (graf-voxel_views16's settings) at 32x32 (whole-image "
+        "patch); FD in the 32x32 view classifier's features", minutes=45.0),
+    _on(_EG3D, "voxel_views32", "EG3D (eg3d-voxel_views16's settings) at 32x32: volume "
+        "rendering of 16x16 feature images, super-resolution to 32x32, D sees both (dual "
+        "discrimination)", minutes=30.0,
+        model_config={**_EG3D.model_config, "render_resolution": 16}),
+    _on(_HOLOGAN, "voxel_views32", "HoloGAN (hologan-voxel_views16's settings) at 32x32",
+        minutes=45.0),
+    _on(_GIRAFFE, "voxel_views32", "GIRAFFE (giraffe-voxel_views16's settings) at 32x32: 8x8 "
+        "feature image, neural renderer to 32x32 (4x, as the paper's 16 -> 64)", minutes=20.0),
+    _on(_GRAF, "voxel_views32", "graf-voxel_views32 trained 3x longer (900 steps): at 300 its "
+        "renders are blobs", variant="900steps", minutes=75.0, **_LONGER),
+    _on(_EG3D, "voxel_views16", "EG3D with GRAF's discriminator settings (R1 gamma 10, D at "
+        "0.2x lr): the generators compared with one training game", variant="graf_d",
+        model_config={**_EG3D.model_config, "r1_gamma": 10.0, "d_lr_scale": 0.2}),
+    _on(_GRAF, "voxel_views16+real", "GRAF (graf-voxel_views16's settings) on silhouettes of "
+        "the catalogue with 3 real meshes mixed in (armadillo, dragon, cow at random "
+        "rotations/scales, 27 % of train; bunny and spot held out); FD against views of "
+        "10,000 held-out shapes of the same mix (new primitives, new placements of the "
+        "training meshes) in the 7-class view classifier's features"),
+    _on(_GRAF, "voxel_views16+real:shaded", "GRAF on the Lambertian-shaded grey views (256 "
+        "levels) of the same shapes and poses: its one grey channel carries the shading under "
+        "the fixed world light; FD on the silhouettes of its renders (pixels above half the "
+        "ambient level)", variant="shaded"),
+    _on(_EG3D, "voxel_views16+real", f"EG3D (eg3d-voxel_views16's settings) {_PLUS_REAL}"),
+    _on(_HOLOGAN, "voxel_views16+real",
+        f"HoloGAN (hologan-voxel_views16's settings) {_PLUS_REAL}"),
+    _on(_GIRAFFE, "voxel_views16+real",
+        f"GIRAFFE (giraffe-voxel_views16's settings) {_PLUS_REAL}"),
+    _on(_GRAF, "voxel_views16+real", "graf-voxel_views16+real trained 3x longer (900 steps): "
+        "does the FD of renders fall with training on the +real views", variant="900steps",
+        minutes=15.0, **_LONGER),
 ]
