@@ -111,6 +111,29 @@ def test_the_generator_is_differentiable_end_to_end(render_resolution, pose_cond
             assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
+def test_a_super_resolved_image_is_lifted_with_its_depth_upsampled():
+    """With super-resolution EG3D renders depth and opacity at the neural-rendering size,
+    smaller than its image; the consistency error lifts the image's pixels with them
+    upsampled (eg3d-voxel_views32 failed on the size mismatch). Halving view a's depth map
+    keeps the fitted field consistent; a scaled depth does not."""
+    model, z = _fitted_model()
+    ca, cb = camera((1.0, 0.0, 0.3)), camera((math.cos(0.105), math.sin(0.105), 0.3))
+    ra, rb = model.render_views(z[:1], ca[None]), model.render_views(z[:1], cb[None])
+    half = {k: torch.nn.functional.avg_pool2d(ra[k][:, None], 2)[:, 0]
+            for k in ("depth", "opacity")}
+    assert half["depth"].shape[-1] * 2 == ra["image"].shape[-1]
+    assert view_consistency_error({**ra, **half}, rb, ca, cb) < BOUND
+    scaled = {**ra, **half, "depth": half["depth"] * 0.7}
+    assert view_consistency_error(scaled, rb, ca, cb) > BOUND
+    small = perceptzoo.build("eg3d", data_shape=(1, 16, 16), render_resolution=8,
+                             plane_resolution=8, num_steps=6)
+    with torch.no_grad():
+        views = small.render_views(small.latent(1), torch.stack([ca, cb]))
+    first, second = ({k: v[i:i + 1] for k, v in views.items()} for i in (0, 1))
+    first["opacity"] = torch.ones_like(first["opacity"])    # untrained: make every pixel count
+    assert math.isfinite(view_consistency_error(first, second, ca, cb))
+
+
 def test_dual_discrimination_pairs_each_image_with_its_low_resolution_version():
     model = perceptzoo.build("eg3d", data_shape=(1, 16, 16), render_resolution=8,
                              plane_resolution=8)

@@ -149,17 +149,23 @@ def view_consistency_error(render_a: dict, render_b: dict, c2w_a: torch.Tensor,
                            c2w_b: torch.Tensor, min_opacity: float = 0.5) -> float:
     """Mean |I_a(p) - I_b(pi_b(X_a(p)))| over pixels p of view a with opacity > min_opacity:
     X_a(p) is p lifted to 3D with view a's rendered depth, pi_b its projection into view b,
-    I_b read there bilinearly. Images (1, 1, N, N), depths (1, N, N)."""
+    I_b read there bilinearly. Images (1, 1, N, N), depths and opacities (1, M, M): a
+    super-resolved image (EG3D's, N > M) is lifted with its depth and opacity upsampled
+    bilinearly to N x N, so the error is that of the images the model outputs."""
     n = render_a["image"].shape[-1]
+    depth, opacity = render_a["depth"], render_a["opacity"]
+    if depth.shape[-1] != n:
+        depth, opacity = (F.interpolate(t[:, None], size=(n, n), mode="bilinear",
+                                        align_corners=False)[:, 0] for t in (depth, opacity))
     origins, dirs = camera_rays(c2w_a, n, n, FOV)
-    x = origins + render_a["depth"].reshape(-1, 1) * dirs             # (R, 3) world
+    x = origins + depth.reshape(-1, 1) * dirs                         # (R, 3) world
     rel = (x - c2w_b[:, 3]) @ c2w_b[:, :3]                            # camera b coords
     focal = 0.5 * n / math.tan(math.radians(FOV) / 2)
     u = rel[:, 0] / -rel[:, 2] * focal / (n / 2)                      # [-1, 1] across
     v = -rel[:, 1] / -rel[:, 2] * focal / (n / 2)
     grid = torch.stack([u, v], -1).reshape(1, n, n, 2)
     warped = F.grid_sample(render_b["image"], grid, align_corners=False)[0, 0]
-    mask = (render_a["opacity"][0] > min_opacity) & (u.abs() < 1).reshape(n, n) \
+    mask = (opacity[0] > min_opacity) & (u.abs() < 1).reshape(n, n) \
         & (v.abs() < 1).reshape(n, n)
     if not mask.any():
         raise UserError("no opaque pixel in view a to compare")
