@@ -25,13 +25,17 @@ def meshes():
         pytest.skip("real meshes absent: set PERCEPTZOO_DATA to the shared data folder")
 
 
-@pytest.mark.parametrize("n", view_classifier.RESOLUTIONS)
-def test_the_shipped_classifier_has_the_seven_classes_it_was_trained_with(n):
-    clf = view_classifier.load(n)
+SHIPPED = [(n, False) for n in view_classifier.RESOLUTIONS] + [
+    (n, True) for n in view_classifier.SHADED_RESOLUTIONS]
+
+
+@pytest.mark.parametrize("n,shaded", SHIPPED)
+def test_the_shipped_classifier_has_the_seven_classes_it_was_trained_with(n, shaded):
+    clf = view_classifier.load(n, shaded=shaded)
     assert view_classifier.CLASSES == (*PRIMITIVES, *REAL_TRAIN)
     assert clf.head.out_features == 7 and clf.resolution == n
-    assert view_classifier.weights_path(n).stat().st_size < 1_000_000
-    meta = view_classifier.metadata(n)
+    assert view_classifier.weights_path(n, shaded).stat().st_size < 1_000_000
+    meta = view_classifier.metadata(n, shaded)
     assert meta["classes"].split(",") == list(view_classifier.CLASSES)
     assert float(meta["valid_accuracy_meshes"]) >= MESH_ACCURACY
     assert clf.features(torch.zeros(2, 1, n, n)).shape == (2, 64)
@@ -39,23 +43,38 @@ def test_the_shipped_classifier_has_the_seven_classes_it_was_trained_with(n):
         clf.features(torch.zeros(2, 1, 2 * n, 2 * n))
 
 
-@pytest.mark.parametrize("n", view_classifier.RESOLUTIONS)
-def test_the_shipped_classifier_knows_held_out_primitives(n):
-    x, y = view_classifier.view_sets("test", 2, seed=7, n=n)
-    assert view_classifier.accuracy(view_classifier.load(n), x, y) >= PRIMITIVE_ACCURACY
+@pytest.mark.parametrize("n,shaded", SHIPPED)
+def test_the_shipped_classifier_knows_held_out_primitives(n, shaded):
+    x, y = view_classifier.view_sets("test", 2, seed=7, n=n, shaded=shaded)
+    clf = view_classifier.load(n, shaded=shaded)
+    assert view_classifier.accuracy(clf, x, y) >= PRIMITIVE_ACCURACY
 
 
-@pytest.mark.parametrize("n", view_classifier.RESOLUTIONS)
-def test_the_shipped_classifier_tells_the_training_meshes_apart_on_new_placements(meshes, n):
-    x, y = view_classifier.view_sets("valid", 2, seed=8, n=n, real=True)
+@pytest.mark.parametrize("n,shaded", SHIPPED)
+def test_the_shipped_classifier_tells_the_training_meshes_apart_on_new_placements(meshes, n,
+                                                                                   shaded):
+    x, y = view_classifier.view_sets("valid", 2, seed=8, n=n, real=True, shaded=shaded)
     mesh = y >= len(PRIMITIVES)
     assert mesh.sum() == 2 * 3 * 8
-    assert view_classifier.accuracy(view_classifier.load(n), x[mesh], y[mesh]) >= MESH_ACCURACY
+    clf = view_classifier.load(n, shaded=shaded)
+    assert view_classifier.accuracy(clf, x[mesh], y[mesh]) >= MESH_ACCURACY
+
+
+def test_shaded_views_are_the_shaded_datasets_levels_of_the_silhouettes():
+    shapes = voxels.split_shapes("valid")[:8]
+    sil, y = view_classifier.posed_views(shapes, seed=3)
+    grey, y2 = view_classifier.posed_views(shapes, seed=3, shaded=True)
+    assert torch.equal(y, y2) and torch.equal(grey > 0, sil.bool())     # same shapes, poses
+    assert torch.equal(grey * 255, (grey * 255).round()) and grey.max() <= 1
+    assert grey[grey > 0].min() >= voxels.AMBIENT - 1 / 255          # lit: ambient and above
+    assert len(grey.unique()) > 10                                   # shading, not a mask
 
 
 def test_no_classifier_ships_for_other_sizes():
     with pytest.raises(UserError, match="--resolution 64"):
         view_classifier.load(64)
+    with pytest.raises(UserError, match="--resolution 32 --shaded"):
+        view_classifier.load(32, shaded=True)
     with pytest.raises(UserError, match="power of two from 16"):
         view_classifier.ViewClassifier(resolution=24)
 

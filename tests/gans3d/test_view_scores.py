@@ -80,3 +80,22 @@ def test_view_scores_report_the_sizes_and_a_floor_below_an_untrained_generator(n
     assert out["view_classifier_heldout_accuracy"] > 0.75
     with pytest.raises(UserError, match="score it against its own dataset"):
         scores.view_scores(model, num=300, dataset=f"voxel_views{48 - n}")
+
+
+def test_a_shaded_model_is_also_scored_on_its_shading():
+    """On :shaded data the renders' grey levels are compared with shaded renders of the same
+    reference shapes at the same poses in the shaded-view classifier's features; the
+    silhouette FD stays the ranked figure."""
+    from perceptzoo import data
+
+    info = data.info("voxel_views16:shaded")
+    torch.manual_seed(0)
+    model = perceptzoo.build("graf", shape_dim=4, appearance_dim=4, hidden=16, num_steps=8,
+                             channels=4, num_levels=info.num_levels)
+    out = scores.view_scores(model, num=300, num_latents=2, dataset="voxel_views16:shaded")
+    assert 0 < out["frechet_distance_shaded_real_vs_real_floor"] < out[
+        "frechet_distance_shaded_view_classifier"]
+    assert "frechet_distance_view_classifier" in out
+    sil = scores.view_reference("voxel_views16:shaded", 300)["heldout"][0]
+    grey = scores.view_reference("voxel_views16:shaded", 300, shaded=True)["heldout"][0]
+    assert torch.equal(grey > 0, sil.bool())                 # the same shapes at the same poses

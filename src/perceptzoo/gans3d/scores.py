@@ -47,7 +47,9 @@ differently in the two sets), the rest primitives. (Until session 12 the referen
 1,024 views of the 128 valid and test primitives at 8 poses each, or of the valid split at 12,
 and the floor was views of the train shapes.) A shaded run (`:shaded` data) is scored on the
 silhouettes of its renders (a pixel brighter than half the shading's ambient level,
-`SHADED_THRESHOLD`): the FD says whether the shapes are right, not the shading. Beside it: the
+`SHADED_THRESHOLD`): that FD says whether the shapes are right, not the shading; beside it a
+second FD compares the grey renders with shaded renders of the same reference shapes in a
+shaded-view classifier's features (`shaded_frechet`), so the shading counts too. Beside them: the
 view-consistency error (`common.view_consistency_error`) of 32 latents between poses 6 degrees
 apart where the model renders depth; the identity agreement (how often the view classifier
 gives one latent's renders at two poses 90 degrees apart the same class, beside the same for
@@ -325,21 +327,42 @@ def view_reference_shapes(real: bool, num: int = NUM_VIEW_SAMPLES) -> dict[str, 
 
 
 @lru_cache(maxsize=4)
-def _view_reference(real: bool, num: int, n: int
+def _view_reference(real: bool, num: int, n: int, shaded: bool
                     ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    from perceptzoo.gans3d.view_classifier import posed_silhouettes
+    from perceptzoo.gans3d.view_classifier import posed_views
 
-    return {key: posed_silhouettes(shapes, VIEW_SEEDS[key], n)
+    return {key: posed_views(shapes, VIEW_SEEDS[key], n, shaded)
             for key, shapes in view_reference_shapes(real, num).items()}
 
 
-def view_reference(dataset: str = "voxel_views16", num: int = NUM_VIEW_SAMPLES
-                   ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def view_reference(dataset: str = "voxel_views16", num: int = NUM_VIEW_SAMPLES,
+                   shaded: bool = False) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """{"heldout": (silhouettes (num, 1, n, n) uint8, classes), "floor": (...)}: the FD's
     reference and real-vs-real floor sets of a view dataset at its image side n, each shape at
-    its own random pose (module docstring)."""
+    its own random pose (module docstring); with `shaded`, the shaded renders of the same
+    shapes at the same poses (floats in [0, 1] at the data's 256 levels)."""
     real, _, n = view_dataset(dataset)
-    return _view_reference(real, num, n)
+    return _view_reference(real, num, n, shaded)
+
+
+def shaded_frechet(renders: torch.Tensor, dataset: str, clf=None) -> dict[str, float]:
+    """The shading-aware figures of grey renders (N, 1, n, n) in [0, 1] of a model of a
+    :shaded view dataset: the Fréchet distance in the shaded-view classifier's features
+    (`view_classifier.load(n, shaded=True)`, trained on the shaded renders of the +real train
+    split) against the shaded renders of the N reference shapes of `view_reference`, beside
+    its real-vs-real floor (the N floor shapes' shaded renders). Where the silhouette FD says
+    whether the shapes are right, this one says whether the shading is right too."""
+    from perceptzoo.gans3d import view_classifier
+
+    _, _, n = view_dataset(dataset)
+    clf = clf or view_classifier.load(n, shaded=True)
+    refs = view_reference(dataset, len(renders), shaded=True)
+    with torch.no_grad():
+        f_ref = clf.features(refs["heldout"][0])
+        return {"frechet_distance_shaded_view_classifier": round(frechet_distance(
+                    clf.features(renders.float()), f_ref), 3),
+                "frechet_distance_shaded_real_vs_real_floor": round(frechet_distance(
+                    clf.features(refs["floor"][0]), f_ref), 3)}
 
 
 def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 24,
@@ -454,6 +477,8 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=N
         if shaded:
             out["sample_foreground_mean_level"] = round(
                 fake[fake > SHADED_THRESHOLD].mean().item() * (levels - 1), 1)
+            if n in view_classifier.SHADED_RESOLUTIONS:
+                out.update(shaded_frechet(fake, dataset))
         z = latents(model, num_latents, torch.Generator().manual_seed(1))
         errors, kinds = [], []
         for i in range(num_latents):

@@ -31,13 +31,15 @@ from torch import nn
 from perceptzoo.errors import UserError
 from perceptzoo.gans3d.classifier import fit_supervised
 
-#: image sides a view classifier ships for; the default
-RESOLUTIONS, RESOLUTION = (16, 32), 16
+#: image sides a view classifier ships for, the default, and those of the shaded-view classifier
+RESOLUTIONS, RESOLUTION, SHADED_RESOLUTIONS = (16, 32), 16, (16,)
 
 
-def weights_path(resolution: int) -> Path:
-    """Where the view classifier of `resolution` x `resolution` silhouettes ships."""
-    return Path(__file__).parent / "weights" / f"view_classifier{resolution}.safetensors"
+def weights_path(resolution: int, shaded: bool = False) -> Path:
+    """Where the view classifier of `resolution` x `resolution` silhouettes (or shaded views)
+    ships."""
+    name = f"view_classifier{resolution}{'_shaded' if shaded else ''}.safetensors"
+    return Path(__file__).parent / "weights" / name
 
 
 WEIGHTS = weights_path(RESOLUTION)
@@ -99,33 +101,44 @@ def labels(shapes) -> torch.Tensor:
 
 
 def view_sets(split: str, views_per_shape: int, seed: int, n: int = RESOLUTION,
-              real: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact silhouettes (S * K, 1, n, n) uint8 of the split's S shapes (with `real`, of the
+              real: bool = False, shaded: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact views (S * K, 1, n, n) of the split's S shapes (with `real`, of the
     voxel_views+real split's), K random poses each from the data's pose prior (shape i's views
-    are rows i K .. i K + K - 1), and their classes (S * K,) (`labels`)."""
+    are rows i K .. i K + K - 1), as `posed_views`, and their classes (S * K,) (`labels`)."""
     from perceptzoo.data import voxels
 
     shapes = voxels.split_shapes(split, real)
     k = views_per_shape
-    return posed_silhouettes(tuple(shapes[i // k] for i in range(len(shapes) * k)), seed, n)
+    return posed_views(tuple(shapes[i // k] for i in range(len(shapes) * k)), seed, n, shaded)
 
 
-def posed_silhouettes(shapes, seed: int, n: int = RESOLUTION
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact silhouettes (S, 1, n, n) uint8 of S shapes, each at its own random pose from the
-    data's pose prior (seeded), and their classes (S,) (`labels`)."""
+def posed_views(shapes, seed: int, n: int = RESOLUTION, shaded: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Views (S, 1, n, n) of S shapes, each at its own random pose from the data's pose prior
+    (seeded): exact silhouettes (uint8 0/1), or with `shaded` the Lambertian renders of the
+    :shaded datasets at their 256 levels (floats in [0, 1]); and their classes (S,)
+    (`labels`)."""
     from perceptzoo.data import voxels
 
     poses = voxels.random_poses(len(shapes), torch.Generator().manual_seed(seed))
-    x = torch.cat([voxels.silhouettes(tuple(shapes[i:i + CHUNK]), poses[i:i + CHUNK], n)
+
+    def views(part: tuple, rotations: torch.Tensor) -> torch.Tensor:
+        if not shaded:
+            return voxels.silhouettes(part, rotations, n)
+        image = voxels.shaded_renders(part, rotations, n)["image"]
+        return (image * (voxels.SHADED_LEVELS - 1)).round() / (voxels.SHADED_LEVELS - 1)
+
+    x = torch.cat([views(tuple(shapes[i:i + CHUNK]), poses[i:i + CHUNK])
                    for i in range(0, len(shapes), CHUNK)])[:, None]
     return x, labels(shapes)
 
 
-def training_set(n: int = RESOLUTION) -> tuple[torch.Tensor, torch.Tensor]:
-    """(silhouettes, classes) the shipped classifier of n x n views trains on (module
-    docstring); needs the shared meshes (a UserError naming the missing ones otherwise)."""
-    return view_sets("train", VIEWS_PER_SHAPE, seed=1, n=n, real=True)
+def training_set(n: int = RESOLUTION, shaded: bool = False
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(views, classes) the shipped classifier of n x n silhouettes (or shaded views) trains
+    on (module docstring); needs the shared meshes (a UserError naming the missing ones
+    otherwise)."""
+    return view_sets("train", VIEWS_PER_SHAPE, seed=1, n=n, real=True, shaded=shaded)
 
 
 def train(x: torch.Tensor, y: torch.Tensor, steps: int = STEPS, seed: int = SEED
@@ -151,14 +164,14 @@ def accuracy(model: ViewClassifier, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((model(x.float()).argmax(1) == y).float().mean())
 
 
-def heldout_report(model: ViewClassifier) -> dict[str, str]:
+def heldout_report(model: ViewClassifier, shaded: bool = False) -> dict[str, str]:
     """Held-out accuracy of a view classifier (module docstring), 4 poses per shape."""
     from perceptzoo.data.shapes import PRIMITIVES
 
     n = model.resolution
-    vx, vy = view_sets("valid", 4, seed=3, n=n, real=True)
-    tx, ty = view_sets("test", 4, seed=4, n=n)
-    hx, _ = view_sets("test", 4, seed=5, n=n, real=True)        # bunny and spot only
+    vx, vy = view_sets("valid", 4, seed=3, n=n, real=True, shaded=shaded)
+    tx, ty = view_sets("test", 4, seed=4, n=n, shaded=shaded)
+    hx, _ = view_sets("test", 4, seed=5, n=n, real=True, shaded=shaded)  # bunny, spot only
     mesh = vy >= len(PRIMITIVES)
     with torch.no_grad():
         held_mesh = (model(hx.float()).argmax(1) >= len(PRIMITIVES)).float().mean()
@@ -170,20 +183,20 @@ def heldout_report(model: ViewClassifier) -> dict[str, str]:
             "valid_views": str(len(vx)), "test_views": str(len(tx))}
 
 
-def fit(steps: int = STEPS, seed: int = SEED, resolution: int = RESOLUTION
-        ) -> tuple[ViewClassifier, dict[str, str]]:
-    """The shipped view classifier of `resolution` x `resolution` silhouettes, trained from
-    scratch on `training_set` (one thread, deterministic), and its metadata
-    (`heldout_report`, steps, seed, classes)."""
+def fit(steps: int = STEPS, seed: int = SEED, resolution: int = RESOLUTION,
+        shaded: bool = False) -> tuple[ViewClassifier, dict[str, str]]:
+    """The shipped view classifier of `resolution` x `resolution` silhouettes (or shaded
+    views), trained from scratch on `training_set` (one thread, deterministic), and its
+    metadata (`heldout_report`, steps, seed, classes)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        x, y = training_set(resolution)
+        x, y = training_set(resolution, shaded)
         model = train(x, y, steps, seed)
-        meta = {"resolution": str(resolution), "classes": ",".join(CLASSES),
-                "steps": str(steps), "seed": str(seed),
+        meta = {"resolution": str(resolution), "shaded": str(shaded),
+                "classes": ",".join(CLASSES), "steps": str(steps), "seed": str(seed),
                 "views_per_shape": str(VIEWS_PER_SHAPE), "train_views": str(len(x)),
-                **heldout_report(model)}
+                **heldout_report(model, shaded)}
     finally:
         torch.set_num_threads(threads)
     return model, meta
@@ -198,16 +211,21 @@ def save(model: ViewClassifier, path: Path = WEIGHTS,
               metadata=metadata)
 
 
-def load(resolution: int = RESOLUTION, path: Path | None = None) -> ViewClassifier:
-    """The shipped view classifier of `resolution` x `resolution` silhouettes (or the weights
-    at `path`)."""
+def load(resolution: int = RESOLUTION, path: Path | None = None, shaded: bool = False
+         ) -> ViewClassifier:
+    """The shipped view classifier of `resolution` x `resolution` silhouettes, or with
+    `shaded` of shaded views (16 x 16 only: `SHADED_RESOLUTIONS`), or the weights at `path`."""
     from safetensors.torch import load_file
 
-    train_it = f"`python -m perceptzoo.gans3d.view_classifier --resolution {resolution}`"
-    if resolution not in RESOLUTIONS and path is None:
-        raise UserError(f"no view classifier ships for {resolution} x {resolution} views (only "
-                        f"{', '.join(str(r) for r in RESOLUTIONS)}); train one with {train_it}")
-    path = Path(path) if path is not None else weights_path(resolution)
+    flag = " --shaded" if shaded else ""
+    train_it = f"`python -m perceptzoo.gans3d.view_classifier --resolution {resolution}{flag}`"
+    shipped = SHADED_RESOLUTIONS if shaded else RESOLUTIONS
+    if resolution not in shipped and path is None:
+        kind = "shaded views" if shaded else "views"
+        raise UserError(f"no view classifier ships for {resolution} x {resolution} {kind} "
+                        f"(only {', '.join(str(r) for r in shipped)}); train one with "
+                        f"{train_it}")
+    path = Path(path) if path is not None else weights_path(resolution, shaded)
     if not path.exists():
         raise UserError(f"no view classifier weights at {path}; train them with {train_it}")
     state = load_file(str(path))
@@ -216,18 +234,18 @@ def load(resolution: int = RESOLUTION, path: Path | None = None) -> ViewClassifi
     return model.eval()
 
 
-def metadata(resolution: int = RESOLUTION) -> dict[str, str]:
+def metadata(resolution: int = RESOLUTION, shaded: bool = False) -> dict[str, str]:
     """The metadata the shipped weights of `resolution` carry (`fit`: accuracies, steps)."""
     from safetensors import safe_open
 
-    with safe_open(str(weights_path(resolution)), "pt") as f:
+    with safe_open(str(weights_path(resolution, shaded)), "pt") as f:
         return dict(f.metadata() or {})
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m perceptzoo.gans3d.view_classifier [--resolution 16 32] [--steps N]
-    [--seed S]`: train the view classifiers from scratch (`fit`) and write the shipped
-    weights."""
+    """`python -m perceptzoo.gans3d.view_classifier [--resolution 16 32] [--shaded]
+    [--steps N] [--seed S]`: train the view classifiers (of shaded views with --shaded) from
+    scratch (`fit`) and write the shipped weights."""
     import argparse
     import time
 
@@ -236,12 +254,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--resolution", type=int, nargs="+", default=list(RESOLUTIONS))
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--shaded", action="store_true", help="of shaded views, not silhouettes")
     args = p.parse_args(argv)
     for r in args.resolution:
         start, cpu = time.time(), time.process_time()
-        model, meta = fit(args.steps, args.seed, r)
-        save(model, weights_path(r), meta)
-        print(f"{r} x {r}: {meta} -> {weights_path(r)} ({time.time() - start:.0f} s wall, "
+        model, meta = fit(args.steps, args.seed, r, args.shaded)
+        path = weights_path(r, args.shaded)
+        save(model, path, meta)
+        print(f"{r} x {r}: {meta} -> {path} ({time.time() - start:.0f} s wall, "
               f"{time.process_time() - cpu:.0f} s CPU)", flush=True)
 
 
