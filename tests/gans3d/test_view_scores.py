@@ -95,6 +95,9 @@ def test_a_shaded_model_is_also_scored_on_its_shading():
     out = scores.view_scores(model, num=300, num_latents=2, dataset="voxel_views16:shaded")
     assert 0 < out["frechet_distance_shaded_real_vs_real_floor"] < out[
         "frechet_distance_shaded_view_classifier"]
+    # the right shapes without shading are far from the shaded reference too
+    assert out["frechet_distance_shaded_flat_silhouettes"] > 10 * out[
+        "frechet_distance_shaded_real_vs_real_floor"]
     assert "frechet_distance_view_classifier" in out
     sil = scores.view_reference("voxel_views16:shaded", 300)["heldout"][0]
     grey = scores.view_reference("voxel_views16:shaded", 300, shaded=True)["heldout"][0]

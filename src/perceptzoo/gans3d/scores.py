@@ -350,8 +350,10 @@ def shaded_frechet(renders: torch.Tensor, dataset: str, clf=None) -> dict[str, f
     :shaded view dataset: the Fréchet distance in the shaded-view classifier's features
     (`view_classifier.load(n, shaded=True)`, trained on the shaded renders of the +real train
     split) against the shaded renders of the N reference shapes of `view_reference`, beside
-    its real-vs-real floor (the N floor shapes' shaded renders). Where the silhouette FD says
-    whether the shapes are right, this one says whether the shading is right too."""
+    its real-vs-real floor (the N floor shapes' shaded renders) and a flat baseline (the floor
+    shapes' exact silhouettes, uniformly bright: the right shapes with no shading). Where the
+    silhouette FD says whether the shapes are right, this one says whether the shading is
+    right too."""
     from perceptzoo.gans3d import view_classifier
 
     _, _, n = view_dataset(dataset)
@@ -362,7 +364,9 @@ def shaded_frechet(renders: torch.Tensor, dataset: str, clf=None) -> dict[str, f
         return {"frechet_distance_shaded_view_classifier": round(frechet_distance(
                     clf.features(renders.float()), f_ref), 3),
                 "frechet_distance_shaded_real_vs_real_floor": round(frechet_distance(
-                    clf.features(refs["floor"][0]), f_ref), 3)}
+                    clf.features(refs["floor"][0]), f_ref), 3),
+                "frechet_distance_shaded_flat_silhouettes": round(frechet_distance(clf.features(
+                    view_reference(dataset, len(renders))["floor"][0].float()), f_ref), 3)}
 
 
 def view_turntable(model, path: str | Path, num_latents: int = 6, frames: int = 24,
