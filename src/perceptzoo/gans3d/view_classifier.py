@@ -19,6 +19,12 @@ spot) are never shown. `fit()` trains it deterministically (seeded, one thread) 
 metadata (`metadata(n)`: on the valid split's primitives and new placements of the training
 meshes, on the test split's primitives, and the fraction of the held-out meshes' views put
 in a mesh class).
+
+A third, the shaded-view classifier (`load(16, shaded=True)`,
+`view_classifier16_shaded.safetensors`, `--shaded`), is the same network trained the same way
+on the Lambertian renders of the same views at the :shaded datasets' 256 levels
+(`posed_views(..., shaded=True)`); its features give the shading-aware FD of the runs on
+shaded views (`gans3d.scores.shaded_frechet`).
 """
 
 from __future__ import annotations
