@@ -456,6 +456,11 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=N
     from perceptzoo.gans3d import view_classifier
 
     _, shaded, n = view_dataset(dataset)
+    with torch.no_grad():  # one render first: a model of another size fails before any work
+        shape = tuple(model.sample(1, generator=torch.Generator().manual_seed(0)).shape[1:])
+    if shape != (1, n, n):
+        raise UserError(f"the model renders {shape} images but {dataset} holds (1, {n}, {n}): "
+                        f"score it against its own dataset")
     clf = clf or view_classifier.load(n)
     refs = view_reference(dataset, num)
     ref_x, ref_y = refs["heldout"]
@@ -464,9 +469,6 @@ def view_scores(model, num: int = NUM_VIEW_SAMPLES, num_latents: int = 32, clf=N
     with torch.no_grad():
         fake = drawn(lambda k: model.sample(k, generator=g).cpu(), num, 100,
                      "renders").float() / (levels - 1)
-        if fake.shape[1:] != (1, n, n):
-            raise UserError(f"the model renders {tuple(fake.shape[1:])} images but {dataset} "
-                            f"holds (1, {n}, {n}): score it against its own dataset")
         f_ref = clf.features(ref_x.float())
         known = ref_y >= 0
         out = {"frechet_distance_view_classifier": round(frechet_distance(
