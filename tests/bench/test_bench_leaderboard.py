@@ -36,6 +36,16 @@ def test_best_run_per_model_sorted_by_the_figure_with_the_gap_to_the_paper(tmp_p
     assert "+0.6" in made_row  # gap = ours - published
 
 
+def test_an_ablation_never_takes_its_models_row(tmp_path):
+    """The unrolled GAN's K = 0 run is DCGAN's game, not the unrolled GAN: on Fashion-MNIST it
+    scored better than K = 5 and took the model's row."""
+    _write(tmp_path, "made-a", metrics={"test_nll_nats": 90.0})
+    _write(tmp_path, "made-k0", metrics={"test_nll_nats": 85.0}, ablation="one mask")
+    _write(tmp_path, "nade-k0", model="nade", metrics={"test_nll_nats": 80.0}, ablation="x")
+    rows = leaderboard(load_results(tmp_path))["binarized_mnist_nll"]
+    assert [(r["result"]["_file"], r["runs"]) for r in rows] == [("made-a.json", 1)]
+
+
 def test_a_higher_is_better_table_puts_the_largest_first(tmp_path):
     _write(tmp_path, "a", model="dqn", dataset="CartPole-v1", family="rl",
            metrics={"mean_return": 200.0})

@@ -32,6 +32,15 @@ def test_the_schema_with_the_published_figure_its_source_and_what_is_comparable(
     assert r["published"] == {"test_nll_nats": 90.0, "source": "a paper, Table 1, row 2",
                               "comparable": "different data"}
     assert r["config"]["model"] == {"hidden_sizes": [64]} and r["config"]["train"]["steps"] == 10
+    assert "ablation" not in r
+
+
+def test_an_ablation_says_so_in_its_result_and_keeps_its_configs_hash(tmp_path):
+    ablated = Recipe(**{**RECIPE.__dict__, "ablation": "one mask"})
+    assert config_hash(ablated) == config_hash(RECIPE)        # a label, not a setting
+    path = write_result(ablated, tmp_path, metrics={}, wall_time_s=1, eval_time_s=1,
+                        commit="abc", device="cpu", parameters=1)
+    assert json.loads(path.read_text())["ablation"] == "one mask"
 
 
 def test_already_run_needs_the_same_commit_and_the_same_config(tmp_path):

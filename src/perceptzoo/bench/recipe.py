@@ -139,6 +139,10 @@ class Recipe:
     figure: str = ""
     """the metric that ranks this recipe's row (default: its task's; needed for a task that is
     not in TASKS, whose table is then made from the recipes that name it)"""
+    ablation: str = ""
+    """what this run takes away from its model's method ("K = 0: no unrolled steps"), if it
+    is an ablation: its result stays in the model's details, but never takes the model's
+    leaderboard row, whose figure is the method's own"""
     log_prob_of: str = "data"
     """what the model's `log_prob` scores: "data" (a likelihood of the image: its NLL and
     bits/dim go in the likelihood tables) or another word naming what it is of ("codes": a

@@ -179,8 +179,9 @@ def leaderboard(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
     (`result`, `metric`, `value`, `marks`, `runs`): the best result of one model (and
     dataset, where the table spans datasets) by the figure (`figure_of`), a run on the
     current protocol preferred to one with a protocol mark (`protocol_marks`); its figure,
-    its marks, and how many runs it was chosen from. BENCHMARKS.md and the HTML page both
-    render these rows."""
+    its marks, and how many runs it was chosen from. An ablation (a result with `ablation`:
+    the model with part of its method taken away) never makes or counts toward a row.
+    BENCHMARKS.md and the HTML page both render these rows."""
     tasks = list(TASKS) + sorted({r["task"] for r in results
                                   if r.get("task") and r["task"] not in TASKS})
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -189,7 +190,7 @@ def leaderboard(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
         sign = -1.0 if spec["better"] == "higher" else 1.0
         best: dict[tuple, dict[str, Any]] = {}
         for r in results:
-            hit = figure_of(r, task, spec)
+            hit = None if r.get("ablation") else figure_of(r, task, spec)
             if hit is None:
                 continue
             key = (r["model"], r.get("dataset", "")) if spec.get("per_dataset") else (r["model"],)

@@ -172,6 +172,8 @@ def write_result(recipe: Recipe, results_dir: Path, *, metrics: dict[str, Any],
             record["run"] = str(run)
     if recipe.notes:
         record["notes"] = recipe.notes
+    if recipe.ablation:
+        record["ablation"] = recipe.ablation
     record.update(extra or {})
     path = results_dir / f"{result_name(recipe, tag)}.json"
     results_dir.mkdir(parents=True, exist_ok=True)

@@ -98,12 +98,13 @@ _WGAN = {**_WGAN_GP, "clip_value": 0.01}
 _UNROLLED_CONV = {**_DCGAN, "arch": "conv", "unroll_steps": 5,
                   "generator_loss": "non_saturating"}
 _UNROLLED_CONV_K0 = {**_UNROLLED_CONV, "unroll_steps": 0}
+_NO_UNROLLING = "K = 0: no unrolled discriminator steps (the unrolled GAN's one idea)"
 _PROGRESSIVE = {"latent_dim": 64, "stage_steps": 50, "d_lr_scale": 4.0}
 _STYLEGAN = {"latent_dim": 64, "w_dim": 64, "r1_gamma": 10.0, "r1_every": 16}
 
 
 def _image_gan(model: str, dataset: str, config: dict, steps: int, batch_size: int, lr: float,
-               minutes: float, notes: str, variant: str = "") -> Recipe:
+               minutes: float, notes: str, variant: str = "", ablation: str = "") -> Recipe:
     """A full-suite image GAN recipe: constant lr, scored once at the end of training."""
     return Recipe(
         name=f"{model}-{dataset}" + (f"-{variant}" if variant else ""), model=model,
@@ -111,7 +112,7 @@ def _image_gan(model: str, dataset: str, config: dict, steps: int, batch_size: i
         task=f"{dataset}_sample_quality", model_config=dict(config),
         train={"steps": steps, "batch_size": batch_size, "lr": lr, "eval_every": steps,
                **_CONSTANT},
-        suites=("full",), minutes=minutes, notes=notes)
+        suites=("full",), minutes=minutes, notes=notes, ablation=ablation)
 
 RECIPES: list[Recipe] = [
     # -- quick suite ----------------------------------------------------------------------------
@@ -143,7 +144,8 @@ RECIPES: list[Recipe] = [
                "D(G(z)) ~ 0.03 from step 200) and FD was 439.5 at 10,000 samples, recall 0"),
     _image_gan("unrolled_gan", "mnist", _UNROLLED_CONV_K0, 5000, 64, 2e-4,
                10, "the ablation of unrolled_gan-mnist: the same networks (D without batch "
-               "norm), losses and steps at K = 0, no unrolling", variant="k0"),
+               "norm), losses and steps at K = 0, no unrolling", variant="k0",
+               ablation=_NO_UNROLLING),
     _image_gan("dcgan", "mnist", _DCGAN, 5000, 64, 2e-4, 15,
                "5000 steps of 64 (6.4 epochs); an earlier 650-step budget (sized under heavy "
                "load) gave FD 176 in 78 s of training"),
@@ -167,11 +169,13 @@ RECIPES: list[Recipe] = [
                "image: FD 436.9, recall 0"),
     _image_gan("unrolled_gan", "fashion_mnist", _UNROLLED_CONV_K0, 1200, 64,
                2e-4, 5, "the ablation of unrolled_gan-fashion_mnist: the same networks (D "
-               "without batch norm), losses and steps at K = 0, no unrolling", variant="k0"),
+               "without batch norm), losses and steps at K = 0, no unrolling", variant="k0",
+               ablation=_NO_UNROLLING),
     # the three at mnist's 5000 steps: at 1200 the unrolled GAN trailed DCGAN (102.7 vs 45.4)
     *[_image_gan(model, "fashion_mnist", config, 5000, 64, 2e-4, minutes,
                  f"{base} at 5000 steps of 64 (the MNIST recipes' length), not 1200",
-                 variant="-".join(v for v in (variant, "5000steps") if v))
+                 variant="-".join(v for v in (variant, "5000steps") if v),
+                 ablation=_NO_UNROLLING if config is _UNROLLED_CONV_K0 else "")
       for model, config, variant, minutes, base in (
           ("unrolled_gan", _UNROLLED_CONV, "", 45, "unrolled_gan-fashion_mnist"),
           ("unrolled_gan", _UNROLLED_CONV_K0, "k0", 10, "unrolled_gan-fashion_mnist-k0"),
