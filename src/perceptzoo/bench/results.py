@@ -16,7 +16,9 @@ resumes), not the wall clock of the bench process; `commit` is the commit the ru
 was re-scored: `perceptzoo bench NAME --eval-only`, or a recipe whose scoring alone changed).
 `suite` is the suite `perceptzoo bench` ran it in, "study" for a peer comparison or one-off
 study in `benchmarks/` (written through `benchmarks/common.py`, the script named in the
-config), empty for a result written before the harness existed.
+config), empty for a result written before the harness existed. An ablation's result also
+says what it takes away (`ablation`, from its recipe), and never takes its model's
+leaderboard row (`report.leaderboard`).
 """
 
 from __future__ import annotations
