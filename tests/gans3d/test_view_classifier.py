@@ -70,6 +70,14 @@ def test_shaded_views_are_the_shaded_datasets_levels_of_the_silhouettes():
     assert len(grey.unique()) > 10                                   # shading, not a mask
 
 
+def test_weights_at_a_path_load_at_the_resolution_their_metadata_names(tmp_path):
+    model = view_classifier.ViewClassifier(resolution=32)
+    view_classifier.save(model, tmp_path / "w.safetensors", {"resolution": "32"})
+    loaded = view_classifier.load(path=tmp_path / "w.safetensors")
+    assert loaded.resolution == 32
+    assert torch.equal(loaded.head.weight, model.head.weight)
+
+
 def test_no_classifier_ships_for_other_sizes():
     with pytest.raises(UserError, match="--resolution 64"):
         view_classifier.load(64)

@@ -220,7 +220,8 @@ def save(model: ViewClassifier, path: Path = WEIGHTS,
 def load(resolution: int = RESOLUTION, path: Path | None = None, shaded: bool = False
          ) -> ViewClassifier:
     """The shipped view classifier of `resolution` x `resolution` silhouettes, or with
-    `shaded` of shaded views (16 x 16 only: `SHADED_RESOLUTIONS`), or the weights at `path`."""
+    `shaded` of shaded views (16 x 16 only: `SHADED_RESOLUTIONS`), or the weights at `path`
+    (at the resolution their metadata names, when it names one)."""
     from safetensors.torch import load_file
 
     flag = " --shaded" if shaded else ""
@@ -235,6 +236,7 @@ def load(resolution: int = RESOLUTION, path: Path | None = None, shaded: bool = 
     if not path.exists():
         raise UserError(f"no view classifier weights at {path}; train them with {train_it}")
     state = load_file(str(path))
+    resolution = int(_metadata_of(path).get("resolution", resolution))
     model = ViewClassifier(state["head.weight"].shape[0], resolution)
     model.load_state_dict(state)
     return model.eval()
@@ -242,9 +244,13 @@ def load(resolution: int = RESOLUTION, path: Path | None = None, shaded: bool = 
 
 def metadata(resolution: int = RESOLUTION, shaded: bool = False) -> dict[str, str]:
     """The metadata the shipped weights of `resolution` carry (`fit`: accuracies, steps)."""
+    return _metadata_of(weights_path(resolution, shaded))
+
+
+def _metadata_of(path: Path) -> dict[str, str]:
     from safetensors import safe_open
 
-    with safe_open(str(weights_path(resolution, shaded)), "pt") as f:
+    with safe_open(str(path), "pt") as f:
         return dict(f.metadata() or {})
 
 
