@@ -57,39 +57,34 @@ VIEW_FIGURE = "frechet_distance_view_classifier"
 _VIEWS_TRAIN = {"steps": 300, "batch_size": 16, "lr": 5e-4, "eval_every": 300,
                 "num_samples": 0, **_CONSTANT}
 
+
+def _views16(model: str, model_config: dict, notes: str, **train) -> Recipe:
+    """A 3D-aware generator's recipe on the voxel_views16 silhouettes (`_VIEWS_TRAIN` with
+    `train`'s changes)."""
+    return Recipe(name=f"{model}-voxel_views16", model=model, dataset="voxel_views16",
+                  task="gans3d_renders", model_config=model_config,
+                  train={**_VIEWS_TRAIN, **train}, evaluate={"num_samples": 0}, minutes=8.0,
+                  study=study_views, figure=VIEW_FIGURE, notes=notes)
+
+
 #: the 3D-aware generators' recipes on voxel_views16; `_on` trains each the same way on another
 #: view dataset
-_GRAF = Recipe(
-    name="graf-voxel_views16", model="graf", dataset="voxel_views16", task="gans3d_renders",
-    model_config={"channels": 16}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
-    minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-    notes="Schwarz et al. 2020 at 16x16 (whole-image patch), one grey channel",
-)
-_EG3D = Recipe(
-    name="eg3d-voxel_views16", model="eg3d", dataset="voxel_views16", task="gans3d_renders",
-    model_config={"channels": 32}, train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0},
-    minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-    notes="Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at "
-          "this size); D not pose-conditioned (unlabelled views), so no generator pose "
-          "conditioning (with it the camera replaced z as the latent: issue 19)",
-)
-_HOLOGAN = Recipe(
-    name="hologan-voxel_views16", model="hologan", dataset="voxel_views16",
-    task="gans3d_renders", model_config={"channels": 16},
-    train={**_VIEWS_TRAIN, "lr": 2e-4}, evaluate={"num_samples": 0},
-    minutes=8.0, study=study_views, figure=VIEW_FIGURE,
-    notes="Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, "
-          "identity regulariser, R1 gamma 10 on D (without it G ignored z: issue 19); no "
-          "style discriminator",
-)
-_GIRAFFE = Recipe(
-    name="giraffe-voxel_views16", model="giraffe", dataset="voxel_views16",
-    task="gans3d_renders", model_config={"channels": 16, "background": False},
-    train=dict(_VIEWS_TRAIN), evaluate={"num_samples": 0}, minutes=8.0,
-    study=study_views, figure=VIEW_FIGURE,
-    notes="Niemeyer & Geiger 2021: one object field (no background field: the views' "
-          "background is empty), feature image 8x8, neural renderer to 16x16, R1 gamma 10",
-)
+_GRAF = _views16("graf", {"channels": 16},
+                 "Schwarz et al. 2020 at 16x16 (whole-image patch), one grey channel")
+_EG3D = _views16(
+    "eg3d", {"channels": 32},
+    "Chan et al. 2022 tri-planes 32x32x16 at 16x16 renders (no super-resolution at this size); "
+    "D not pose-conditioned (unlabelled views), so no generator pose conditioning (with it "
+    "the camera replaced z as the latent: issue 19)")
+_HOLOGAN = _views16(
+    "hologan", {"channels": 16},
+    "Nguyen-Phuoc et al. 2019: 16^3 feature volume, rigid rotation, projection unit, identity "
+    "regulariser, R1 gamma 10 on D (without it G ignored z: issue 19); no style discriminator",
+    lr=2e-4)
+_GIRAFFE = _views16(
+    "giraffe", {"channels": 16, "background": False},
+    "Niemeyer & Geiger 2021: one object field (no background field: the views' background is "
+    "empty), feature image 8x8, neural renderer to 16x16, R1 gamma 10")
 
 
 def _on(base: Recipe, dataset: str, notes: str, variant: str = "", **changes) -> Recipe:
